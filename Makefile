@@ -1,0 +1,72 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := FLASK_APP=wsgi.py $(BIN)/flask
+PORT ?= 5000
+MAIL_PORT ?= 8025
+
+.PHONY: run test lint format install install-dev browser migrate demo lock frontend bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+instance:
+	mkdir -p instance
+
+migrate: install instance
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) demo load
+
+# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker and a local SMTP sink
+# (mails land as .eml files in instance/mails/ and on the page /dev/courriels).
+run: demo
+	@trap 'kill 0' EXIT INT TERM; \
+	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
+	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
+	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
+	  --access-logfile - wsgi:app
+
+# Chromium for the e2e tests: the distribution's when present, else install it (root), else Playwright's.
+browser: install-dev
+	@if [ -x /usr/bin/chromium ]; then echo "Chromium: /usr/bin/chromium"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else $(BIN)/playwright install chromium; fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Recompile the pinned requirements (needs uv: pip install uv).
+lock:
+	uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
+	uv pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
+
+frontend:
+	bash scripts/build-frontend.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

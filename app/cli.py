@@ -1,0 +1,82 @@
+"""Flask commands: `flask demo load`, `flask outbox work [--once]`, `flask outbox requeue`,
+`flask dev mail-sink`."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+
+def register_cli(app: Flask) -> None:
+    demo = AppGroup("demo", help="Données de démonstration.")
+    outbox = AppGroup("outbox", help="File d'envoi des courriels.")
+    dev = AppGroup("dev", help="Outils de développement.")
+
+    @demo.command("load")
+    def demo_load():
+        """Load the demo company, establishments and accounts (idempotent)."""
+        from app.demo import load_demo
+
+        for line in load_demo():
+            click.echo(line)
+
+    @outbox.command("work")
+    @click.option("--once", is_flag=True, help="Envoyer ce qui est dû, puis s'arrêter.")
+    @click.option("--batch", default=100, show_default=True)
+    @click.option("--interval", default=1.0, show_default=True, help="Pause quand la file est vide (s).")
+    def outbox_work(once: bool, batch: int, interval: float):
+        """Send the due e-mails of the outbox (runs until stopped unless --once)."""
+        from app.services.outbox import send_due
+
+        # Flask-Mail opens smtplib connections without a timeout: bound them for this process.
+        socket.setdefaulttimeout(current_app.config["MAIL_TIMEOUT"])
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        total = 0
+        while True:
+            sent, failed = send_due(batch)
+            total += sent
+            if failed:
+                click.echo(f"{failed} envoi(s) en échec, nouvel essai programmé", err=True)
+            if once:
+                if sent == batch:
+                    continue  # more may be due
+                break
+            if stop["now"]:
+                break
+            if sent == 0:
+                time.sleep(interval)
+        click.echo(f"{total} courriel(s) envoyé(s)")
+
+    @outbox.command("requeue")
+    @click.argument("message_id", type=int)
+    def outbox_requeue(message_id: int):
+        """Put a failed message back in the queue."""
+        from app.services.outbox import requeue
+
+        requeue(message_id)
+        click.echo(f"Message {message_id} remis en file")
+
+    @dev.command("mail-sink")
+    @click.option("--port", default=8025, show_default=True)
+    def mail_sink(port: int):
+        """Run a local SMTP server that stores mails as .eml files (development only)."""
+        from app.mailsink import serve
+
+        directory = Path(current_app.config["MAIL_SINK_DIR"])
+        click.echo(f"Serveur SMTP local sur 127.0.0.1:{port}, courriels dans {directory}")
+        serve(directory, port=port)
+
+    app.cli.add_command(demo)
+    app.cli.add_command(outbox)
+    app.cli.add_command(dev)
+
+    from app.cli_lucie import register_lucie_cli
+
+    register_lucie_cli(app)

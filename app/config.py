@@ -1,0 +1,105 @@
+"""Settings read from the environment, with development defaults.
+
+Every setting can be overridden by an environment variable of the same name. In production
+(``APP_ENV=production``) the application refuses to start without a real ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-not-for-production"  # noqa: S105 (refused in production)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe for the chosen environment."""
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask configuration from the environment, then apply ``overrides`` (tests)."""
+    env = os.environ.get("APP_ENV", "development")
+    cfg: dict = {
+        "APP_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'atmp.sqlite3'}"
+        ),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # One uploaded file; a whole request may carry a little more (form fields).
+        "MAX_UPLOAD_BYTES_PER_FILE": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _int("MAIL_PORT", 8025),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Services AT/MP <ne-pas-repondre@atmp.localhost>"
+        ),
+        "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # Flask-Mail suppresses sending under TESTING by default; our tests use a real SMTP server.
+        "MAIL_SUPPRESS_SEND": False,
+        # Outbox worker: attempts before a message is parked as failed, first retry delay.
+        "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_BASE_DELAY_SECONDS": _int("OUTBOX_BASE_DELAY_SECONDS", 30),
+        # Where the development SMTP sink writes .eml files (make run).
+        "MAIL_SINK_DIR": os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mails")),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute"),
+        # Lock-out after repeated failures (SPEC §1, security).
+        "LOCKOUT_THRESHOLD": _int("LOCKOUT_THRESHOLD", 5),
+        "LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
+        "PASSWORD_TOKEN_MAX_AGE": _int("PASSWORD_TOKEN_MAX_AGE", 3600),
+        "INVITATION_TOKEN_MAX_AGE": _int("INVITATION_TOKEN_MAX_AGE", 7 * 24 * 3600),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token; long forms must not expire mid-way
+        # htmx may be served from a CDN with the same integrity hash; empty = the vendored file.
+        "HTMX_URL": os.environ.get("HTMX_URL", ""),
+        "PROXY_FIX": _bool("PROXY_FIX", False),
+        "DEV_MAIL_PAGE": _bool("DEV_MAIL_PAGE", env == "development"),
+        # Static assets only: compressing HTML that carries a CSRF token next to reflected input
+        # would expose the token to BREACH-style attacks.
+        "COMPRESS_MIMETYPES": [
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "image/svg+xml",
+            "application/json",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],  # static files are streamed
+        "COMPRESS_MIN_SIZE": 1024,
+        "TESTING": False,
+    }
+    if overrides:
+        cfg.update(overrides)
+    if cfg["APP_ENV"] == "production" and (
+        not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32
+    ):
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+    return cfg

@@ -1,0 +1,1 @@
+"""Pure domain rules (deadlines, calendars, identifiers, …): no Flask, no database, fully unit-tested."""

@@ -1,0 +1,70 @@
+"""Drafts of multi-step forms and their immutable submissions (workflow engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.accounts import Establishment, User
+from app.models.types import UTCDateTime, utcnow
+
+
+class Draft(db.Model):
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workflow: Mapped[str] = mapped_column(String(40), index=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # {step_name: {field: raw value}} exactly as typed, valid or not (autosave keeps everything).
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Steps whose saved answers passed validation.
+    valid_steps: Mapped[list] = mapped_column(JSON, default=list)
+    current_step: Mapped[str] = mapped_column(String(40))
+    # Optimistic concurrency: every save must name the version it was based on.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    establishment: Mapped[Establishment] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
+
+    # Every UPDATE says "WHERE version = <the version read>" and bumps it: two requests racing on
+    # the same version cannot both win (the loser gets StaleDataError, shown as a conflict).
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Submission(db.Model):
+    """An immutable submitted form: reference, server timestamp, SHA-256 of its canonical JSON."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    workflow: Mapped[str] = mapped_column(String(40), index=True)
+    # Unique: a double click or a replayed POST cannot create a second submission.
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), unique=True)
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    establishment: Mapped[Establishment] = relationship()
+    submitted_by: Mapped[User] = relationship()
+
+
+class ReferenceCounter(db.Model):
+    """The last number handed out per reference prefix and year (``DAT-2026-000123``)."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

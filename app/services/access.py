@@ -1,0 +1,212 @@
+"""The one authorization entry point (SPEC §1).
+
+Every view that touches an establishment's object calls :func:`authorize`. An establishment the
+user has no link to at all answers 404 (its existence is not revealed); an establishment the
+user may see but without the requested service answers 403.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import abort, g
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Caisse, Establishment, Habilitation, Mandate, Service, User, UserKind
+
+# Services an agent of each kind of caisse works on.
+AGENT_SERVICES = {
+    UserKind.CPAM: {Service.DAT, Service.QRPRO, Service.LUCIE},
+    UserKind.CARSAT: {Service.COMPTE, Service.SUBVENTIONS, Service.LUCIE},
+}
+
+
+def _grants(user: User) -> dict[int, set[str]]:
+    """Establishment id → services, for employer and firm users (cached for the request)."""
+    cache = g.setdefault("_grants", {})
+    if user.id in cache:
+        return cache[user.id]
+    grants: dict[int, set[str]] = defaultdict(set)
+    if user.kind == UserKind.EMPLOYER and user.company_id is not None:
+        # One query: every establishment of the user's own company, with the user's habilitations
+        # on it (none: NULL). Only the user's own company counts, whatever rows exist.
+        rows = db.session.execute(
+            select(Establishment.id, Establishment.is_head_office, Habilitation.service)
+            .outerjoin(
+                Habilitation,
+                (Habilitation.establishment_id == Establishment.id) & (Habilitation.user_id == user.id),
+            )
+            .where(Establishment.company_id == user.company_id)
+        ).all()
+        all_ids = {est_id for est_id, _, _ in rows}
+        if user.is_company_admin:
+            for est_id in all_ids:
+                grants[est_id]  # the administrator sees every establishment (services still granted)
+        for est_id, is_head_office, service in rows:
+            if service is None:
+                continue
+            for target in all_ids if is_head_office else (est_id,):
+                grants[target].add(service)
+    elif user.kind == UserKind.FIRM and user.firm_id is not None:
+        rows = db.session.execute(
+            select(Mandate.establishment_id, Mandate.service).where(
+                Mandate.firm_id == user.firm_id, Mandate.revoked_at.is_(None)
+            )
+        )
+        for est_id, service in rows:
+            grants[est_id].add(service)
+    cache[user.id] = dict(grants)
+    return cache[user.id]
+
+
+def reset_cache() -> None:
+    """Forget the grants computed in this request (after a habilitation or mandate change)."""
+    g.pop("_grants", None)
+
+
+def _agent_sees(user: User, establishment: Establishment) -> bool:
+    return user.caisse is not None and user.caisse.covers(establishment.departement)
+
+
+def can_see(user: User, establishment: Establishment) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_agent:
+        return _agent_sees(user, establishment)
+    return establishment.id in _grants(user)
+
+
+def can(user: User, service: Service | str, establishment: Establishment) -> bool:
+    """True when ``user`` may use ``service`` on ``establishment``."""
+    if not can_see(user, establishment):
+        return False
+    if user.is_agent:
+        return Service(service) in AGENT_SERVICES.get(UserKind(user.kind), set())
+    return str(service) in _grants(user).get(establishment.id, set())
+
+
+def authorize(user: User, service: Service | str | None, establishment: Establishment | None) -> None:
+    """Abort with 404 when the establishment is not visible to ``user``, 403 when the service is not
+    granted there. ``service=None`` asks only whether the establishment is visible."""
+    if establishment is None or not can_see(user, establishment):
+        abort(404)
+    if service is not None and not can(user, service, establishment):
+        abort(403)
+
+
+def authorize_company_admin(user: User, company_id: int | None) -> None:
+    """Company-administration screens: 404 for another company, 403 for a non-administrator."""
+    if user.kind != UserKind.EMPLOYER or user.company_id is None or user.company_id != company_id:
+        abort(404)
+    if not user.is_company_admin:
+        abort(403)
+
+
+def authorize_firm(user: User) -> None:
+    """Tiers-déclarant screens (portfolio): 404 for anyone who is not a firm's user."""
+    if not user.is_authenticated or user.kind != UserKind.FIRM or user.firm_id is None:
+        abort(404)
+
+
+def establishments_for(user: User, service: Service | str | None = None) -> list[Establishment]:
+    """The establishments ``user`` may act on (for ``service``, or at all), ordered by SIRET."""
+    if not user.is_authenticated:
+        return []
+    if user.is_agent:
+        if user.caisse is None:
+            return []
+        if service is not None and Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
+            return []
+        deps = user.caisse.departements.split()
+        query = select(Establishment).where(Establishment.departement.in_(deps))
+    else:
+        grants = _grants(user)
+        ids = [i for i, services in grants.items() if service is None or str(service) in services]
+        if not ids:
+            return []
+        query = select(Establishment).where(Establishment.id.in_(ids))
+    return list(db.session.scalars(query.order_by(Establishment.siret)))
+
+
+def services_on(user: User, establishment: Establishment) -> list[Service]:
+    """The services ``user`` holds on ``establishment``, in menu order."""
+    return [s for s in Service if can(user, s, establishment)]
+
+
+def users_habilitated(service: Service | str, establishment: Establishment) -> list[User]:
+    """The active employer users holding ``service`` on ``establishment``, directly or through a
+    habilitation on their company's head office: the reverse of :func:`can` for employer users
+    (used to alert them, e.g. on a LUCIE deposit)."""
+    head_offices = select(Establishment.id).where(
+        Establishment.company_id == establishment.company_id, Establishment.is_head_office.is_(True)
+    )
+    query = (
+        select(User)
+        .join(Habilitation, Habilitation.user_id == User.id)
+        .where(
+            User.kind == UserKind.EMPLOYER,
+            User.company_id == establishment.company_id,
+            User.is_active_account.is_(True),
+            Habilitation.service == str(service),
+            or_(
+                Habilitation.establishment_id == establishment.id,
+                Habilitation.establishment_id.in_(head_offices),
+            ),
+        )
+        .distinct()
+        .order_by(User.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def caisse_covers(caisse: Caisse, establishment: Establishment | None) -> bool:
+    """A caisse's system (API token) acts only on the establishments of its départements, like its agents."""
+    return establishment is not None and caisse.covers(establishment.departement)
+
+
+def authorize_operator(user: User) -> None:
+    """Operator screens (mail outbox): 404 for anyone who is not a platform operator."""
+    if not user.is_authenticated or not user.is_operator:
+        abort(404)
+
+
+def authorize_employer_side(user: User, service: Service | str, establishment: Establishment | None) -> None:
+    """Work done on the employer's side (drafts of multi-step forms): employer users and tiers
+    déclarants with ``service`` on ``establishment``. An agent never sees an employer's draft (404),
+    whatever their caisse covers."""
+    if not user.is_authenticated or user.is_agent:
+        abort(404)
+    authorize(user, service, establishment)
+
+
+def employer_side_establishments(user: User, service: Service | str) -> list[Establishment]:
+    """The establishments where ``user`` may do employer-side work for ``service`` (none for agents)."""
+    if not user.is_authenticated or user.is_agent:
+        return []
+    return establishments_for(user, service)
+
+
+def authorize_caisse_side(user: User, service: Service | str, establishment: Establishment | None) -> None:
+    """Work done on the caisse's side (e.g. a CPAM agent's received declarations): agents whose
+    caisse covers the establishment's département and works on ``service`` (403 otherwise). Employer
+    and firm users get 404: these screens do not exist for them."""
+    if not user.is_authenticated or not user.is_agent:
+        abort(404)
+    authorize(user, service, establishment)
+
+
+def caisse_side_establishments(user: User, service: Service | str) -> list[Establishment]:
+    """The establishments whose ``service`` records an agent works on (none for other users)."""
+    if not user.is_authenticated or not user.is_agent:
+        return []
+    return establishments_for(user, service)
+
+
+def authorize_agent(user: User, service: Service | str) -> None:
+    """A caisse-side list screen (e.g. the CPAM's received declarations): 404 for anyone who is not
+    an agent, 403 for an agent whose caisse does not work on ``service``."""
+    if not user.is_authenticated or not user.is_agent:
+        abort(404)
+    if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
+        abort(403)

@@ -1,0 +1,115 @@
+"""The home page per role (*tableau de bord*, issue 2 item 8): what a returning user resumes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import url_for
+
+from app.models import Caisse, Establishment, Service, User, UserKind
+from app.models.lucie import Letter
+from app.services import access, dat, drafts, lucie
+from app.services.drafts import DraftSummary
+from app.services.mandates import ClientCompany, portfolio_for
+
+DRAFTS_SHOWN = 10
+LETTERS_SHOWN = 5
+
+
+@dataclass
+class EstablishmentServices:
+    establishment: Establishment
+    services: list[Service]
+
+
+@dataclass
+class Dashboard:
+    role: str  # "employer" | "firm" | "agent"
+    establishments: list[EstablishmentServices] = field(default_factory=list)
+    portfolio: list[ClientCompany] = field(default_factory=list)
+    drafts: list[DraftSummary] = field(default_factory=list)
+    unread_letters: list[Letter] = field(default_factory=list)
+    unread_total: int = 0
+    deadlines: list = field(default_factory=list)
+    work_queues: list = field(default_factory=list)
+    caisse: Caisse | None = None
+    establishments_in_scope: int = 0
+
+
+def dashboard_for(user: User) -> Dashboard:
+    """Everything the home page shows ``user``, according to their role."""
+    if user.is_agent:
+        return Dashboard(
+            role="agent",
+            caisse=user.caisse,
+            establishments_in_scope=len(access.establishments_for(user)),
+            work_queues=work_queues_for(user),
+        )
+    if user.kind == UserKind.FIRM:
+        portfolio = portfolio_for(user)
+        return Dashboard(
+            role="firm",
+            portfolio=portfolio,
+            drafts=drafts_in_progress(user),
+            unread_letters=unread_letters_for(user),
+            unread_total=lucie.unread_count(user),
+            deadlines=nearest_deadlines(user),
+        )
+    return Dashboard(
+        role="employer",
+        establishments=[
+            EstablishmentServices(est, access.services_on(user, est))
+            for est in sorted(access.establishments_for(user), key=lambda e: (not e.is_head_office, e.siret))
+        ],
+        drafts=drafts_in_progress(user),
+        unread_letters=unread_letters_for(user),
+        unread_total=lucie.unread_count(user),
+        deadlines=nearest_deadlines(user),
+    )
+
+
+def drafts_in_progress(
+    user: User, limit: int = DRAFTS_SHOWN, establishment: Establishment | None = None
+) -> list[DraftSummary]:
+    """Drafts the user may resume (on ``establishment`` only, if given), most recently saved
+    first — the workflow engine decides which (app/services/drafts.py)."""
+    return drafts.list_drafts(user, limit=limit, establishment=establishment)
+
+
+def unread_letters_for(user: User) -> list[Letter]:
+    """The most recent unread letters of ``user``'s LUCIE mailboxes (issue 4)."""
+    return lucie.unread_letters(user, limit=LETTERS_SHOWN)
+
+
+def nearest_deadlines(user: User) -> list[dat.DeadlineItem]:
+    """The nearest deadlines on ``user``'s establishments: the DAT's 48 hours and open reserves
+    windows (QR Pro questionnaires will join them)."""
+    return dat.deadlines_for(user)
+
+
+@dataclass
+class WorkQueue:
+    label: str
+    count: int
+    url: str
+
+
+def work_queues_for(user: User) -> list[WorkQueue]:
+    """An agent's work queues: for a CPAM agent, received declarations waiting for their CMI and
+    those to instruct or decide. The Carsat's queues (rate notifications, subsidy requests) come
+    with the Compte AT/MP and Subventions services."""
+    if user.kind != UserKind.CPAM:
+        return []
+    counts = dat.caisse_work_queue(user)
+    return [
+        WorkQueue(
+            "Déclarations en attente du certificat médical initial",
+            counts["attente_cmi"],
+            url_for("cpam.inbox", cmi="attente"),
+        ),
+        WorkQueue(
+            "Déclarations à instruire ou à décider (CMI reçu)",
+            counts["a_traiter"],
+            url_for("cpam.inbox", cmi="recu"),
+        ),
+    ]

@@ -1,0 +1,429 @@
+"""Use cases of the workflow engine (issue 2, item 5): start a draft, save a step (validated, saved
+for later, or autosaved), list and resume drafts, submit once. Each public function that writes is
+one transaction and commits; reads of a draft or a submission are audited.
+
+No lost update: every save names the draft version it was based on. A different stored version
+raises :class:`DraftConflict`; two requests racing on the same version are caught by the
+``version_id_col`` of :class:`~app.models.Draft` (the loser's UPDATE matches no row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import abort
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+
+from app.extensions import db
+from app.forms.workflows import StepForm
+from app.models import Draft, Establishment, ReferenceCounter, Submission, User
+from app.models.types import utcnow
+from app.services import access, audit
+from app.workflows import all_workflows, get_workflow
+from app.workflows.engine import (
+    CHECK_ANSWERS,
+    Step,
+    StepContext,
+    Workflow,
+    extract_raw,
+    format_reference,
+    sha256_of,
+    validate_path,
+    validate_step,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+CONTINUE, LATER, AUTOSAVE = "continue", "later", "autosave"
+
+
+class DraftConflict(Exception):
+    """The draft was saved by someone (or another tab) since the version the user started from."""
+
+    def __init__(self, draft: Draft):
+        super().__init__(f"draft {draft.id} is at version {draft.version}")
+        self.draft = draft
+
+
+class AlreadySubmitted(Exception):
+    """The draft was submitted: it can no longer change."""
+
+    def __init__(self, submission: Submission | None):
+        super().__init__("draft already submitted")
+        self.submission = submission
+
+
+class StepNotReachable(Exception):
+    """The step is not on the path, or an earlier step is not validly answered yet."""
+
+    def __init__(self, target: str):
+        super().__init__(target)
+        self.target = target  # a step name or CHECK_ANSWERS
+
+
+@dataclass
+class StepSaved:
+    form: StepForm
+    valid: bool
+    version: int
+    target: str  # where the user goes next: a step name or CHECK_ANSWERS
+
+
+@dataclass
+class DraftSummary:
+    draft: Draft
+    workflow: Workflow
+    done: int
+    total: int
+    resume_step: str  # a step name or CHECK_ANSWERS
+    resume_title: str
+    note: str | None = None  # the workflow's draft_note (e.g. time left)
+
+
+@dataclass
+class SubmitOutcome:
+    submission: Submission | None
+    invalid_step: Step | None = None
+    # The workflow's declaration form, when what was posted with the send button did not validate.
+    declaration_form: StepForm | None = None
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def workflow_or_404(name: str) -> Workflow:
+    workflow = get_workflow(name)
+    if workflow is None:
+        abort(404)
+    return workflow
+
+
+def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
+    """The draft and its workflow if ``user`` may act on it (404 unknown or not visible, 403
+    without the workflow's service on the draft's establishment). Not audited: for writes."""
+    draft = db.session.get(Draft, draft_id, options=[joinedload(Draft.establishment)])
+    workflow = get_workflow(draft.workflow) if draft is not None else None
+    if draft is None or workflow is None:
+        abort(404)
+    access.authorize_employer_side(user, workflow.service, draft.establishment)
+    return draft, workflow
+
+
+def open_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
+    """:func:`load_draft` for reading: the read is recorded in the audit trail."""
+    draft, workflow = load_draft(user, draft_id)
+    audit.record(
+        "draft.read", "draft", draft.id, establishment_id=draft.establishment_id, workflow=workflow.name
+    )
+    db.session.commit()
+    return draft, workflow
+
+
+def context_for(draft: Draft, user: User, answers=None) -> StepContext:
+    return StepContext(
+        answers=draft.answers if answers is None else answers, establishment=draft.establishment, user=user
+    )
+
+
+def submission_of(draft: Draft) -> Submission | None:
+    return db.session.scalar(select(Submission).where(Submission.draft_id == draft.id))
+
+
+def open_submission(user: User, draft_id: int) -> tuple[Submission, Draft, Workflow]:
+    """The submission made from a draft (404 if none yet), audited as a read."""
+    draft, workflow = load_draft(user, draft_id)
+    submission = submission_of(draft)
+    if submission is None:
+        abort(404)
+    audit.record(
+        "submission.read",
+        "submission",
+        submission.id,
+        establishment_id=submission.establishment_id,
+        reference=submission.reference,
+    )
+    db.session.commit()
+    return submission, draft, workflow
+
+
+# -- starting and listing ------------------------------------------------------------------------
+
+
+def establishments_to_start(user: User, workflow: Workflow) -> list[Establishment]:
+    return access.employer_side_establishments(user, workflow.service)
+
+
+def start_draft(user: User, workflow: Workflow, establishment: Establishment) -> Draft:
+    """A new, empty draft of ``workflow`` for ``establishment``."""
+    access.authorize_employer_side(user, workflow.service, establishment)
+    answers = workflow.initial_answers(establishment, user) if workflow.initial_answers else {}
+    first = workflow.path(answers)[0]
+    draft = Draft(
+        workflow=workflow.name,
+        establishment_id=establishment.id,
+        created_by_id=user.id,
+        updated_by_id=user.id,
+        answers=answers,
+        valid_steps=[],
+        current_step=first.name,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    audit.record("draft.create", "draft", draft.id, establishment_id=establishment.id, workflow=workflow.name)
+    db.session.commit()
+    return draft
+
+
+def _visible_scope(user: User, model, workflows: list[Workflow], establishment: Establishment | None):
+    """A WHERE clause: rows of a workflow on an establishment where ``user`` holds its service."""
+    clauses = []
+    for workflow in workflows:
+        ids = [e.id for e in access.employer_side_establishments(user, workflow.service)]
+        if establishment is not None:
+            ids = [i for i in ids if i == establishment.id]
+        if ids:
+            clauses.append((model.workflow == workflow.name) & model.establishment_id.in_(ids))
+    return or_(*clauses) if clauses else None
+
+
+def list_drafts(
+    user: User, *, limit: int | None = None, establishment: Establishment | None = None
+) -> list[DraftSummary]:
+    """Drafts not yet submitted that ``user`` may resume (the workflow's service on the draft's
+    establishment), most recently saved first, with their progress on the current path."""
+    workflows = all_workflows()
+    scope = _visible_scope(user, Draft, workflows, establishment)
+    if scope is None:
+        return []
+    query = (
+        select(Draft)
+        .where(scope, Draft.submitted_at.is_(None))
+        .options(joinedload(Draft.establishment), joinedload(Draft.updated_by))
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())
+    )
+    if limit:
+        query = query.limit(limit)
+    summaries = []
+    for draft in db.session.scalars(query):
+        workflow = get_workflow(draft.workflow)
+        done, total = workflow.progress(draft.answers, draft.valid_steps)
+        resume = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
+        step = workflow.step(resume)
+        title = step.title if step else "Vérifier vos réponses"
+        note = workflow.draft_note(draft) if workflow.draft_note else None
+        summaries.append(DraftSummary(draft, workflow, done, total, resume, title, note))
+    return summaries
+
+
+def recent_submissions(user: User, limit: int = 10) -> list[Submission]:
+    """The latest submissions ``user`` may see (same rule as drafts)."""
+    scope = _visible_scope(user, Submission, all_workflows(), None)
+    if scope is None:
+        return []
+    query = (
+        select(Submission)
+        .where(scope)
+        .options(joinedload(Submission.establishment))
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def startable_workflows(user: User) -> list[tuple[Workflow, list[Establishment]]]:
+    """The workflows ``user`` may start, each with the establishments to choose from."""
+    return [(wf, ests) for wf in all_workflows() if (ests := establishments_to_start(user, wf))]
+
+
+# -- saving ------------------------------------------------------------------------------------
+
+
+def _commit_or_conflict(draft: Draft) -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Another request saved the same version between our read and our write.
+        db.session.rollback()
+        raise DraftConflict(draft) from None
+
+
+def save_step(
+    user: User,
+    draft: Draft,
+    workflow: Workflow,
+    step: Step,
+    formdata: MultiDict,
+    *,
+    base_version: int,
+    mode: str = CONTINUE,
+    return_to_check: bool = False,
+) -> StepSaved:
+    """Store what was typed on ``step`` (valid or not) and say where the user goes next.
+
+    ``mode``: ``"continue"`` (the user moves on if the step is valid), ``"later"`` ("Enregistrer et
+    reprendre plus tard") or ``"autosave"``; the last two keep the user on this step.
+    Raises :class:`AlreadySubmitted`, :class:`DraftConflict` (``base_version`` is not the stored
+    version — nothing is written) or :class:`StepNotReachable`.
+    """
+    if draft.submitted_at is not None:
+        raise AlreadySubmitted(submission_of(draft))
+    if base_version != draft.version:
+        raise DraftConflict(draft)
+    if not workflow.reachable(step, draft.answers, draft.valid_steps):
+        raise StepNotReachable(workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step))
+
+    raw = extract_raw(step, formdata)
+    answers = {**draft.answers, step.name: raw}
+    form = validate_step(step, raw, context_for(draft, user, answers))
+    valid = not form.errors
+    valid_names = (set(draft.valid_steps) - {step.name}) | ({step.name} if valid else set())
+    valid_steps = [s.name for s in workflow.steps if s.name in valid_names]
+
+    target = step.name
+    if mode == CONTINUE and valid:
+        after = workflow.step_after(step, answers)
+        target = CHECK_ANSWERS if return_to_check or after is None else after.name
+
+    draft.answers = answers
+    draft.valid_steps = valid_steps
+    draft.current_step = target
+    draft.updated_by_id = user.id
+    draft.updated_at = utcnow()
+    audit.record(
+        "draft.autosave" if mode == AUTOSAVE else "draft.save",
+        "draft",
+        draft.id,
+        establishment_id=draft.establishment_id,
+        step=step.name,
+        valid=valid,
+    )
+    _commit_or_conflict(draft)
+    return StepSaved(form=form, valid=valid, version=draft.version, target=target)
+
+
+# -- submitting ---------------------------------------------------------------------------------
+
+
+def next_reference_number(prefix: str, year: int) -> int:
+    """The next number for ``prefix`` in ``year``, in the caller's transaction. The counter row is
+    updated in place, so concurrent submissions wait for each other instead of sharing a number."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=0).on_conflict_do_nothing()
+    )
+    bump = (
+        update(ReferenceCounter)
+        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        .values(last_number=ReferenceCounter.last_number + 1)
+        .returning(ReferenceCounter.last_number)
+    )
+    return db.session.execute(bump).scalar_one()
+
+
+def submit_draft(
+    user: User,
+    draft: Draft,
+    workflow: Workflow,
+    *,
+    base_version: int,
+    declaration: MultiDict | None = None,
+) -> SubmitOutcome:
+    """Validate every step on the path again and store the immutable submission: reference
+    ``<PREFIX>-<YEAR>-<000123>``, server timestamp, SHA-256 of the canonical JSON. Submitting
+    twice (double click, replay, two tabs) returns the first submission.
+
+    ``declaration``: what was posted with the send button, for the workflow's
+    ``declaration_form``; when it does not validate nothing is written and the outcome carries
+    the form with its errors.
+
+    Returns the first invalid step instead when the stored answers no longer validate (the draft
+    then shows it as incomplete). Raises :class:`DraftConflict` when ``base_version`` is stale: the
+    user must check the answers that changed before sending them.
+    """
+    if draft.submitted_at is not None:
+        return SubmitOutcome(submission_of(draft))
+    if base_version != draft.version:
+        raise DraftConflict(draft)
+
+    declaration_form = None
+    if workflow.declaration_form is not None:
+        declaration_form = workflow.declaration_form(
+            declaration if declaration is not None else MultiDict(), context=context_for(draft, user)
+        )
+        if not declaration_form.validate():
+            return SubmitOutcome(None, declaration_form=declaration_form)
+
+    forms, invalid = validate_path(workflow, draft.answers, context_for(draft, user))
+    if invalid is not None:
+        draft.valid_steps = [s for s in draft.valid_steps if s != invalid.name]
+        draft.current_step = invalid.name
+        audit.record(
+            "draft.submit_refused",
+            "draft",
+            draft.id,
+            establishment_id=draft.establishment_id,
+            step=invalid.name,
+        )
+        _commit_or_conflict(draft)
+        return SubmitOutcome(None, invalid)
+
+    now = utcnow()
+    reference = format_reference(
+        workflow.reference_prefix,
+        now.astimezone(PARIS).year,
+        next_reference_number(workflow.reference_prefix, now.astimezone(PARIS).year),
+    )
+    establishment = draft.establishment
+    data = {
+        "workflow": workflow.name,
+        "reference": reference,
+        "submitted_at": now.isoformat(),
+        "establishment": {"siret": establishment.siret, "name": establishment.name},
+        "answers": {name: form.to_data() for name, form in forms.items()},
+    }
+    if declaration_form is not None:
+        data["declaration"] = declaration_form.to_data()
+    submission = Submission(
+        reference=reference,
+        workflow=workflow.name,
+        draft_id=draft.id,
+        establishment_id=draft.establishment_id,
+        submitted_by_id=user.id,
+        submitted_at=now,
+        data=data,
+        sha256=sha256_of(data),
+    )
+    draft_id = draft.id
+    try:
+        db.session.add(submission)
+        draft.submitted_at = now
+        draft.current_step = CHECK_ANSWERS
+        draft.updated_by_id = user.id
+        draft.updated_at = now
+        db.session.flush()
+        if workflow.on_submit is not None:
+            workflow.on_submit(submission, draft)
+        audit.record(
+            "submission.create",
+            "submission",
+            submission.id,
+            establishment_id=draft.establishment_id,
+            reference=reference,
+            draft=draft_id,
+            sha256=submission.sha256,
+        )
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        # A concurrent submit of the same draft won the race: its submission is the one.
+        db.session.rollback()
+        existing = db.session.scalar(select(Submission).where(Submission.draft_id == draft_id))
+        if existing is None:
+            raise
+        return SubmitOutcome(existing)
+    return SubmitOutcome(submission)

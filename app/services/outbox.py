@@ -1,0 +1,212 @@
+"""The one mail outbox (SPEC §4): messages are rows written in the caller's transaction and sent by
+a worker with retries, so a rolled-back change sends nothing and a committed one is never lost.
+
+Several workers may run at once: on PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``;
+SQLite serialises writers, so the claiming UPDATE is atomic there too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from datetime import timedelta
+
+from flask import current_app
+from flask_mail import Message
+from sqlalchemy import func, or_, select, update
+
+from app.extensions import db, mail
+from app.models import OutboxMessage, OutboxStatus
+from app.models.types import utcnow
+from app.services import audit
+
+CLAIM_SECONDS = 300  # a claimed row whose worker died is retried after this
+
+
+def enqueue(
+    recipient: str,
+    subject: str,
+    body_text: str,
+    *,
+    kind: str,
+    body_html: str | None = None,
+    related: tuple[str, int] | None = None,
+    user_id: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the current transaction; it is sent only if that transaction commits."""
+    message = OutboxMessage(
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        related_type=related[0] if related else None,
+        related_id=related[1] if related else None,
+        user_id=user_id,
+        status=OutboxStatus.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    return message
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(batch: int, worker: str) -> list[int]:
+    """Claim up to ``batch`` due messages for ``worker`` and commit the claim."""
+    # Without SKIP LOCKED (SQLite) two workers may select the same rows and one of them then claims
+    # none: it looks again rather than stopping while messages are still due.
+    for _ in range(5):
+        seen, ids = _claim_once(batch, worker)
+        if ids or not seen:
+            return ids
+    return []
+
+
+def _claim_once(batch: int, worker: str) -> tuple[bool, list[int]]:
+    now = utcnow()
+    due = or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now),
+    )
+    query = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(batch)
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    seen = bool(ids)
+    if ids:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), due)
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_by=worker,
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+            )
+        )
+        ids = list(
+            db.session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id.in_(ids),
+                    OutboxMessage.claimed_by == worker,
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+            )
+        )
+    db.session.commit()
+    return seen, ids
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    base = current_app.config["OUTBOX_BASE_DELAY_SECONDS"]
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), 6 * 3600))
+
+
+def send_due(batch: int = 100, worker: str | None = None) -> tuple[int, int]:
+    """Send what is due now. Returns (sent, failed attempts). Each message's outcome is committed
+    on its own, right after its SMTP transaction, so a crash re-sends at most one message."""
+    worker = worker or worker_id()
+    ids = claim(batch, worker)
+    if not ids:
+        return 0, 0
+    sent = failures = 0
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    try:
+        connection = mail.connect()
+        connection.__enter__()
+    except OSError as error:  # SMTP down: every claimed message is rescheduled
+        for message_id in ids:
+            _record_failure(message_id, error, max_attempts)
+        return 0, len(ids)
+    try:
+        for message_id in ids:
+            message = db.session.get(OutboxMessage, message_id)
+            try:
+                connection.send(
+                    Message(
+                        subject=message.subject,
+                        recipients=[message.recipient],
+                        body=message.body_text,
+                        html=message.body_html,
+                        extra_headers={"X-Outbox-Id": str(message.id)},
+                    )
+                )
+            except Exception as error:  # noqa: BLE001 — any SMTP failure is retried later
+                db.session.rollback()
+                _record_failure(message_id, error, max_attempts)
+                failures += 1
+                continue
+            message.status = OutboxStatus.SENT
+            message.sent_at = utcnow()
+            message.attempts += 1
+            message.claimed_until = None
+            db.session.commit()
+            sent += 1
+    finally:
+        with contextlib.suppress(Exception):  # closing a connection the server already dropped
+            connection.__exit__(None, None, None)
+    return sent, failures
+
+
+def _record_failure(message_id: int, error: Exception, max_attempts: int) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    message.attempts += 1
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    message.claimed_until = None
+    if message.attempts >= max_attempts:
+        message.status = OutboxStatus.FAILED
+    else:
+        message.status = OutboxStatus.PENDING
+        message.next_attempt_at = utcnow() + _retry_delay(message.attempts)
+    db.session.commit()
+
+
+def requeue(message_id: int, *, by_user_id: int | None = None) -> bool:
+    """Operator action: put a failed message back in the queue (attempts start again), or make a
+    message waiting for a retry due now. Returns False when there was nothing to do."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
+        return False
+    if message.status == OutboxStatus.FAILED:
+        message.status = OutboxStatus.PENDING
+        message.attempts = 0
+    message.next_attempt_at = utcnow()
+    audit.record("outbox_requeue", "outbox_message", message.id, user_id=by_user_id)
+    db.session.commit()
+    return True
+
+
+def attention_list(limit: int = 200) -> list[OutboxMessage]:
+    """Operator view: the failed messages, then those waiting for a retry, oldest first."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            (OutboxMessage.status == OutboxStatus.FAILED)
+            | ((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.attempts > 0))
+        )
+        .order_by((OutboxMessage.status == OutboxStatus.FAILED).desc(), OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def queue_counts() -> dict[str, int]:
+    """How many messages are in each state (operator page)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    return {status: count for status, count in rows}
+
+
+def set_operator(email: str, is_operator: bool) -> bool:
+    """Give or take the operator role (the outbox page). False when no user has this address."""
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return False
+    user.is_operator = is_operator
+    audit.record("operator_granted" if is_operator else "operator_revoked", "user", user.id)
+    db.session.commit()
+    return True

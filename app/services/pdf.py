@@ -1,0 +1,53 @@
+"""THE PDF rendering service: an HTML template of app/templates/pdf/ rendered by WeasyPrint.
+
+Fonts come from the system (Liberation Sans, DejaVu Sans through fontconfig). WeasyPrint never
+touches the network: its URL fetcher serves only files under app/static/ and refuses anything else
+(http, data beyond our files, other local paths), so a typed answer can never make the server
+fetch a URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from flask import current_app, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
+
+PDF_MEDIA_TYPE = "application/pdf"
+
+
+class StaticFilesOnly(URLFetcher):
+    """A WeasyPrint fetcher that serves the application's static files and nothing else."""
+
+    def __init__(self, root: str | Path):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        self.root = Path(root).resolve()
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        parsed = urlparse(url)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise ValueError(f"PDF rendering fetches no remote resource: {url[:80]}")
+        path = Path(unquote(parsed.path)).resolve()
+        if not path.is_relative_to(self.root) or not path.is_file():
+            raise ValueError(f"PDF rendering serves only static files: {url[:80]}")
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers={"Content-Type": media_type})
+
+
+def static_root() -> Path:
+    return Path(current_app.static_folder).resolve()
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """The PDF of ``template`` (a Jinja template rendered with ``context``). Relative URLs in it
+    resolve against app/static/."""
+    html = render_template(template, **context)
+    root = static_root()
+    document = HTML(string=html, base_url=f"{root.as_uri()}/", url_fetcher=StaticFilesOnly(root))
+    return document.write_pdf()

@@ -1,0 +1,167 @@
+// Progressive enhancement only: every page works without this file.
+// - GOV.UK Frontend components (initAll), again on the content htmx swaps in;
+// - focus after a step is swapped in: the error summary if any, else the new page's <h1>;
+// - autosave failures (expired session, CSRF, network) say so with a "Réessayer" button and
+//   never touch what was typed.
+// Loaded as an ES module from base.html; no inline script anywhere (CSP).
+
+// Normally set before first paint by js-enabled.js; repeated here so this file stands alone.
+document.body.classList.add("js-enabled");
+if ("noModule" in HTMLScriptElement.prototype) {
+  document.body.classList.add("govuk-frontend-supported");
+}
+
+const GOVUK_I18N = {
+  // Components whose default texts are English.
+  accordion: {
+    i18n: {
+      hideAllSections: "Masquer toutes les sections",
+      hideSection: "Masquer",
+      hideSectionAriaLabel: "Masquer cette section",
+      showAllSections: "Afficher toutes les sections",
+      showSection: "Afficher",
+      showSectionAriaLabel: "Afficher cette section",
+    },
+  },
+};
+
+let govuk = null;
+
+function ignoreInitError() {
+  // A component already initialised (data-*-init) throws InitError on a second initAll: harmless.
+}
+
+function initComponents(scope) {
+  if (!govuk) return;
+  govuk.initAll({ ...GOVUK_I18N, scope, onError: ignoreInitError });
+}
+
+const govukScript = document.querySelector("script[data-govuk-frontend]");
+if (govukScript) {
+  import(govukScript.dataset.govukFrontend)
+    .then((module) => {
+      govuk = module;
+      initComponents(document);
+    })
+    .catch(() => {
+      // Without GOV.UK's JavaScript the components still work as plain HTML.
+    });
+}
+
+// --- focus after a step swap ----------------------------------------------------------------
+
+function focusStep() {
+  const container = document.getElementById("workflow-step");
+  if (!container) return;
+  const target = container.querySelector(".govuk-error-summary") || container.querySelector("h1");
+  if (!target) return;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
+}
+
+function cameFromStepForm(event) {
+  const elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
+  return Boolean(elt && elt.matches && elt.matches("[data-workflow-form]"));
+}
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (!cameFromStepForm(event)) return;
+  const container = document.getElementById("workflow-step");
+  if (container) initComponents(container.parentElement || document);
+  focusStep();
+});
+
+// --- autosave and step-save failures -------------------------------------------------------------
+
+function failureText(xhr) {
+  const status = xhr ? xhr.status : 0;
+  if (status === 401) {
+    return "Échec de l'enregistrement automatique : votre session a expiré. Votre saisie reste sur cette page ; reconnectez-vous dans un autre onglet, puis réessayez.";
+  }
+  if (status === 400 || status === 403) {
+    return "Échec de l'enregistrement automatique : la page n'est plus valable (droits modifiés ou formulaire trop ancien). Votre saisie reste sur cette page.";
+  }
+  if (status === 0) {
+    return "Échec de l'enregistrement automatique : pas de connexion au serveur. Votre saisie reste sur cette page.";
+  }
+  return "Échec de l'enregistrement automatique. Votre saisie reste sur cette page.";
+}
+
+async function refreshCsrfToken() {
+  let response;
+  try {
+    response = await fetch("/session/jeton", { credentials: "same-origin", headers: { Accept: "application/json" } });
+  } catch {
+    return false;
+  }
+  if (!response.ok) return false;
+  const token = (await response.json()).csrf_token;
+  const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+  headers["X-CSRFToken"] = token;
+  document.body.setAttribute("hx-headers", JSON.stringify(headers));
+  for (const input of document.querySelectorAll('input[name="csrf_token"]')) input.value = token;
+  return true;
+}
+
+function showFailure(sourceElt, xhr) {
+  const status = document.getElementById("autosave-status");
+  if (!status) return;
+  const message = document.createElement("strong");
+  message.className = "app-autosave-status__error";
+  message.textContent = failureText(xhr) + " ";
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.className = "govuk-button govuk-button--secondary app-autosave-status__retry";
+  retry.textContent = "Réessayer";
+  retry.addEventListener("click", async () => {
+    status.textContent = "Nouvel essai…";
+    // After a new sign-in (in another tab) the page's CSRF token is stale: fetch the session's one.
+    if (!(await refreshCsrfToken())) {
+      showFailure(sourceElt, { status: 401 });
+      return;
+    }
+    if (sourceElt.matches("[data-autosave]")) {
+      window.htmx.trigger(sourceElt, "autosave-retry");
+    } else if (sourceElt.requestSubmit) {
+      sourceElt.requestSubmit();
+    }
+  });
+  status.replaceChildren(message, retry);
+}
+
+function isWorkflowRequest(elt) {
+  return Boolean(elt && elt.matches && elt.matches("[data-autosave], [data-workflow-form]"));
+}
+
+for (const name of ["htmx:responseError", "htmx:sendError", "htmx:timeout"]) {
+  document.addEventListener(name, (event) => {
+    const elt = event.detail && event.detail.elt;
+    if (!isWorkflowRequest(elt)) return;
+    showFailure(elt, event.detail.xhr);
+  });
+}
+
+// --- conditional reveals without aria-expanded -------------------------------------------------------
+// GOV.UK's radios and checkboxes put aria-expanded on the inputs of a conditional reveal, which ARIA
+// does not allow there (axe: aria-allowed-attr, critical; govuk-frontend issue #979). Templates that
+// rename the macro's data-aria-controls to data-app-reveals get this instead: the revealed block
+// follows its input in the page and shows while the input is checked. No aria-controls either: GOV.UK's
+// click handler would add aria-expanded to any radio that has one. Without JavaScript every block
+// stays visible.
+
+function syncReveals() {
+  for (const input of document.querySelectorAll("input[data-app-reveals]")) {
+    const block = document.getElementById(input.dataset.appReveals);
+    if (!block) continue;
+    const hidden = block.classList.contains("govuk-checkboxes__conditional")
+      ? "govuk-checkboxes__conditional--hidden"
+      : "govuk-radios__conditional--hidden";
+    block.classList.toggle(hidden, !input.checked);
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("input[type=radio], input[type=checkbox]")) syncReveals();
+});
+document.addEventListener("htmx:afterSettle", syncReveals);
+syncReveals();

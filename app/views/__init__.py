@@ -1,0 +1,26 @@
+"""Blueprints: thin views — parse the request, authorize, call a service, render."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.views import admin, auth, dev, files, firm, main, workflows
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(firm.bp)
+    app.register_blueprint(workflows.bp)
+    app.register_blueprint(files.bp)
+    from app.views import api, lucie, lucie_agent, outbox_admin
+
+    app.register_blueprint(lucie.bp)
+    app.register_blueprint(lucie_agent.bp)
+    app.register_blueprint(outbox_admin.bp)
+    app.register_blueprint(api.bp)
+    from app.views import cpam, dat
+
+    app.register_blueprint(dat.bp)
+    app.register_blueprint(cpam.bp)
+    if app.config["DEV_MAIL_PAGE"]:
+        app.register_blueprint(dev.bp)

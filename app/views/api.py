@@ -1,0 +1,165 @@
+"""The caisses' HTTP API (SPEC §4): deposit a letter, read back its legal dates.
+
+Authentication is a bearer token per caisse (no cookies), so the blueprint is exempt from CSRF.
+Every answer is JSON; errors are ``{"error": "<code>", "message": "<French text>"}``. The
+OpenAPI description at /api/v1/openapi.json is kept true by tests/integration/test_api_contract.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from app.api_spec import openapi_document
+from app.extensions import csrf, limiter
+from app.models import Letter, LetterSource
+from app.services import access, lucie
+from app.services.api_tokens import caisse_for_token, hash_token
+from app.services.lucie import DepositRefused
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+ERRORS = {
+    400: ("bad_request", "La requête n'a pas pu être comprise."),
+    401: (
+        "unauthorized",
+        "Jeton d'accès absent, invalide ou révoqué : envoyez l'en-tête Authorization: Bearer <jeton>.",
+    ),
+    404: ("not_found", "Ressource introuvable."),
+    405: ("method_not_allowed", "Méthode non autorisée sur cette adresse."),
+    413: ("file_too_large", "Le fichier ou la requête dépasse la taille autorisée."),
+    415: ("unsupported_media_type", "Le fichier n'est pas un PDF."),
+    422: ("invalid_fields", "Des champs sont absents ou invalides."),
+    429: ("too_many_requests", "Trop de requêtes : patientez avant de réessayer."),
+    500: ("server_error", "Une erreur s'est produite de notre côté ; réessayez dans quelques instants."),
+}
+
+
+def error(status: int, message: str | None = None, code: str | None = None, **extra):
+    default_code, default_message = ERRORS.get(status, ERRORS[500])
+    body = {"error": code or default_code, "message": message or default_message, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    return error(exc.code or 500)
+
+
+def api_rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "1200 per minute")
+
+
+def token_key() -> str:
+    """Rate limits count per token (per address when there is none)."""
+    header = request.headers.get("Authorization", "")
+    return "token:" + hash_token(header) if header else "ip:" + (request.remote_addr or "")
+
+
+def _bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _authenticate():
+    g.api_caisse = caisse_for_token(_bearer())
+    return g.api_caisse
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def letter_json(letter: Letter) -> dict:
+    return {
+        "id": letter.id,
+        "siret": letter.establishment.siret,
+        "type": letter.letter_type,
+        "titre": letter.title,
+        "deposited_at": _iso(letter.deposited_at),
+        "sha256": letter.sha256,
+    }
+
+
+@bp.post("/courriers")
+@limiter.limit(api_rate_limit, key_func=token_key)
+def create_letter():
+    caisse = _authenticate()
+    if caisse is None:
+        return error(401)
+    form, files = request.form, request.files  # a body over MAX_CONTENT_LENGTH raises 413 here
+    siret = (form.get("siret") or "").strip()
+    establishment = lucie.establishment_by_siret(siret) if siret else None
+    if establishment is not None and not access.caisse_covers(caisse, establishment):
+        establishment = None  # another caisse's territory: as unknown as a wrong SIRET
+    upload = files.get("fichier")
+    missing = {}
+    if not siret:
+        missing["siret"] = "Indiquez le SIRET de l'établissement destinataire."
+    elif not (len(siret) == 14 and siret.isdigit()):
+        missing["siret"] = "Le SIRET doit faire 14 chiffres."
+    try:
+        if missing:
+            field_errors = lucie.validate_fields(
+                form.get("type"), form.get("titre"), form.get("reference_dossier"), upload or None
+            )
+            raise DepositRefused(
+                "invalid_fields",
+                " ".join({**missing, **field_errors}.values()),
+                status=422,
+                errors={**missing, **field_errors},
+            )
+        result = lucie.deposit_letter(
+            establishment=establishment,
+            letter_type=form.get("type"),
+            title=form.get("titre"),
+            case_reference=form.get("reference_dossier"),
+            document=upload.stream if upload else None,
+            filename=upload.filename if upload else None,
+            source=LetterSource.API,
+            caisse=caisse,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except DepositRefused as refusal:
+        extra = {"fields": refusal.errors} if refusal.status == 422 and refusal.errors else {}
+        return error(refusal.status, refusal.message, refusal.code, **extra)
+    response = jsonify(letter_json(result.letter))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_letter", letter_id=result.letter.id)
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/courriers/<int:letter_id>")
+@limiter.limit(api_rate_limit, key_func=token_key)
+def get_letter(letter_id: int):
+    caisse = _authenticate()
+    if caisse is None:
+        return error(401)
+    letter = lucie.letter_for_caisse(caisse, letter_id)
+    if letter is None:
+        return error(404, "Aucun courrier de votre caisse ne porte ce numéro.")
+    dates = lucie.letter_dates(letter)
+    return jsonify(
+        {
+            **letter_json(letter),
+            "reference_dossier": letter.case_reference,
+            "alert_sent_at": _iso(dates.alert_sent_at),
+            "first_consulted_at": _iso(dates.first_consulted_at),
+            "deemed_notified_at": _iso(dates.deemed_notified_at),
+            "appeal_deadline": dates.appeal_deadline.isoformat() if dates.appeal_deadline else None,
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(current_app.config["BASE_URL"]))

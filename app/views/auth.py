@@ -1,0 +1,160 @@
+"""Sign-in, sign-out, password reset and invitation links (SPEC §1)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from app.extensions import limiter
+from app.forms.accounts import ForgotPasswordForm, LoginForm, NewPasswordForm
+from app.services import accounts
+from app.services.accounts import SignInError
+from app.web import paris
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_FAILURE = "Adresse e-mail ou mot de passe incorrect"
+
+
+def login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def reset_rate_limit() -> str:
+    return current_app.config["RESET_RATE_LIMIT"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site ("/..."), else None: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(ch) < 32 or ch == "\\" for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _new_session() -> None:
+    """Forget everything in the session (sign-in, sign-out, password change). The CSRF token this
+    request already generated belonged to the old session: drop it so the next one is fresh."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def _form_page(template: str, form, **context):
+    """Render a form page; a form with errors answers 422 (htmx swaps it, browsers show it)."""
+    has_errors = bool(form.errors)
+    return render_template(template, form=form, has_errors=has_errors, **context), (
+        422 if has_errors else 200
+    )
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        result = accounts.sign_in(form.email.data, form.password.data)
+        if result.ok:
+            # A fresh session: nothing from before the sign-in survives (session fixation).
+            _new_session()
+            login_user(result.user)
+            return redirect(safe_next(form.next.data) or url_for("main.dashboard"))
+        if result.error == SignInError.LOCKED:
+            message = (
+                "Votre compte est verrouillé après plusieurs tentatives infructueuses, "
+                f"jusqu'à {paris(result.locked_until, '%H h %M')}. Réessayez plus tard ou "
+                "choisissez un nouveau mot de passe avec « Mot de passe oublié »."
+            )
+        elif result.error == SignInError.INACTIVE:
+            message = "Ce compte est désactivé. Adressez-vous à l'administrateur de votre entreprise."
+        else:
+            message = GENERIC_FAILURE
+        form.email.errors.append(message)
+        form.password.data = ""
+    return _form_page("auth/login.html", form)
+
+
+@bp.post("/deconnexion")
+@login_required
+def logout():
+    accounts.record_sign_out(current_user)
+    logout_user()
+    _new_session()
+    flash("Vous êtes déconnecté.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
+@limiter.limit(reset_rate_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return _form_page("auth/forgot_password.html", form)
+
+
+@bp.route("/mot-de-passe/nouveau/<token>", methods=["GET", "POST"])
+@limiter.limit(reset_rate_limit, methods=["POST"])
+def reset_password(token: str):
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/link_invalid.html", purpose="reset"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        accounts.reset_password(user, form.password.data)
+        if current_user.is_authenticated:
+            logout_user()
+        _new_session()
+        flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
+        return redirect(url_for("auth.login"))
+    return _form_page("auth/new_password.html", form, user=user, purpose="reset")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@limiter.limit(reset_rate_limit, methods=["POST"])
+def accept_invitation(token: str):
+    user = accounts.user_for_invitation_token(token)
+    if user is None:
+        return render_template("auth/link_invalid.html", purpose="invitation"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        accounts.accept_invitation(user, form.password.data)
+        if current_user.is_authenticated:
+            logout_user()
+        _new_session()
+        flash("Votre compte est activé. Connectez-vous avec votre adresse e-mail.", "success")
+        return redirect(url_for("auth.login"))
+    return _form_page("auth/new_password.html", form, user=user, purpose="invitation")
+
+
+@bp.get("/session/jeton")
+def csrf_token():
+    """A fresh CSRF token for a page whose session was renewed meanwhile (a sign-in in another tab):
+    app.js fetches it before retrying a failed autosave. 401 while signed out."""
+    if not current_user.is_authenticated:
+        return jsonify(error="session_expiree", message="Votre session a expiré. Reconnectez-vous."), 401
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,39 @@
+"""Home page per role (tableau de bord), establishment page, static pages."""
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from app.services import access
+from app.services import dashboard as dashboards
+from app.services.accounts import get_establishment
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    return render_template("main/dashboard.html", board=dashboards.dashboard_for(current_user))
+
+
+@bp.get("/etablissements/<int:establishment_id>")
+@login_required
+def establishment(establishment_id: int):
+    est = get_establishment(establishment_id)
+    access.authorize(current_user, None, est)
+    return render_template(
+        "main/establishment.html",
+        establishment=est,
+        services=access.services_on(current_user, est),
+        drafts=dashboards.drafts_in_progress(current_user, establishment=est),
+    )
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    return render_template("main/accessibility.html")
+
+
+@bp.get("/sante")
+def health():
+    return {"status": "ok"}

@@ -1,0 +1,292 @@
+"""Multi-step forms (démarches): start, steps, autosave, check answers, submit, confirmation, and
+the list of drafts. Thin: parse the request, call app/services/drafts.py, render.
+
+Without JavaScript every form is a plain POST → redirect → GET. With htmx, a step form posts with
+``hx-post`` and swaps ``#workflow-step``: a valid step follows the redirect to the next step's
+fragment (its URL pushed), an invalid one answers 422 with the form, a conflict 409.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from app.forms.workflows import StartForm
+from app.services import drafts
+from app.services.drafts import AUTOSAVE, CONTINUE, LATER, AlreadySubmitted, DraftConflict, StepNotReachable
+from app.web import is_htmx, navigate, paris
+from app.workflows import all_workflows
+from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
+
+bp = Blueprint("workflows", __name__, url_prefix="/demarches")
+
+
+@bp.before_request
+def _signed_in():
+    if not current_user.is_authenticated:
+        if is_htmx():
+            # An autosave after the session expired: a status the page can show, not a login page.
+            abort(401)
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+def _target_url(draft_id: int, target: str) -> str:
+    if target == CHECK_ANSWERS:
+        return url_for(".check_answers", draft_id=draft_id)
+    return url_for(".step", draft_id=draft_id, step_name=target)
+
+
+def posted_version() -> int:
+    """The draft version a form was read at (every save names it: no lost update)."""
+    value = request.form.get("version", "")
+    if not value.isdigit() or len(value) > 9:
+        abort(400)
+    return int(value)
+
+
+def _render(template: str, status: int = 200, **context):
+    response = make_response(render_template(template, **context), status)
+    if is_htmx() and status >= 400:
+        response.headers["HX-Push-Url"] = "false"  # same URL, no new history entry
+    return response
+
+
+# -- list and start ------------------------------------------------------------------------------
+
+
+@bp.get("/", endpoint="drafts")
+def drafts_list():
+    return render_template(
+        "workflows/drafts.html",
+        summaries=drafts.list_drafts(current_user),
+        submissions=drafts.recent_submissions(current_user),
+        startable=drafts.startable_workflows(current_user),
+        workflow_titles={w.name: w.title for w in all_workflows()},
+    )
+
+
+@bp.route("/<workflow_name>/commencer", methods=["GET", "POST"])
+def start(workflow_name: str):
+    workflow = drafts.workflow_or_404(workflow_name)
+    establishments = drafts.establishments_to_start(current_user, workflow)
+    if not establishments:
+        abort(403)
+    form = StartForm(request.form if request.method == "POST" else None, establishments=establishments)
+    if len(establishments) == 1 and request.method == "GET":
+        form.establishment.data = str(establishments[0].id)
+    if request.method == "POST":
+        if form.validate():
+            chosen = next(e for e in establishments if str(e.id) == form.establishment.data)
+            draft = drafts.start_draft(current_user, workflow, chosen)
+            return redirect(_target_url(draft.id, draft.current_step), 303)
+        return _render("workflows/start.html", 422, workflow=workflow, form=form, has_errors=True)
+    return render_template("workflows/start.html", workflow=workflow, form=form)
+
+
+@bp.get("/brouillons/<int:draft_id>")
+def resume(draft_id: int):
+    draft, workflow = drafts.load_draft(current_user, draft_id)
+    if draft.submitted_at is not None:
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    target = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
+    return redirect(_target_url(draft.id, target))
+
+
+# -- steps -----------------------------------------------------------------------------------------
+
+
+def _render_step(draft, workflow, step, form, *, version: int, status: int = 200):
+    position, total = workflow.position(step, draft.answers)
+    before = workflow.step_before(step, draft.answers)
+    return_to_check = request.values.get("retour") == "verifier"
+    if return_to_check:
+        back_url = url_for(".check_answers", draft_id=draft.id)
+    elif before is not None:
+        back_url = _target_url(draft.id, before.name)
+    else:
+        back_url = url_for(".drafts")
+    return _render(
+        "workflows/step.html",
+        status,
+        workflow=workflow,
+        draft=draft,
+        step=step,
+        form=form,
+        version=version,
+        position=position,
+        total=total,
+        back_url=back_url,
+        return_to_check=return_to_check,
+        has_errors=bool(form.errors),
+    )
+
+
+@bp.get("/brouillons/<int:draft_id>/etapes/<step_name>")
+def step(draft_id: int, step_name: str):
+    draft, workflow = drafts.open_draft(current_user, draft_id)
+    if draft.submitted_at is not None:
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    current = workflow.step(step_name)
+    if current is None:
+        abort(404)
+    if not workflow.reachable(current, draft.answers, draft.valid_steps):
+        first = workflow.first_incomplete(draft.answers, draft.valid_steps)
+        return redirect(_target_url(draft.id, first.name if first else CHECK_ANSWERS))
+    form = build_form(current, draft.answers.get(current.name), drafts.context_for(draft, current_user))
+    if request.args.get("erreurs"):
+        form.validate()  # sent back here by a refused submission: show what to correct
+    return _render_step(draft, workflow, current, form, version=draft.version)
+
+
+@bp.post("/brouillons/<int:draft_id>/etapes/<step_name>")
+def save_step(draft_id: int, step_name: str):
+    draft, workflow = drafts.load_draft(current_user, draft_id)
+    current = workflow.step(step_name)
+    if current is None:
+        abort(404)
+    action = request.form.get("action", CONTINUE)
+    if action not in (CONTINUE, LATER):
+        abort(400)
+    base_version = posted_version()
+    try:
+        saved = drafts.save_step(
+            current_user,
+            draft,
+            workflow,
+            current,
+            request.form,
+            base_version=base_version,
+            mode=action,
+            return_to_check=request.form.get("retour") == "verifier",
+        )
+    except AlreadySubmitted:
+        return navigate(url_for(".confirmation", draft_id=draft_id))
+    except StepNotReachable as error:
+        return navigate(_target_url(draft_id, error.target))
+    except DraftConflict as conflict:
+        return _render_conflict(conflict.draft, workflow, current, action)
+    if action == LATER:
+        message = f"Votre brouillon est enregistré. Vous le reprendrez à l'étape « {current.title} »."
+        if not saved.valid:
+            message += " Certaines réponses de cette étape seront à corriger."
+        flash(message, "success")
+        return navigate(url_for(".drafts"))
+    if not saved.valid:
+        return _render_step(draft, workflow, current, saved.form, version=saved.version, status=422)
+    return redirect(_target_url(draft_id, saved.target), 303)
+
+
+def _render_conflict(draft, workflow, step, action: str):
+    """409: what is stored now (who saved it, when) next to what the user just typed — kept in
+    hidden inputs so "Remplacer par ma saisie" re-posts it against the current version."""
+    typed = extract_raw(step, request.form)
+    return _render(
+        "workflows/conflict.html",
+        409,
+        workflow=workflow,
+        draft=draft,
+        step=step,
+        stored_rows=build_form(step, draft.answers.get(step.name, {})).summary_rows(),
+        typed_rows=build_form(step, typed).summary_rows(),
+        typed_inputs=list(to_formdata(typed).items(multi=True)),
+        action=action,
+        return_to_check=request.form.get("retour") == "verifier",
+    )
+
+
+@bp.post("/brouillons/<int:draft_id>/etapes/<step_name>/enregistrement-automatique")
+def autosave(draft_id: int, step_name: str):
+    draft, workflow = drafts.load_draft(current_user, draft_id)
+    current = workflow.step(step_name)
+    if current is None:
+        abort(404)
+    base_version = posted_version()
+    try:
+        saved = drafts.save_step(
+            current_user, draft, workflow, current, request.form, base_version=base_version, mode=AUTOSAVE
+        )
+    except AlreadySubmitted:
+        return _render("workflows/_autosave_status.html", 409, state="submitted")
+    except StepNotReachable:
+        return _render("workflows/_autosave_status.html", 409, state="unreachable")
+    except DraftConflict as conflict:
+        return _render("workflows/_autosave_status.html", 409, state="conflict", draft=conflict.draft)
+    return _render("workflows/_autosave_status.html", state="saved", draft=draft, version=saved.version)
+
+
+# -- check answers, submit, confirmation -----------------------------------------------------------
+
+
+@bp.get("/brouillons/<int:draft_id>/verifier", endpoint="check_answers")
+def check_answers_page(draft_id: int):
+    draft, workflow = drafts.open_draft(current_user, draft_id)
+    if draft.submitted_at is not None:
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    first = workflow.first_incomplete(draft.answers, draft.valid_steps)
+    if first is not None:
+        return redirect(_target_url(draft.id, first.name))
+    declaration_form = None
+    if workflow.declaration_form is not None:
+        declaration_form = workflow.declaration_form(context=drafts.context_for(draft, current_user))
+    return _render_check_answers(draft, workflow, declaration_form)
+
+
+def _render_check_answers(draft, workflow, declaration_form, status: int = 200):
+    last = workflow.path(draft.answers)[-1]
+    return _render(
+        "workflows/check_answers.html",
+        status,
+        workflow=workflow,
+        draft=draft,
+        sections=check_answers(workflow, draft.answers, drafts.context_for(draft, current_user)),
+        back_url=_target_url(draft.id, last.name),
+        declaration_form=declaration_form,
+        has_errors=bool(declaration_form is not None and declaration_form.errors),
+    )
+
+
+@bp.post("/brouillons/<int:draft_id>/envoyer")
+def submit(draft_id: int):
+    draft, workflow = drafts.load_draft(current_user, draft_id)
+    base_version = posted_version()
+    try:
+        outcome = drafts.submit_draft(
+            current_user, draft, workflow, base_version=base_version, declaration=request.form
+        )
+    except DraftConflict as conflict:
+        saved = conflict.draft
+        flash(
+            f"Ces réponses ont été modifiées par {saved.updated_by.full_name} "
+            f"le {paris(saved.updated_at)}. "
+            "Vérifiez-les avant d'envoyer.",
+            "info",
+        )
+        return navigate(url_for(".check_answers", draft_id=draft_id))
+    if outcome.declaration_form is not None:
+        return _render_check_answers(draft, workflow, outcome.declaration_form, 422)
+    if outcome.invalid_step is not None:
+        flash("Une réponse n'est plus valide. Corrigez-la, puis envoyez de nouveau.", "info")
+        url = url_for(".step", draft_id=draft_id, step_name=outcome.invalid_step.name, erreurs=1)
+        return navigate(url)
+    return navigate(url_for(".confirmation", draft_id=draft_id))
+
+
+@bp.get("/brouillons/<int:draft_id>/confirmation")
+def confirmation(draft_id: int):
+    submission, draft, workflow = drafts.open_submission(current_user, draft_id)
+    if workflow.confirmation_url is not None:
+        return redirect(workflow.confirmation_url(submission))
+    return render_template(
+        "workflows/confirmation.html", workflow=workflow, draft=draft, submission=submission
+    )

@@ -1,0 +1,195 @@
+"""Request-level wiring shared by every blueprint: login loading, security headers, htmx helpers,
+template globals, error pages."""
+
+from __future__ import annotations
+
+import json
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db, login_manager
+from app.models import SERVICE_LABELS, Service, User
+
+PARIS = ZoneInfo("Europe/Paris")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; frame-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+ERROR_TEXTS = {
+    400: ("Requête incorrecte", "La requête n'a pas pu être comprise. Revenez en arrière et réessayez."),
+    401: ("Session expirée", "Votre session a expiré. Reconnectez-vous : vos brouillons sont conservés."),
+    403: ("Accès refusé", "Vous n'avez pas d'habilitation pour ce service sur cet établissement."),
+    404: ("Page introuvable", "Vérifiez l'adresse saisie, ou revenez à votre tableau de bord."),
+    405: ("Action non autorisée", "Cette action n'est pas possible sur cette page."),
+    409: ("Conflit", "Ces informations ont été modifiées entre-temps."),
+    413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
+    422: ("Données invalides", "Les informations envoyées ne sont pas valides."),
+    429: (
+        "Trop de tentatives",
+        "Vous avez fait trop de tentatives. Patientez quelques minutes puis réessayez.",
+    ),
+    500: (
+        "Erreur technique",
+        "Une erreur s'est produite de notre côté. Vos données enregistrées ne sont pas perdues ; "
+        "réessayez dans quelques instants.",
+    ),
+}
+
+
+def is_htmx() -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def navigate(url: str):
+    """Leave the page: a 303 redirect, or for an htmx request a full navigation (HX-Redirect)."""
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, 303)
+
+
+def paris(value, fmt: str = "%d/%m/%Y à %H h %M") -> str:
+    """Format an aware datetime in Europe/Paris for the UI."""
+    if value is None:
+        return ""
+    return value.astimezone(PARIS).strftime(fmt)
+
+
+# Each service's page for one establishment; services not online yet have none.
+SERVICE_PAGES = {Service.DAT: "dat.index", Service.LUCIE: "lucie.mailbox"}
+
+
+def service_url(service, establishment) -> str | None:
+    endpoint = SERVICE_PAGES.get(Service(service))
+    return url_for(endpoint, etablissement=establishment.id) if endpoint else None
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_web(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Connectez-vous pour accéder à cette page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        ident, _, version = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or str(user.credentials_version) != version:
+            return None
+        return user
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if current_user and current_user.is_authenticated:
+            # Pages with personal data are never stored by the browser or a proxy.
+            headers.setdefault("Cache-Control", "no-store")
+        if "HX-Request" in request.headers:
+            headers.add("Vary", "HX-Request")
+        return response
+
+    if app.config["TESTING"]:
+
+        @app.after_request
+        def no_pending_writes(response):
+            # A request commits through a service; left-over changes are a bug the tests must see.
+            session = db.session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError(
+                    f"request to {request.path} left uncommitted changes: "
+                    f"{list(session.new) + list(session.dirty) + list(session.deleted)}"
+                )
+            return response
+
+    @app.context_processor
+    def globals_():
+        return {
+            "is_htmx": is_htmx(),
+            "Service": Service,
+            "SERVICE_LABELS": SERVICE_LABELS,
+            "htmx_config": (
+                json.dumps(
+                    {
+                        "historyCacheSize": 0,
+                        "includeIndicatorStyles": False,
+                        "allowScriptTags": False,
+                        "allowEval": False,
+                        # Never copy a style attribute while settling a swap (CSP: no inline style).
+                        "attributesToSettle": ["class", "width", "height"],
+                        "responseHandling": [
+                            {"code": "204", "swap": False},
+                            {"code": "[23]..", "swap": True},
+                            {"code": "422", "swap": True, "error": False},
+                            {"code": "409", "swap": True, "error": False},
+                            {"code": "[45]..", "swap": False, "error": True},
+                        ],
+                    }
+                )
+            ),
+        }
+
+    app.jinja_env.filters["paris"] = paris
+    from app.forms.workflows import first_input_id
+
+    app.jinja_env.globals["first_input_id"] = first_input_id
+    app.jinja_env.globals["service_url"] = service_url
+
+    def render_error(code: int, description: str | None = None):
+        title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+        if wants_json():
+            return jsonify(error=title.lower().replace(" ", "_"), message=description or text), code
+        return render_template("errors/error.html", code=code, title=title, text=description or text), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if is_htmx() and not current_user.is_authenticated:
+            # An autosave after a sign-out (expiry, another tab): app.js says the session expired
+            # and retries after a new sign-in, with a fresh token from auth.csrf_token.
+            return render_error(401)
+        return render_error(
+            400,
+            "Votre session a expiré ou le formulaire est trop ancien. Rechargez la page : "
+            "ce que vous aviez enregistré est conservé.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in (301, 302, 303, 307, 308) or error.code is None:
+            return error
+        description = getattr(error, "french_description", None)
+        return render_error(error.code, description)
+
+    @app.teardown_request
+    def _rollback_leftovers(exc):
+        # An unhandled error leaves nothing half-saved (Flask wraps it in a 500 handled above).
+        if exc is not None:
+            db.session.rollback()
+
+    @app.before_request
+    def _mark_start():
+        g.htmx = is_htmx()

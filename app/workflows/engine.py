@@ -1,0 +1,292 @@
+"""The workflow engine: declarative multi-step forms and the rules that do not need a database.
+
+A :class:`Workflow` is an ordered list of :class:`Step` s, each a WTForms form (a
+:class:`~app.forms.workflows.StepForm`) with a title, an optional condition on earlier answers and
+a section for the check-answers page. Like django-formtools' wizard: steps with condition
+callables, per-step stored data, and every step validated again before the final ``done``; unlike
+it, the data lives in a database draft (app/services/drafts.py) so anyone habilitated can resume.
+
+Answers are stored **raw**, exactly as typed (``{step: {input name: str | [str, …]}}``), valid or
+not, so autosave never loses anything; forms are rebuilt from them to validate or display. The
+path (the steps that apply) is recomputed from the answers on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from app.forms.workflows import StepForm
+from app.models import Service
+
+RawAnswers = dict[str, str | list[str]]
+Answers = dict[str, RawAnswers]
+
+# ``Draft.current_step`` once every step on the path is valid: the user resumes on "Vérifier".
+CHECK_ANSWERS = "_verifier"
+# Raw answers are kept even when invalid; these bounds stop a forged request from storing megabytes.
+RAW_VALUE_MAX_CHARS = 20_000
+RAW_VALUES_MAX = 200
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step form's validators may look at besides the page itself."""
+
+    answers: Mapping[str, RawAnswers]
+    establishment: Any = None
+    user: Any = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of a workflow.
+
+    ``condition(answers) -> bool`` decides from the raw answers of the other steps whether the
+    step is on the path (``None``: always). ``section`` groups rows on "Vérifier vos réponses".
+    ``template`` replaces the generic field list (a template that receives ``form``).
+    """
+
+    name: str
+    title: str
+    form_class: type[StepForm]
+    condition: Callable[[Mapping[str, RawAnswers]], bool] | None = None
+    section: str = ""
+    template: str | None = None
+
+    def applies(self, answers: Mapping[str, RawAnswers]) -> bool:
+        return self.condition is None or bool(self.condition(answers))
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A declarative multi-step form.
+
+    ``service``: the habilitation required on the draft's establishment.
+    ``reference_prefix``: submissions are numbered ``<PREFIX>-<YEAR>-<000123>``.
+    ``on_submit(submission, draft)``: optional, runs inside the submission's transaction (e.g.
+    create a domain object, enqueue a mail through the outbox).
+
+    Optional hooks (``None``: the generic behaviour):
+
+    - ``initial_answers(establishment, user) -> Answers``: the raw answers a new draft starts with
+      (e.g. a block prefilled from the establishment; the user still saves the step).
+    - ``draft_note(draft) -> str | None``: one more line for the draft on "Mes démarches"
+      (e.g. the time left to send it).
+    - ``declaration_form``: a :class:`StepForm` shown on "Vérifier vos réponses" above the send
+      button (declarant, certification…), validated on submit and stored in the submission as
+      ``data["declaration"]``; ``send_template`` replaces that page's send section (it receives
+      ``declaration_form``).
+    - ``confirmation_url(submission) -> str``: where the confirmation page sends the user instead
+      of the generic panel (e.g. a receipt page of the workflow's own blueprint).
+    """
+
+    name: str
+    title: str
+    reference_prefix: str
+    service: Service
+    steps: tuple[Step, ...]
+    description: str = ""
+    on_submit: Callable[[Any, Any], None] | None = None
+    initial_answers: Callable[[Any, Any], Answers] | None = None
+    draft_note: Callable[[Any], str | None] | None = None
+    declaration_form: type[StepForm] | None = None
+    send_template: str | None = None
+    confirmation_url: Callable[[Any], str] | None = None
+    _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "steps", tuple(self.steps))
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names) or CHECK_ANSWERS in names:
+            raise ValueError(f"workflow {self.name}: step names must be unique and not {CHECK_ANSWERS}")
+        if any(len(n) > 40 for n in [*names, self.name]):
+            raise ValueError(f"workflow {self.name}: names are limited to 40 characters")
+        object.__setattr__(self, "_by_name", {s.name: s for s in self.steps})
+
+    def step(self, name: str) -> Step | None:
+        return self._by_name.get(name)
+
+    # -- the path --------------------------------------------------------------------------------
+
+    def path(self, answers: Mapping[str, RawAnswers]) -> list[Step]:
+        """The steps that apply to these answers, in order."""
+        return [s for s in self.steps if s.applies(answers)]
+
+    def first_incomplete(self, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str]) -> Step | None:
+        """The first step on the path not validly answered (``None``: ready to check and send)."""
+        valid = set(valid_steps)
+        return next((s for s in self.path(answers) if s.name not in valid), None)
+
+    def reachable(self, step: Step, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str]) -> bool:
+        """A step may be shown when it is on the path and no earlier step is incomplete."""
+        valid = set(valid_steps)
+        for candidate in self.path(answers):
+            if candidate.name == step.name:
+                return True
+            if candidate.name not in valid:
+                return False
+        return False
+
+    def resume_point(
+        self, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str], current: str
+    ) -> str:
+        """Where to resume: the step left (``current``) if it can be shown, else the first
+        incomplete step, else :data:`CHECK_ANSWERS`."""
+        valid = list(valid_steps)
+        first = self.first_incomplete(answers, valid)
+        step = self.step(current)
+        if step is not None and self.reachable(step, answers, valid):
+            return step.name
+        return first.name if first else CHECK_ANSWERS
+
+    def position(self, step: Step, answers: Mapping[str, RawAnswers]) -> tuple[int, int]:
+        """(1-based position of ``step`` on the path, length of the path): "Étape 2 sur 5"."""
+        path = [s.name for s in self.path(answers)]
+        return (path.index(step.name) + 1 if step.name in path else 0), len(path)
+
+    def step_before(self, step: Step, answers: Mapping[str, RawAnswers]) -> Step | None:
+        path = self.path(answers)
+        names = [s.name for s in path]
+        if step.name not in names or names.index(step.name) == 0:
+            return None
+        return path[names.index(step.name) - 1]
+
+    def step_after(self, step: Step, answers: Mapping[str, RawAnswers]) -> Step | None:
+        path = self.path(answers)
+        names = [s.name for s in path]
+        if step.name not in names or names.index(step.name) == len(names) - 1:
+            return None
+        return path[names.index(step.name) + 1]
+
+    def progress(self, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str]) -> tuple[int, int]:
+        """(valid steps on the path, steps on the path)."""
+        valid = set(valid_steps)
+        path = self.path(answers)
+        return sum(1 for s in path if s.name in valid), len(path)
+
+
+# -- registry --------------------------------------------------------------------------------------
+
+_REGISTRY: dict[str, Workflow] = {}
+
+
+def register(workflow: Workflow) -> Workflow:
+    if workflow.name in _REGISTRY and _REGISTRY[workflow.name] is not workflow:
+        raise ValueError(f"workflow {workflow.name} is already registered")
+    _REGISTRY[workflow.name] = workflow
+    return workflow
+
+
+def get_workflow(name: str) -> Workflow | None:
+    return _REGISTRY.get(name)
+
+
+def all_workflows() -> list[Workflow]:
+    return sorted(_REGISTRY.values(), key=lambda w: w.title)
+
+
+# -- raw answers and forms ----------------------------------------------------------------------
+
+
+def _multi_valued(form_field) -> bool:
+    from wtforms import SelectMultipleField
+
+    return isinstance(form_field, SelectMultipleField) or getattr(form_field, "multiple_inputs", False)
+
+
+def extract_raw(step: Step, formdata: MultiDict) -> RawAnswers:
+    """The inputs of ``step``'s form found in posted ``formdata``, exactly as typed (bounded in
+    size). Names that are not the form's (csrf_token, version, forged extras) are ignored."""
+    raw: RawAnswers = {}
+    count = 0
+    for form_field in step.form_class():
+        multi = _multi_valued(form_field)
+        prefix = f"{form_field.name}-"
+        keys = [form_field.name, *sorted({k for k in formdata if k.startswith(prefix)})]
+        for key in keys:
+            if key not in formdata:
+                continue
+            values = [str(v)[:RAW_VALUE_MAX_CHARS] for v in formdata.getlist(key)][:RAW_VALUES_MAX]
+            count += len(values)
+            if count > RAW_VALUES_MAX:
+                return raw
+            raw[key] = values if (multi and key == form_field.name) or len(values) > 1 else values[0]
+    return raw
+
+
+def to_formdata(raw: RawAnswers) -> MultiDict:
+    pairs: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, item))
+    return MultiDict(pairs)
+
+
+def build_form(step: Step, raw: RawAnswers | None, context: StepContext | None = None) -> StepForm:
+    """``step``'s form filled with stored raw answers (``None``: never answered, the defaults)."""
+    formdata = None if raw is None else to_formdata(raw)
+    return step.form_class(formdata, context=context)
+
+
+def validate_step(step: Step, raw: RawAnswers | None, context: StepContext | None = None) -> StepForm:
+    form = build_form(step, raw if raw is not None else {}, context)
+    form.validate()
+    return form
+
+
+def validate_path(
+    workflow: Workflow, answers: Mapping[str, RawAnswers], context: StepContext | None = None
+) -> tuple[dict[str, StepForm], Step | None]:
+    """Validate every step on the path again. Returns the validated forms by step and the first
+    invalid step (``None`` when all are valid)."""
+    forms: dict[str, StepForm] = {}
+    for step in workflow.path(answers):
+        form = validate_step(step, answers.get(step.name), context)
+        forms[step.name] = form
+        if form.errors:
+            return forms, step
+    return forms, None
+
+
+@dataclass
+class SummarySection:
+    title: str
+    rows: list[dict[str, str]]
+
+
+def check_answers(
+    workflow: Workflow, answers: Mapping[str, RawAnswers], context: StepContext | None = None
+) -> list[SummarySection]:
+    """The rows of "Vérifier vos réponses": only steps on the path, grouped by section in order."""
+    sections: list[SummarySection] = []
+    for step in workflow.path(answers):
+        form = build_form(step, answers.get(step.name, {}), context)
+        title = step.section or step.title
+        if not sections or sections[-1].title != title:
+            sections.append(SummarySection(title, []))
+        for field_name, label, value in form.summary_rows():
+            sections[-1].rows.append({"step": step.name, "field": field_name, "label": label, "value": value})
+    return sections
+
+
+# -- submission -------------------------------------------------------------------------------------
+
+
+def canonical_json(data: Any) -> bytes:
+    """The one serialisation a submission's SHA-256 is computed on."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256_of(data: Any) -> str:
+    return hashlib.sha256(canonical_json(data)).hexdigest()
+
+
+def format_reference(prefix: str, year: int, number: int) -> str:
+    """``format_reference("DAT", 2026, 123)`` → ``"DAT-2026-000123"``."""
+    return f"{prefix}-{year}-{number:06d}"

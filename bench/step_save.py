@@ -1,0 +1,320 @@
+"""Benchmark (run by hand, not a test): the workflow engine's step save through gunicorn, next to a
+bare Flask route doing one equivalent insert, at 1, 8 and 32 concurrent clients; page weights.
+
+    .venv/bin/python -m bench.step_save --db sqlite
+    .venv/bin/python -m bench.step_save --db postgresql   # DATABASE_URL or the local "test" server
+
+Each client has its own draft and session, and saves the first step again and again with the
+version it last saved (a real save: validation, version check, update, audit). Figures go in
+docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import brotli
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PASSWORD = "Bench-Mot-De-Passe-2026"
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+VERSION_RE = re.compile(r'name="version" (?:type="hidden" )?value="(\d+)"')
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup_database(db: str) -> str:
+    if db == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="bench-")) / "bench.sqlite3"
+        return f"sqlite:///{path}"
+    url = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/atmp_bench")
+    from sqlalchemy import create_engine, text
+
+    server, _, name = url.rpartition("/")
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url
+
+
+def seed(env: dict, clients: int) -> list[tuple[str, int]]:
+    """Migrate, then create one company, one establishment, and one user with one draft per client."""
+    subprocess.run(
+        [PY, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    script = f"""
+from app import create_app
+from app.extensions import db
+from app.models import Service
+from app.services.drafts import start_draft
+from app.workflows import get_workflow
+from tests.factories import make_company, make_establishment, make_user
+app = create_app()
+with app.app_context():
+    company = make_company("Bench SAS")
+    est = make_establishment(company, departement="75")
+    wf = get_workflow("coordonnees")
+    for i in range({clients}):
+        user = make_user(f"bench{{i}}@bench.example", company=company, password={PASSWORD!r},
+                         grants=[(est, Service.COMPTE)])
+        db.session.commit()
+        draft = start_draft(user, wf, est)
+        print(user.email, draft.id)
+"""
+    out = subprocess.run([PY, "-c", script], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
+    return [(line.split()[0], int(line.split()[1])) for line in out.stdout.splitlines() if "@" in line]
+
+
+def serve(module: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--keep-alive",
+            "60",
+            "--log-level",
+            "warning",
+            module,
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/sante" if "wsgi:" in module else "/nope")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{module} did not start")
+
+
+class Client:
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        try:
+            return self._request(method, path, body, headers)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            self.conn.close()  # the server closed an idle keep-alive connection
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            return self._request(method, path, body, headers)
+
+    def _request(self, method: str, path: str, body: dict | None, headers: dict | None):
+        hdrs = dict(headers or {})
+        if self.cookies:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = None
+        if body is not None:
+            data = urllib.parse.urlencode(body, doseq=True)
+            hdrs["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=data, headers=hdrs)
+        response = self.conn.getresponse()
+        payload = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";")[0]
+        return response.status, payload, dict(response.getheaders())
+
+    def login(self, email: str) -> None:
+        _, page, _ = self.request("GET", "/connexion")
+        token = CSRF_RE.search(page.decode()).group(1)
+        status, _, _ = self.request(
+            "POST", "/connexion", {"email": email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert status in (302, 303), status
+
+
+def run_load(concurrency: int, seconds: float, make_worker) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = [0.0]
+    start_barrier = threading.Barrier(concurrency + 1)
+
+    def loop(index: int):
+        call = make_worker(index)
+        start_barrier.wait()
+        local = []
+        while time.perf_counter() < stop_at[0]:
+            t0 = time.perf_counter()
+            ok = call()
+            local.append(time.perf_counter() - t0)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(concurrency)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + seconds
+    begin = time.perf_counter()
+    start_barrier.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - begin
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors[0],
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+    }
+
+
+def page_weights(port: int, email: str, draft_id: int) -> dict:
+    client = Client(port)
+    client.login(email)
+    step = f"/demarches/brouillons/{draft_id}/etapes/nature"
+    _, html, _ = client.request("GET", step)
+    _, fragment, _ = client.request("GET", step, headers={"HX-Request": "true"})
+    assets = re.findall(rb'(?:href|src)="(/static/[^"]+)"', html)
+    transferred = len(html)  # HTML is never compressed (BREACH); assets are
+    for asset in dict.fromkeys(assets):
+        _, body, headers = client.request("GET", asset.decode(), headers={"Accept-Encoding": "br, gzip"})
+        encoding = headers.get("Content-Encoding")
+        transferred += len(body) if encoding else len(gzip.compress(body))
+        if encoding == "br":
+            assert brotli.decompress(body)
+    return {
+        "first_page_bytes": transferred,
+        "html_bytes": len(html),
+        "fragment_bytes": len(fragment),
+        "fragment_ratio": len(fragment) / len(html),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--concurrency", default="1,8,32")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+
+    url = setup_database(args.db)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+        "PYTHONPATH": str(ROOT),
+        "STORAGE_DIR": tempfile.mkdtemp(prefix="bench-storage-"),
+    }
+    accounts = seed(env, max(levels))
+    from bench.bare_app import create_table
+
+    create_table(url)
+    app_port, bare_port = free_port(), free_port()
+    servers = [
+        serve("wsgi:app", app_port, env, args.workers),
+        serve("bench.bare_app:application", bare_port, env, args.workers),
+    ]
+    try:
+        clients = []
+        for email, draft_id in accounts:
+            client = Client(app_port)
+            client.login(email)
+            _, page, _ = client.request("GET", f"/demarches/brouillons/{draft_id}/etapes/nature")
+            text = page.decode()
+            clients.append(
+                [client, draft_id, int(VERSION_RE.search(text).group(1)), CSRF_RE.search(text).group(1)]
+            )
+
+        def step_worker(index: int):
+            state = clients[index]
+
+            def call() -> bool:
+                client, draft_id, version, token = state
+                status, _, _ = client.request(
+                    "POST",
+                    f"/demarches/brouillons/{draft_id}/etapes/nature",
+                    {"nature": "adresse", "version": version, "csrf_token": token, "action": "continue"},
+                )
+                state[2] = version + 1
+                return status == 303
+
+            return call
+
+        def bare_worker(index: int):
+            client = Client(bare_port)
+
+            def call() -> bool:
+                status, _, _ = client.request("POST", "/bare", {"nature": "adresse"})
+                return status == 204
+
+            return call
+
+        print(
+            f"# step save vs bare insert — {args.db}, gunicorn {args.workers} workers × 4 threads, "
+            f"{args.seconds:.0f} s per level"
+        )
+        print(
+            "| clients | step save req/s | p50 ms | p95 ms | bare req/s | p50 ms | p95 ms | ratio | errors |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for level in levels:
+            step = run_load(level, args.seconds, step_worker)
+            bare = run_load(level, args.seconds, bare_worker)
+            print(
+                f"| {level} | {step['rps']:.0f} | {step['p50_ms']:.1f} | {step['p95_ms']:.1f} | "
+                f"{bare['rps']:.0f} | {bare['p50_ms']:.1f} | {bare['p95_ms']:.1f} | "
+                f"{step['rps'] / bare['rps']:.2f} | {step['errors']}/{bare['errors']} |"
+            )
+        w = page_weights(app_port, *accounts[0])
+        first, html, frag = (w[k] / 1024 for k in ("first_page_bytes", "html_bytes", "fragment_bytes"))
+        print(f"\nfirst full page, transferred with compression: {first:.1f} KiB (HTML {html:.1f} KiB)")
+        print(
+            f"htmx fragment {frag:.1f} KiB = {100 * w['fragment_ratio']:.0f} % of its full page's HTML, "
+            f"{100 * frag / first:.0f} % of the full page as first transferred"
+        )
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""Shared fixtures. The database is SQLite by default, PostgreSQL when DATABASE_URL says so (CI runs
+both). The schema always comes from the Alembic migrations."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import warnings
+
+import html5lib
+import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.extensions import db
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+class StrictHtmlClient(FlaskClient):
+    """A test client that parses every HTML response strictly and helps with CSRF tokens."""
+
+    def open(self, *args, **kwargs):
+        # The `app` fixture keeps one application context for the whole test and Flask reuses it
+        # for every request, so `g` would carry the signed-in user (Flask-Login caches it there),
+        # the CSRF token and cached grants from one request — or one client — to the next. A real
+        # server starts each request with an empty `g`.
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        response = super().open(*args, **kwargs)
+        if response.mimetype == "text/html" and response.status_code != 304:
+            body = response.get_data(as_text=True)
+            parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+            try:
+                if body.lstrip().lower().startswith("<!doctype"):
+                    parser.parse(body)
+                else:
+                    parser.parseFragment(body)
+            except html5lib.html5parser.ParseError as error:
+                raise AssertionError(
+                    f"invalid HTML from {response.request.path}: {error}\n{body[:3000]}"
+                ) from error
+        return response
+
+    def csrf(self, path: str = "/connexion") -> str:
+        """A valid CSRF token for this client's session, read from a page's form."""
+        body = self.get(path).get_data(as_text=True)
+        match = CSRF_RE.search(body)
+        assert match, f"no csrf_token in {path}"
+        return match.group(1)
+
+
+def _base_config(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "MAIL_SINK_DIR": str(tmp_path / "mails"),
+        "SERVER_NAME": None,
+        "PASSWORD_HASH_FAST": True,
+        "DEV_MAIL_PAGE": True,
+        "OUTBOX_BASE_DELAY_SECONDS": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """Run the migrations once per test session; return what a test database is made from."""
+    from flask_migrate import upgrade
+
+    if ON_POSTGRES:
+        engine = create_engine(DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        app = create_app(_base_config(DATABASE_URL, tmp_path_factory.mktemp("pg")))
+        with app.app_context():
+            upgrade()
+        return DATABASE_URL
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    app = create_app(_base_config(f"sqlite:///{path}", tmp_path_factory.mktemp("sq")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _fresh_database(template, tmp_path) -> str:
+    if ON_POSTGRES:
+        engine = create_engine(DATABASE_URL)
+        with engine.begin() as conn:
+            tables = [
+                r[0]
+                for r in conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                        "AND tablename<>'alembic_version'"
+                    )
+                )
+            ]
+            if tables:
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return DATABASE_URL
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change settings: ``@pytest.fixture def app_config(): return {...}``."""
+    return {}
+
+
+@pytest.fixture
+def app(migrated_template, tmp_path, app_config):
+    config = _base_config(_fresh_database(migrated_template, tmp_path), tmp_path)
+    config.update(app_config)
+    application = create_app(config)
+    application.test_client_class = StrictHtmlClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> StrictHtmlClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` signs the client in through the real login form."""
+    from tests.factories import PASSWORD
+
+    def do(user, password: str = PASSWORD, follow: bool = False):
+        token = client.csrf("/connexion")
+        response = client.post(
+            "/connexion",
+            data={"email": user.email, "password": password, "csrf_token": token},
+            follow_redirects=follow,
+        )
+        assert response.status_code in (200, 302, 303), response.status_code
+        return response
+
+    return do
+
+
+warnings.filterwarnings("ignore", category=DeprecationWarning, module="html5lib")
+
+
+class SmtpSink:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self):
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse = False
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd hook)
+        from email import message_from_bytes, policy
+
+        if self.refuse:
+            return "451 Try again later"
+        for rcpt in envelope.rcpt_tos:
+            self.messages.append((rcpt, message_from_bytes(envelope.original_content, policy=policy.default)))
+        return "250 OK"
+
+    def start(self):
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+    def to(self, address: str) -> list:
+        return [m for rcpt, m in self.messages if rcpt == address]
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_app(app, smtp):
+    """The app, sending its mail to the ``smtp`` sink."""
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    app.extensions["mail"].server = "127.0.0.1"
+    app.extensions["mail"].port = smtp.port
+    return app

@@ -1,0 +1,35 @@
+"""The DAT demo data (`flask demo load`): made through the real services, in several states, one
+late, one with reserves, a draft halfway — and a second run changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.dat_demo import load_dat_demo
+from app.demo import load_demo
+from app.extensions import db
+from app.models import Declaration, Draft, ReserveAddendum, Submission
+
+
+def test_demo_declarations_cover_the_states_and_are_idempotent(app):
+    lines = list(load_demo())
+    if not any("déclaration" in line for line in lines):  # until app/demo.py calls it
+        lines += list(load_dat_demo())
+    assert any(line.startswith("ajout : déclaration DAT-") for line in lines)
+    declarations = db.session.scalars(select(Declaration)).all()
+    assert len(declarations) == 6
+    statuses = [d.status for d in declarations]
+    assert set(statuses) == {"transmise", "en_instruction", "prise_en_charge", "refus"}
+    assert sum(d.late for d in declarations) == 1
+    assert sum(d.has_reserves for d in declarations) == 1
+    assert db.session.scalar(select(func.count(ReserveAddendum.id))) == 1
+    assert sum(d.is_trajet for d in declarations) == 1
+    assert all(d.submission.workflow == "dat" for d in declarations)
+    open_drafts = db.session.scalars(
+        select(Draft).where(Draft.workflow == "dat", Draft.submitted_at.is_(None))
+    ).all()
+    assert len(open_drafts) == 1 and open_drafts[0].answers["victime"]["nom"] == "Lambert"
+
+    again = list(load_dat_demo())
+    assert all(line.startswith("déjà présent") for line in again), again
+    assert db.session.scalar(select(func.count(Submission.id))) == 6
