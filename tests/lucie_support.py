@@ -12,7 +12,6 @@ from app.services import lucie
 from app.services.simple_pdf import make_pdf
 from tests.factories import make_caisse, make_company, make_establishment, make_user
 
-
 # A fixed creation date: the same title gives the same bytes, whatever the second of the call
 # (an Idempotency-Key replay compares the file's hash).
 FIXED_CREATION = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
