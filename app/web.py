@@ -63,7 +63,12 @@ def paris(value, fmt: str = "%d/%m/%Y à %H h %M") -> str:
     """Format an aware datetime in Europe/Paris for the UI."""
     if value is None:
         return ""
-    return value.astimezone(PARIS).strftime(fmt)
+    return local_format(value.astimezone(PARIS), fmt)
+
+
+def local_format(value, fmt: str = "%d/%m/%Y à %H h %M") -> str:
+    """strftime for a datetime already in its local time zone; the spaces around "h" do not break."""
+    return value.strftime(fmt).replace(" h ", "\u00a0h\u00a0")
 
 
 # Each service's page for one establishment; services not online yet have none.
@@ -154,6 +159,7 @@ def register_web(app: Flask) -> None:
         }
 
     app.jinja_env.filters["paris"] = paris
+    app.jinja_env.filters["local_format"] = local_format
     from app.forms.workflows import first_input_id
 
     app.jinja_env.globals["first_input_id"] = first_input_id

@@ -168,11 +168,16 @@ def french_day(value: date, *, weekday: bool = True) -> str:
     return f"{WEEKDAYS[value.weekday()]} {text}" if weekday else text
 
 
+def clock(value: datetime) -> str:
+    """``"10 h 00"`` with no-break spaces, so a line never ends between the hour and its minutes."""
+    return f"{value.hour}\u00a0h\u00a0{value.minute:02d}"
+
+
 def french_moment(value: datetime, departement: str | None = None, *, weekday: bool = True) -> str:
     """An instant in the département's local time (Paris when unknown):
     ``"mardi 7 avril 2026 à 10 h 00"``."""
     local = to_local(value, departement or "75")
-    return f"{french_day(local.date(), weekday=weekday)} à {local.hour} h {local.minute:02d}"
+    return f"{french_day(local.date(), weekday=weekday)} à {clock(local)}"
 
 
 def french_duration(delta: timedelta) -> str:

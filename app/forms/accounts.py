@@ -21,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from app.forms.workflows import CheckboxesInput, RadioInput, TextInput
+from app.forms.workflows import ERROR_PREFIX, CheckboxesInput, RadioInput, TextInput
 from app.models import SERVICE_LABELS, Establishment, Service
 from app.services.passwords import MIN_LENGTH
 
@@ -35,7 +35,7 @@ class PasswordInput(GovPasswordInput):
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)
         if params.get("errorMessage"):
-            params["errorMessage"]["visuallyHiddenText"] = "Erreur"
+            params["errorMessage"]["visuallyHiddenText"] = ERROR_PREFIX
         return params
 
 

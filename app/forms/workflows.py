@@ -56,6 +56,10 @@ def strip(value):
 # Widgets: the govuk-frontend-wtf ones with French hidden texts ("Erreur :", Jour / Mois / Année).
 
 
+# GOV.UK's macro adds the colon: "Erreur :" with the no-break space French puts before it.
+ERROR_PREFIX = "Erreur\u00a0"
+
+
 class _FrenchErrors:
     """The GOV.UK error message's hidden prefix says "Error:" unless told otherwise. Also drops the
     empty hint govuk-frontend-wtf gives radios and checkboxes without a description (an empty
@@ -67,7 +71,7 @@ class _FrenchErrors:
         if hint is not None and not (hint.get("text") or hint.get("html")):
             params.pop("hint")
         if params.get("errorMessage"):
-            params["errorMessage"]["visuallyHiddenText"] = "Erreur"
+            params["errorMessage"]["visuallyHiddenText"] = ERROR_PREFIX
         return params
 
 

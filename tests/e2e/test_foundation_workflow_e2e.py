@@ -433,7 +433,7 @@ def test_autosave_keeps_what_is_typed_across_a_reload(page, live_server, claire)
 
     page.get_by_label("Nom et prénom du contact").press_sequentially("Jean Mül", delay=20)
     status = page.locator("#autosave-status")
-    expect(status).to_have_text(re.compile(r"^\s*Brouillon enregistré à \d\d h \d\d\s*$"))
+    expect(status).to_have_text(re.compile(r"^\s*Brouillon enregistré à \d\d\sh\s\d\d\s*$"))
     # The form now carries the saved version (replaced out of band), so "Continuer" is no conflict.
     expect(page.locator("#draft-version")).not_to_have_value(version_before)
     assert draft(draft_id).answers["contact"]["nom"] == "Jean Mül"
@@ -481,7 +481,7 @@ def test_a_failed_autosave_says_so_and_keeps_what_was_typed(page, live_server, c
     # Signed in again in the other tab: "Réessayer" fetches the new session's token and saves.
     login_as(other, base, claire.email, PASSWORD)
     status.get_by_role("button", name="Réessayer").click()
-    expect(status).to_contain_text(re.compile(r"Brouillon enregistré à \d\d h \d\d"))
+    expect(status).to_contain_text(re.compile(r"Brouillon enregistré à \d\d\sh\s\d\d"))
     assert draft(draft_id).answers["contact"]["nom"] == "Jean Muller"
 
 

@@ -88,7 +88,7 @@ def test_deposit_alert_link_and_first_consultation(page, live_server, smtp, peop
         "Décision de prise en charge de l'accident du 2 mars"
     )
     first = page.locator("#premiere-consultation")
-    expect(first).to_have_text(re.compile(r"^Le \d\d/\d\d/\d{4} à \d\d h \d\d, par Léa Gérante$"))
+    expect(first).to_have_text(re.compile(r"^Le \d\d/\d\d/\d{4} à \d\d\sh\s\d\d, par Léa Gérante$"))
     expect(page.get_by_text("Alerte envoyée le")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Jusqu'au \d\d/\d\d/\d{4} inclus"))).to_be_visible()
     assert_accessible(page)

@@ -239,5 +239,5 @@ class TestRateLimit:
 
 def test_field_errors_have_a_french_hidden_prefix(client):
     body = post_login(client, "", "").get_data(as_text=True)
-    assert '<span class="govuk-visually-hidden">Erreur:</span> Saisissez votre mot de passe' in body
+    assert '<span class="govuk-visually-hidden">Erreur\u00a0:</span> Saisissez votre mot de passe' in body
     assert ">Error:<" not in body

@@ -406,7 +406,7 @@ def test_the_due_time_endpoint_answers_as_soon_as_date_and_time_are_typed(client
     )
     assert response.status_code == 200
     body = text(response)
-    assert "À transmettre avant le" in body and "à 0 h 05" in body and "il reste" in body
+    assert "À transmettre avant le" in body and "à 0\u00a0h\u00a005" in body and "il reste" in body
     incomplete = client.get(
         f"/dat/brouillons/{draft_id}/echeance",
         query_string=[("date_connaissance", "3"), ("heure_connaissance", "")],

@@ -222,7 +222,7 @@ def test_an_invalid_step_answers_422_with_the_error_summary_and_french_messages(
     assert "Il y a un problème" in body
     assert '<a href="#voie">Saisissez le numéro et la voie</a>' in body
     assert '<a href="#code_postal">Saisissez un code postal à 5 chiffres, par exemple 57000</a>' in body
-    assert '<span class="govuk-visually-hidden">Erreur:</span> Saisissez le numéro et la voie' in body
+    assert '<span class="govuk-visually-hidden">Erreur\u00a0:</span> Saisissez le numéro et la voie' in body
     assert 'value="Metz"' in body  # what was typed is shown again
     assert "This field is required" not in body and "Not a valid" not in body
     draft = fresh(draft_id)
@@ -297,7 +297,7 @@ def test_autosave_stores_invalid_raw_answers_and_bumps_the_version(signed_in, es
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "<html" not in body
-    assert re.search(r"Brouillon enregistré à \d\d h \d\d", body)
+    assert re.search(r"Brouillon enregistré à \d\d\sh\s\d\d", body)
     assert f'name="version" value="{before + 1}" id="draft-version" hx-swap-oob="true"' in body
     draft = fresh(draft_id)
     assert draft.version == before + 1

@@ -102,17 +102,19 @@ def test_good_friday_does_not_count_in_moselle():
     notice = rules.due_notice(known, "57", paris(2026, 4, 2, 12, 0))
     # Thursday 10:00 → Thursday 14 h + Saturday 24 h + Tuesday 10 h (Friday, Sunday, Monday skipped).
     assert notice.due == paris(2026, 4, 7, 10, 0)
-    assert notice.due_text == "mardi 7 avril 2026 à 10 h 00"
-    assert notice.sentence.startswith("À transmettre avant le mardi 7 avril 2026 à 10 h 00")
+    assert notice.due_text == "mardi 7 avril 2026 à 10\u00a0h\u00a000"
+    assert notice.sentence.startswith("À transmettre avant le mardi 7 avril 2026 à 10\u00a0h\u00a000")
 
 
 def test_due_notice_after_the_deadline_says_it_can_still_be_sent():
     notice = rules.due_notice(datetime(2026, 3, 2, 8, 30), "75", paris(2026, 3, 5, 9, 30))
     assert notice.late
     assert notice.left < timedelta(0)
-    assert "a pris fin le mercredi 4 mars 2026 à 8 h 30, il y a 1 jour et 1 heure" in notice.sentence
+    assert "a pris fin le mercredi 4 mars 2026 à 8\u00a0h\u00a030, il y a 1 jour et 1 heure" in (
+        notice.sentence
+    )
     assert "hors délai" in notice.sentence
-    assert notice.short == "Délai dépassé depuis le 4 mars 2026 à 8 h 30"
+    assert notice.short == "Délai dépassé depuis le 4 mars 2026 à 8\u00a0h\u00a030"
 
 
 def test_reserves_window_is_ten_jours_francs_after_the_declaration():
@@ -141,9 +143,10 @@ def test_d0_is_the_day_the_cpam_holds_the_declaration_and_the_certificate():
 def test_french_day_and_moment():
     assert rules.french_day(date(2026, 4, 7)) == "mardi 7 avril 2026"
     assert rules.french_day(date(2026, 5, 1), weekday=False) == "1er mai 2026"
-    assert rules.french_moment(datetime(2026, 7, 14, 6, 5, tzinfo=UTC)) == "mardi 14 juillet 2026 à 8 h 05"
+    morning = datetime(2026, 7, 14, 6, 5, tzinfo=UTC)
+    assert rules.french_moment(morning) == "mardi 14 juillet 2026 à 8\u00a0h\u00a005"
     # Overseas: the establishment's own clock (Réunion is UTC+4).
-    assert rules.french_moment(datetime(2026, 7, 14, 6, 5, tzinfo=UTC), "974").endswith("à 10 h 05")
+    assert rules.french_moment(morning, "974").endswith("à 10\u00a0h\u00a005")
 
 
 @pytest.mark.parametrize(
