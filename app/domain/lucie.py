@@ -80,3 +80,9 @@ def appeal_deadline(notified_at: datetime, departement: str) -> date:
     to the next working day (Code de procédure civile, art. 642)."""
     end = local_date(notified_at, departement) + APPEAL_DELAY
     return next_working_day(end, departement)
+
+
+class LetterSource:
+    AGENT = "agent"  # a CPAM/Carsat agent's deposit screen
+    API = "api"  # a caisse's system through /api/v1
+    SERVICE = "service"  # another service of this application (DAT receipt, rate notification…)

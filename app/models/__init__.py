@@ -1,21 +1,14 @@
-"""SQLAlchemy 2 typed models, one module per aggregate. Importing this package registers them all."""
+"""SQLAlchemy 2 typed models, one module per aggregate. Importing this package registers them all.
+It also names the domain's vocabulary stored in their columns (services, kinds of users, letter
+sources), defined in app/domain."""
 
-from app.models.accounts import (
-    SERVICE_LABELS,
-    Caisse,
-    Company,
-    Establishment,
-    Firm,
-    Habilitation,
-    Mandate,
-    Service,
-    User,
-    UserKind,
-)
+from app.domain.accounts import SERVICE_LABELS, Service, UserKind
+from app.domain.lucie import LetterSource
+from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User
 from app.models.audit import AuditEvent
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
-from app.models.lucie import ApiToken, Letter, LetterSource, LucieAlertAddress, LucieSubscription
+from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.workflows import Draft, ReferenceCounter, Submission
 

@@ -18,12 +18,6 @@ from app.models.accounts import Caisse, Establishment, User
 from app.models.types import UTCDateTime, utcnow
 
 
-class LetterSource:
-    AGENT = "agent"  # a CPAM/Carsat agent's deposit screen
-    API = "api"  # a caisse's system through /api/v1
-    SERVICE = "service"  # another service of this application (DAT receipt, rate notification…)
-
-
 class LucieSubscription(db.Model):
     """The establishment's LUCIE subscription, activated by its company administrator."""
 

@@ -13,8 +13,8 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from app.api_spec import openapi_document
+from app.domain.lucie import LetterSource
 from app.extensions import csrf, limiter
-from app.models import Letter, LetterSource
 from app.services import access, lucie
 from app.services.api_tokens import caisse_for_token, hash_token
 from app.services.lucie import DepositRefused
@@ -77,7 +77,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def letter_json(letter: Letter) -> dict:
+def letter_json(letter) -> dict:
     return {
         "id": letter.id,
         "siret": letter.establishment.siret,

@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 
 from app.domain import dat as rules
+from app.domain.accounts import Service
 from app.forms import dat as dat_forms
-from app.models import Service
 from app.services import access, dat
 from app.views.dat import pdf_response
 from app.web import is_htmx

@@ -7,8 +7,8 @@ import secrets
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.domain.lucie import LetterSource
 from app.forms.lucie import DepositForm
-from app.models import LetterSource
 from app.services import lucie
 from app.services.lucie import DepositRefused
 
