@@ -226,6 +226,15 @@ def page_weights(port: int, email: str, draft_id: int) -> dict:
     }
 
 
+def cpu_calibration() -> float:
+    """Seconds for 5 million additions in a Python loop: the same machine type is not always as fast
+    (shared hosts), so each run prints how fast this one was."""
+    start, total = time.perf_counter(), 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -247,21 +256,25 @@ def main() -> None:
     from bench.bare_app import create_table
 
     create_table(url)
-    app_port, bare_port = free_port(), free_port()
+    app_port, insert_port, bare_port = free_port(), free_port(), free_port()
     servers = [
         serve("wsgi:app", app_port, env, args.workers),
+        serve("bench.app_insert:application", insert_port, env, args.workers),
         serve("bench.bare_app:application", bare_port, env, args.workers),
     ]
     try:
-        clients = []
+        clients, insert_clients = [], []
         for email, draft_id in accounts:
+            step = f"/demarches/brouillons/{draft_id}/etapes/nature"
             client = Client(app_port)
             client.login(email)
-            _, page, _ = client.request("GET", f"/demarches/brouillons/{draft_id}/etapes/nature")
-            text = page.decode()
+            text = client.request("GET", step)[1].decode()
             clients.append(
                 [client, draft_id, int(VERSION_RE.search(text).group(1)), CSRF_RE.search(text).group(1)]
             )
+            client = Client(insert_port)
+            client.login(email)
+            insert_clients.append((client, CSRF_RE.search(client.request("GET", step)[1].decode()).group(1)))
 
         def step_worker(index: int):
             state = clients[index]
@@ -278,6 +291,16 @@ def main() -> None:
 
             return call
 
+        def insert_worker(index: int):
+            client, token = insert_clients[index]
+
+            def call() -> bool:
+                body = {"nature": "adresse", "csrf_token": token}
+                status, _, _ = client.request("POST", "/banc/insertion", body)
+                return status == 204
+
+            return call
+
         def bare_worker(index: int):
             client = Client(bare_port)
 
@@ -287,21 +310,27 @@ def main() -> None:
 
             return call
 
+        calibration = min(cpu_calibration() for _ in range(3))
         print(
             f"# step save vs bare insert — {args.db}, gunicorn {args.workers} workers × 4 threads, "
-            f"{args.seconds:.0f} s per level"
+            f"{args.seconds:.0f} s per level; CPU calibration {calibration:.2f} s, "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
         print(
-            "| clients | step save req/s | p50 ms | p95 ms | bare req/s | p50 ms | p95 ms | ratio | errors |"
+            "| clients | step save req/s | p50 / p95 ms | signed-in insert req/s | p50 / p95 ms "
+            "| bare insert req/s | p50 / p95 ms | step / bare | signed-in insert / bare | errors |"
         )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---:|---|---:|---|---:|---|---:|---:|---:|")
         for level in levels:
             step = run_load(level, args.seconds, step_worker)
+            signed_in = run_load(level, args.seconds, insert_worker)
             bare = run_load(level, args.seconds, bare_worker)
+            runs = (step, signed_in, bare)
+            cells = [f"{r['rps']:.0f} | {r['p50_ms']:.1f} / {r['p95_ms']:.1f}" for r in runs]
             print(
-                f"| {level} | {step['rps']:.0f} | {step['p50_ms']:.1f} | {step['p95_ms']:.1f} | "
-                f"{bare['rps']:.0f} | {bare['p50_ms']:.1f} | {bare['p95_ms']:.1f} | "
-                f"{step['rps'] / bare['rps']:.2f} | {step['errors']}/{bare['errors']} |"
+                f"| {level} | {' | '.join(cells)} | {step['rps'] / bare['rps']:.2f} | "
+                f"{signed_in['rps'] / bare['rps']:.2f} | "
+                f"{step['errors']}/{signed_in['errors']}/{bare['errors']} |"
             )
         w = page_weights(app_port, *accounts[0])
         first, html, frag = (w[k] / 1024 for k in ("first_page_bytes", "html_bytes", "fragment_bytes"))
