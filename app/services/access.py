@@ -135,26 +135,36 @@ def services_on(user: User, establishment: Establishment) -> list[Service]:
 
 
 def users_habilitated(service: Service | str, establishment: Establishment) -> list[User]:
-    """The active employer users holding ``service`` on ``establishment``, directly or through a
-    habilitation on their company's head office: the reverse of :func:`can` for employer users
-    (used to alert them, e.g. on a LUCIE deposit)."""
+    """The active users holding ``service`` on ``establishment``: employer users of its company,
+    directly or through a habilitation on the head office, and the users of a tiers-déclarant firm
+    holding a live mandate for it. The reverse of :func:`can` for non-agents (used to alert them,
+    e.g. on a LUCIE deposit)."""
     head_offices = select(Establishment.id).where(
         Establishment.company_id == establishment.company_id, Establishment.is_head_office.is_(True)
     )
+    habilitated = select(Habilitation.user_id).where(
+        Habilitation.service == str(service),
+        or_(
+            Habilitation.establishment_id == establishment.id,
+            Habilitation.establishment_id.in_(head_offices),
+        ),
+    )
+    mandated_firms = select(Mandate.firm_id).where(
+        Mandate.establishment_id == establishment.id,
+        Mandate.service == str(service),
+        Mandate.revoked_at.is_(None),
+    )
     query = (
         select(User)
-        .join(Habilitation, Habilitation.user_id == User.id)
         .where(
-            User.kind == UserKind.EMPLOYER,
-            User.company_id == establishment.company_id,
             User.is_active_account.is_(True),
-            Habilitation.service == str(service),
             or_(
-                Habilitation.establishment_id == establishment.id,
-                Habilitation.establishment_id.in_(head_offices),
+                (User.kind == UserKind.EMPLOYER)
+                & (User.company_id == establishment.company_id)
+                & User.id.in_(habilitated),
+                (User.kind == UserKind.FIRM) & User.firm_id.in_(mandated_firms),
             ),
         )
-        .distinct()
         .order_by(User.id)
     )
     return list(db.session.scalars(query))

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from app.domain.lucie import LetterType
@@ -17,6 +17,7 @@ from app.models import (
     Habilitation,
     Letter,
     LucieAlertAddress,
+    Mandate,
     OutboxMessage,
     OutboxStatus,
     Service,
@@ -24,7 +25,7 @@ from app.models import (
 from app.models.types import utcnow
 from app.services import lucie, outbox
 from app.services.lucie import DepositRefused
-from tests.factories import make_user
+from tests.factories import make_firm, make_user
 from tests.lucie_support import deposit, make_mailbox, pdf
 
 
@@ -71,6 +72,23 @@ def test_deposit_alerts_each_subscribed_address_once_without_health_data(mail_ap
         for secret in ("Dupont", "fracture", "poignet", "57-2026-000777"):
             assert secret not in body and secret not in message["Subject"]
     assert lucie.alert_sent_at(letter.id) is not None
+
+
+def test_tiers_declarant_with_a_live_lucie_mandate_is_alerted_too(mail_app, smtp):
+    box = make_mailbox()
+    firm = make_firm("Cabinet Rhénan", mandates=[(box.establishment, Service.LUCIE)])
+    make_user("comptable@cabinet.test", kind="firm", firm_id=firm.id)
+    make_user("parti@cabinet.test", kind="firm", firm_id=firm.id, is_active_account=False)
+    dat_only = make_firm("Cabinet DAT", mandates=[(box.establishment, Service.DAT)])
+    make_user("dat@cabinet-dat.test", kind="firm", firm_id=dat_only.id)
+    revoked = make_firm("Ancien cabinet", mandates=[(box.establishment, Service.LUCIE)])
+    make_user("ancien@ancien-cabinet.test", kind="firm", firm_id=revoked.id)
+    db.session.execute(update(Mandate).where(Mandate.firm_id == revoked.id).values(revoked_at=utcnow()))
+    db.session.commit()
+
+    deposit(box.establishment, box.caisse)
+    assert outbox.send_due() == (2, 0)
+    assert sorted(rcpt for rcpt, _ in smtp.messages) == ["comptable@cabinet.test", "lecteur@transports.test"]
 
 
 def test_deposit_is_refused_for_an_establishment_not_subscribed(mail_app, smtp):
