@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from bench.step_save import PASSWORD, PY, ROOT, Client, free_port, setup_database
+from bench.support import start_gunicorn, stop
 from tests.dat_support import STEPS, valid_answers
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
@@ -75,51 +76,6 @@ with app.app_context():
         elif parts[0] == "EST":
             establishment_id = int(parts[1])
     return {"users": users, "establishment_id": establishment_id}
-
-
-def serve(port: int, env: dict, workers: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "60",
-            "--log-level",
-            "warning",
-            "--access-logfile",
-            str(log),
-            "--access-logformat",
-            LOG_FORMAT,
-            *(
-                ["--config", os.environ["BENCH_GUNICORN_CONFIG"]]
-                if os.environ.get("BENCH_GUNICORN_CONFIG")
-                else []
-            ),
-            "wsgi:app",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    import http.client
-
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/sante")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 def declare(client: Client, token: str, establishment: dict, answers: dict) -> str:
@@ -284,15 +240,14 @@ def main() -> None:
     for level in levels:
         log = Path(tempfile.mkdtemp(prefix="bench-log-")) / "access.log"
         port = free_port()
-        server = serve(port, env, args.workers, log)
+        server = start_gunicorn(env, port, args.workers, access_log=log, log_format=LOG_FORMAT)
         try:
             # Warm-up: fonts and templates loaded in every worker.
             run(port, seeded["users"], establishment, min(level, 2), 3.0)
             log.write_text("")
             result = run(port, seeded["users"], establishment, level, args.seconds)
         finally:
-            server.terminate()
-            server.wait(10)
+            stop(server)
         times = parse_log(log)
         rate = result["declarations"] / result["elapsed"]
         print(f"\n## {level} client(s): {result['declarations']} declarations, {rate:.2f} declarations/s")

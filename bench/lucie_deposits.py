@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lucie_support import (
+from support import (
     ROOT,
     VENV_BIN,
     Client,

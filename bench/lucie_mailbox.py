@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lucie_support import Client, app_env, fresh_database, percentile, start_gunicorn, stop
+from support import Client, app_env, fresh_database, percentile, start_gunicorn, stop
 
 PASSWORD = "Banc-d-essai-2026"
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import brotli
 
+from bench.support import start_gunicorn, stop
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 PASSWORD = "Bench-Mot-De-Passe-2026"
@@ -88,40 +90,6 @@ with app.app_context():
 """
     out = subprocess.run([PY, "-c", script], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
     return [(line.split()[0], int(line.split()[1])) for line in out.stdout.splitlines() if "@" in line]
-
-
-def serve(module: str, port: int, env: dict, workers: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--keep-alive",
-            "60",
-            "--log-level",
-            "warning",
-            module,
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            conn.request("GET", "/sante" if "wsgi:" in module else "/nope")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{module} did not start")
 
 
 class Client:
@@ -258,9 +226,9 @@ def main() -> None:
     create_table(url)
     app_port, insert_port, bare_port = free_port(), free_port(), free_port()
     servers = [
-        serve("wsgi:app", app_port, env, args.workers),
-        serve("bench.app_insert:application", insert_port, env, args.workers),
-        serve("bench.bare_app:application", bare_port, env, args.workers),
+        start_gunicorn(env, app_port, args.workers),
+        start_gunicorn(env, insert_port, args.workers, app="bench.app_insert:application"),
+        start_gunicorn(env, bare_port, args.workers, app="bench.bare_app:application"),
     ]
     try:
         clients, insert_clients = [], []
@@ -341,8 +309,7 @@ def main() -> None:
         )
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(10)
+            stop(server)
 
 
 if __name__ == "__main__":

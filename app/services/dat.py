@@ -340,12 +340,11 @@ def _by_reference(reference: str) -> Declaration | None:
     )
 
 
-def open_declaration(user: User, reference: str, *, action: str = "read") -> Declaration:
-    """A declaration on the employer's side (404 unknown or not visible, 403 without DAT), audited."""
+def _open(user: User, reference: str, authorize, action: str) -> Declaration:
     declaration = _by_reference(reference)
-    access.authorize_employer_side(user, Service.DAT, declaration.establishment if declaration else None)
+    authorize(user, Service.DAT, declaration.establishment if declaration else None)
     audit.record(
-        f"dat.{action}",
+        action,
         "dat_declaration",
         declaration.id,
         establishment_id=declaration.establishment_id,
@@ -353,21 +352,16 @@ def open_declaration(user: User, reference: str, *, action: str = "read") -> Dec
     )
     db.session.commit()
     return declaration
+
+
+def open_declaration(user: User, reference: str, *, action: str = "read") -> Declaration:
+    """A declaration on the employer's side (404 unknown or not visible, 403 without DAT), audited."""
+    return _open(user, reference, access.authorize_employer_side, f"dat.{action}")
 
 
 def open_for_caisse(agent: User, reference: str, *, action: str = "read") -> Declaration:
     """A declaration on the CPAM's side (404 unless the agent's caisse covers it), audited."""
-    declaration = _by_reference(reference)
-    access.authorize_caisse_side(agent, Service.DAT, declaration.establishment if declaration else None)
-    audit.record(
-        f"dat.caisse_{action}",
-        "dat_declaration",
-        declaration.id,
-        establishment_id=declaration.establishment_id,
-        reference=declaration.reference,
-    )
-    db.session.commit()
-    return declaration
+    return _open(agent, reference, access.authorize_caisse_side, f"dat.caisse_{action}")
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Shared pieces of the LUCIE benchmarks (run by hand, see docs/performance.md): a fresh database,
+"""Shared pieces of the benchmarks (run by hand, see docs/performance.md): a fresh database,
 gunicorn, a counting SMTP sink in its own process, a tiny keep-alive HTTP client."""
 
 from __future__ import annotations
@@ -69,22 +69,41 @@ def wait_for(port: int, path: str = "/sante", timeout: float = 30) -> None:
     raise RuntimeError(f"nothing answers on port {port}")
 
 
-def start_gunicorn(env: dict, port: int, workers: int, threads: int, access_log: Path | None = None):
+def start_gunicorn(
+    env: dict,
+    port: int,
+    workers: int,
+    threads: int = 4,
+    access_log: Path | None = None,
+    *,
+    app: str = "wsgi:app",
+    log_format: str = "%(m)s|%(U)s|%(q)s|%(s)s|%(D)s",
+):
+    """gunicorn serving ``app`` on loopback, with the project's gunicorn.conf.py (read from ROOT) or
+    the file named by BENCH_GUNICORN_CONFIG; returns once it answers."""
     args = [
-        str(VENV_BIN / "gunicorn"),
+        sys.executable,
+        "-m",
+        "gunicorn",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread",
         "--threads",
         str(threads),
+        "--keep-alive",
+        "60",
         "--log-level",
         "warning",
     ]
+    if os.environ.get("BENCH_GUNICORN_CONFIG"):
+        args += ["--config", os.environ["BENCH_GUNICORN_CONFIG"]]
     if access_log is not None:
         # %(D)s: the server's time for the request, in microseconds.
-        args += ["--access-logfile", str(access_log), "--access-logformat", "%(m)s|%(U)s|%(q)s|%(s)s|%(D)s"]
-    process = subprocess.Popen([*args, "wsgi:app"], cwd=ROOT, env=env)
+        args += ["--access-logfile", str(access_log), "--access-logformat", log_format]
+    process = subprocess.Popen([*args, app], cwd=ROOT, env=env)
     wait_for(port)
     return process
 
