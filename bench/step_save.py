@@ -208,6 +208,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--concurrency", default="1,8,32")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -226,9 +227,9 @@ def main() -> None:
     create_table(url)
     app_port, insert_port, bare_port = free_port(), free_port(), free_port()
     servers = [
-        start_gunicorn(env, app_port, args.workers),
-        start_gunicorn(env, insert_port, args.workers, app="bench.app_insert:application"),
-        start_gunicorn(env, bare_port, args.workers, app="bench.bare_app:application"),
+        start_gunicorn(env, app_port, args.workers, args.threads),
+        start_gunicorn(env, insert_port, args.workers, args.threads, app="bench.app_insert:application"),
+        start_gunicorn(env, bare_port, args.workers, args.threads, app="bench.bare_app:application"),
     ]
     try:
         clients, insert_clients = [], []
@@ -280,8 +281,8 @@ def main() -> None:
 
         calibration = min(cpu_calibration() for _ in range(3))
         print(
-            f"# step save vs bare insert — {args.db}, gunicorn {args.workers} workers × 4 threads, "
-            f"{args.seconds:.0f} s per level; CPU calibration {calibration:.2f} s, "
+            f"# step save vs bare insert — {args.db}, gunicorn {args.workers} workers × {args.threads} "
+            f"threads, {args.seconds:.0f} s per level; CPU calibration {calibration:.2f} s, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print(
