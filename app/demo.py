@@ -88,6 +88,8 @@ USERS = [
         UserKind.CARSAT,
         {"caisse": "Carsat Alsace-Moselle"},
     ),
+    # The platform's operator: the mail outbox page (failed alerts), no company, firm or caisse.
+    ("operateur@demo.test", "Paul Durand", UserKind.EMPLOYER, {"operator": True}),
 ]
 
 # The firm's mandate: on the Bas-Rhin establishment, for these services.
@@ -153,6 +155,7 @@ def load_demo() -> Iterator[str]:
                 firm_id=firm.id if extra.get("firm") else None,
                 caisse_id=caisses[extra["caisse"]].id if extra.get("caisse") else None,
                 is_company_admin=bool(extra.get("admin")),
+                is_operator=bool(extra.get("operator")),
                 is_active_account=True,
                 failed_logins=0,
                 credentials_version=1,

@@ -8,7 +8,7 @@ from flask import url_for
 
 from app.models import Caisse, Establishment, Service, User, UserKind
 from app.models.lucie import Letter
-from app.services import access, dat, drafts, lucie
+from app.services import access, dat, drafts, lucie, outbox
 from app.services.drafts import DraftSummary
 from app.services.mandates import ClientCompany, portfolio_for
 
@@ -24,7 +24,7 @@ class EstablishmentServices:
 
 @dataclass
 class Dashboard:
-    role: str  # "employer" | "firm" | "agent"
+    role: str  # "employer" | "firm" | "agent" | "operator" (an operator with no other role)
     establishments: list[EstablishmentServices] = field(default_factory=list)
     portfolio: list[ClientCompany] = field(default_factory=list)
     drafts: list[DraftSummary] = field(default_factory=list)
@@ -34,10 +34,22 @@ class Dashboard:
     work_queues: list = field(default_factory=list)
     caisse: Caisse | None = None
     establishments_in_scope: int = 0
+    # For platform operators: messages of the mail outbox per state (failed ones need them).
+    outbox_counts: dict[str, int] | None = None
 
 
 def dashboard_for(user: User) -> Dashboard:
-    """Everything the home page shows ``user``, according to their role."""
+    """Everything the home page shows ``user``, according to their role; an operator also sees the
+    state of the mail outbox."""
+    board = _board_for_role(user)
+    if user.is_operator:
+        board.outbox_counts = outbox.queue_counts()
+    return board
+
+
+def _board_for_role(user: User) -> Dashboard:
+    if user.is_operator and not (user.is_agent or user.company_id or user.firm_id):
+        return Dashboard(role="operator")
     if user.is_agent:
         return Dashboard(
             role="agent",

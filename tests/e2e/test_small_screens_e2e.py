@@ -14,6 +14,7 @@ PAGES = {
     "admin@demo.test": ["/", "/admin/utilisateurs", "/admin/mandats", "/courriers/abonnement"],
     "cabinet@demo.test": ["/", "/cabinet/portefeuille", "/courriers/"],
     "agent.cpam@demo.test": ["/", "/cpam/declarations", "/agent/courriers/", "/agent/courriers/deposer"],
+    "operateur@demo.test": ["/", "/operateur/courriels/"],
 }
 
 

@@ -4,7 +4,7 @@ to resume, letters and deadlines; a tiers déclarant its portfolio; agents their
 import pytest
 
 from app.extensions import db
-from app.models import Draft, Mandate, Service, UserKind
+from app.models import Draft, Mandate, OutboxMessage, OutboxStatus, Service, UserKind
 from app.models.types import utcnow
 from tests.factories import make_caisse, make_company, make_establishment, make_firm, make_user
 
@@ -157,6 +157,28 @@ def test_agent_sees_the_caisse_and_the_work_queues(
 def test_agent_without_caisse_is_told_so(client, login, world):
     login(make_user(kind=UserKind.CPAM))
     assert "rattaché à aucune caisse" in client.get("/").get_data(as_text=True)
+
+
+def test_operator_sees_the_mail_outbox_with_its_failed_messages(client, login, world):
+    for status in (OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.SENT):
+        message = OutboxMessage(kind="test", recipient="x@exemple.fr", subject="Sujet", body_text="Texte")
+        message.status = status
+        db.session.add(message)
+    operator = make_user("operateur@exemple.fr", is_operator=True)
+    db.session.commit()
+    login(operator)
+    body = client.get("/").get_data(as_text=True)
+    assert "2 messages en échec, à remettre en file." in body
+    assert "En échec : <strong>2</strong>" in body and "Envoyés : <strong>1</strong>" in body
+    assert body.count('href="/operateur/courriels/"') == 2  # the menu and the panel
+    assert "Vos établissements" not in body and "Files de travail" not in body
+    assert 'href="/demarches/"' not in body  # no company: no drafts to list
+
+
+def test_users_who_are_not_operators_get_no_outbox_link(client, login, world):
+    login(make_user(company=world["company"], grants=[(world["head"], Service.LUCIE)]))
+    body = client.get("/").get_data(as_text=True)
+    assert "/operateur/courriels/" not in body and "Exploitation" not in body
 
 
 def test_establishment_page_is_404_for_an_establishment_not_linked_to_the_user(client, login, world):

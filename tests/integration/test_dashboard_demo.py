@@ -47,7 +47,7 @@ def test_demo_load_is_idempotent(app):
         "Establishment": 3,
         "Firm": 1,
         "Caisse": 4,
-        "User": 5,
+        "User": 6,
         "Habilitation": 5,
         "Mandate": 2,
     }
@@ -91,3 +91,7 @@ def test_every_demo_account_signs_in_and_sees_its_home_page(app):
     assert "CPAM de Moselle" in cpam
     carsat = sign_in(app, "agent.carsat@demo.test").get("/").get_data(as_text=True)
     assert "Carsat Alsace-Moselle" in carsat and "57, 67, 68" in carsat
+
+    operator = sign_in(app, "operateur@demo.test")
+    assert "Exploitation : envoi des e-mails" in operator.get("/").get_data(as_text=True)
+    assert operator.get("/operateur/courriels/").status_code == 200
