@@ -216,7 +216,8 @@ def test_save_and_resume_later_in_a_fresh_browser_lands_on_the_step_left(
 
     fresh = new_context().new_page()
     login_as(fresh, base, claire.email, PASSWORD)
-    expect(fresh.locator("#brouillons + table")).to_contain_text("reprise : Nouveau contact")
+    drafts_table = fresh.get_by_role("region", name="Brouillons en cours")
+    expect(drafts_table).to_contain_text("reprise : Nouveau contact")
     shot(fresh, "dashboard-employer")
     assert_accessible(fresh)
     fresh.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Brouillons").click()
