@@ -4,6 +4,7 @@ table scrolls in its own region), and axe finds no serious or critical violation
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD, load_demo
 from app.extensions import db
@@ -38,4 +39,50 @@ def test_main_pages_fit_a_360px_screen(browser, demo_server, email):
         )
         assert overflow <= 0, f"{path} is {overflow} px wider than the screen"
         assert_accessible(page)
+    context.close()
+
+
+def test_the_menu_folds_behind_a_button_on_a_phone_and_lists_everything_without_javascript(
+    browser, demo_server
+):
+    phone = {"viewport": {"width": 360, "height": 740}, "locale": "fr-FR"}
+    context = browser.new_context(**phone)
+    page = context.new_page()
+    login_as(page, demo_server.url, "employeur@demo.test", DEMO_PASSWORD)
+    menu = page.get_by_role("navigation", name="Menu principal")
+    toggle = menu.get_by_role("button", name="Menu")
+    mailbox = menu.get_by_role("link", name="Courriers")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(mailbox).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(mailbox).to_be_visible()
+    assert_accessible(page)
+    page.keyboard.press("Tab")  # the first entry of the menu, just opened
+    expect(menu.get_by_role("link", name="Tableau de bord")).to_be_focused()
+    mailbox.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Courriers")
+    expect(menu.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    expect(menu.locator('a[aria-current="page"]')).to_contain_text("Courriers")
+    context.close()
+
+    # Without JavaScript there is no button: every entry is listed.
+    context = browser.new_context(java_script_enabled=False, **phone)
+    page = context.new_page()
+    login_as(page, demo_server.url, "employeur@demo.test", DEMO_PASSWORD)
+    menu = page.get_by_role("navigation", name="Menu principal")
+    expect(menu.get_by_role("button", name="Menu")).to_have_count(0)
+    for name in ("Tableau de bord", "Brouillons", "Accidents du travail", "Courriers"):
+        expect(menu.get_by_role("link", name=name)).to_be_visible()
+    context.close()
+
+    # On a wide screen the entries are in a row, with no button.
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    login_as(page, demo_server.url, "employeur@demo.test", DEMO_PASSWORD)
+    menu = page.get_by_role("navigation", name="Menu principal")
+    expect(menu.get_by_role("button", name="Menu")).to_be_hidden()
+    boxes = [menu.get_by_role("link", name=n).bounding_box() for n in ("Tableau de bord", "Courriers")]
+    assert boxes[0]["y"] == boxes[1]["y"]
     context.close()
