@@ -353,7 +353,10 @@ def _draft(user: User, establishment: Establishment) -> Iterator[str]:
     """A declaration left halfway (victim, accident and knowledge saved): its 48 hours are running."""
     for draft in db.session.scalars(
         select(Draft).where(
-            Draft.workflow == "dat", Draft.establishment_id == establishment.id, Draft.submitted_at.is_(None)
+            Draft.workflow == "dat",
+            Draft.establishment_id == establishment.id,
+            Draft.submitted_at.is_(None),
+            Draft.discarded_at.is_(None),
         )
     ):
         if (draft.answers.get("victime") or {}).get("nom") == "Lambert":

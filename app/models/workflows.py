@@ -30,10 +30,14 @@ class Draft(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Supprimer le brouillon": the row stays (the audit trail and a stale tab name it), the answers go.
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     establishment: Mapped[Establishment] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
+    discarded_by: Mapped[User | None] = relationship(foreign_keys=[discarded_by_id])
 
     # Every UPDATE says "WHERE version = <the version read>" and bumps it: two requests racing on
     # the same version cannot both win (the loser gets StaleDataError, shown as a conflict).

@@ -685,21 +685,25 @@ def _page(query, filters: ListFilters) -> tuple[list[Declaration], int, int, int
     return rows, total, page, pages
 
 
-def _draft_row(summary: drafts.DraftSummary, now: datetime) -> DraftRow:
-    answers = summary.draft.answers
+def victim_name_of(answers) -> str:
+    """« NOM Prénoms » as typed on a draft's victim step so far ("" before)."""
     nom = dat_forms.raw_value(answers, "victime", "nom")
     prenoms = dat_forms.raw_value(answers, "victime", "prenoms")
-    name = " ".join(
-        p
-        for p in (
-            (nom.upper() if isinstance(nom, str) else ""),
-            (prenoms if isinstance(prenoms, str) else ""),
-        )
-        if p
-    )
+    parts = ((nom.upper() if isinstance(nom, str) else ""), (prenoms if isinstance(prenoms, str) else ""))
+    return " ".join(p for p in parts if p)[:250]
+
+
+def draft_label(draft: Draft) -> str | None:
+    """What names a draft besides its establishment (engine hook): the victim, once typed."""
+    name = victim_name_of(draft.answers)
+    return f"Victime : {name}" if name else None
+
+
+def _draft_row(summary: drafts.DraftSummary, now: datetime) -> DraftRow:
+    answers = summary.draft.answers
     return DraftRow(
         summary=summary,
-        victim_name=name[:250],
+        victim_name=victim_name_of(answers),
         accident_on=dat_forms.raw_date(answers, "accident", "date_accident"),
         notice=due_notice_for(summary.draft, now=now),
     )

@@ -59,6 +59,14 @@ class AlreadySubmitted(Exception):
         self.submission = submission
 
 
+class DraftDiscarded(Exception):
+    """The draft was deleted ("Supprimer le brouillon"): its answers are gone."""
+
+    def __init__(self, draft: Draft):
+        super().__init__(f"draft {draft.id} was discarded")
+        self.draft = draft
+
+
 class StepNotReachable(Exception):
     """The step is not on the path, or an earlier step is not validly answered yet."""
 
@@ -84,6 +92,7 @@ class DraftSummary:
     resume_step: str  # a step name or CHECK_ANSWERS
     resume_title: str
     note: str | None = None  # the workflow's draft_note (e.g. time left)
+    label: str | None = None  # the workflow's draft_label (e.g. the victim)
 
 
 @dataclass
@@ -106,12 +115,15 @@ def workflow_or_404(name: str) -> Workflow:
 
 def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
     """The draft and its workflow if ``user`` may act on it (404 unknown or not visible, 403
-    without the workflow's service on the draft's establishment). Not audited: for writes."""
+    without the workflow's service on the draft's establishment; :class:`DraftDiscarded` once
+    deleted). Not audited: for writes."""
     draft = db.session.get(Draft, draft_id, options=[joinedload(Draft.establishment)])
     workflow = get_workflow(draft.workflow) if draft is not None else None
     if draft is None or workflow is None:
         abort(404)
     access.authorize_employer_side(user, workflow.service, draft.establishment)
+    if draft.discarded_at is not None:
+        raise DraftDiscarded(draft)
     return draft, workflow
 
 
@@ -203,22 +215,25 @@ def list_drafts(
         return []
     query = (
         select(Draft)
-        .where(scope, Draft.submitted_at.is_(None))
+        .where(scope, Draft.submitted_at.is_(None), Draft.discarded_at.is_(None))
         .options(joinedload(Draft.establishment), joinedload(Draft.updated_by))
         .order_by(Draft.updated_at.desc(), Draft.id.desc())
     )
     if limit:
         query = query.limit(limit)
-    summaries = []
-    for draft in db.session.scalars(query):
-        workflow = get_workflow(draft.workflow)
-        done, total = workflow.progress(draft.answers, draft.valid_steps)
-        resume = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
-        step = workflow.step(resume)
-        title = step.title if step else "Vérifier vos réponses"
-        note = workflow.draft_note(draft) if workflow.draft_note else None
-        summaries.append(DraftSummary(draft, workflow, done, total, resume, title, note))
-    return summaries
+    return [summary_of(draft) for draft in db.session.scalars(query)]
+
+
+def summary_of(draft: Draft) -> DraftSummary:
+    """A draft's progress on its current path, where it resumes, and its workflow's note."""
+    workflow = get_workflow(draft.workflow)
+    done, total = workflow.progress(draft.answers, draft.valid_steps)
+    resume = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
+    step = workflow.step(resume)
+    title = step.title if step else "Vérifier vos réponses"
+    note = workflow.draft_note(draft) if workflow.draft_note else None
+    label = workflow.draft_label(draft) if workflow.draft_label else None
+    return DraftSummary(draft, workflow, done, total, resume, title, note, label)
 
 
 def recent_submissions(user: User, limit: int = 10) -> list[Submission]:
@@ -305,6 +320,31 @@ def save_step(
     )
     _commit_or_conflict(draft)
     return StepSaved(form=form, valid=valid, version=draft.version, target=target)
+
+
+def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
+    """ "Supprimer le brouillon": the answers are erased (a draft may hold a victim's NIR and health
+    details), the row stays with who deleted it and when, so that a stale tab is told. Raises
+    :class:`AlreadySubmitted` (a sent démarche is kept) or :class:`DraftConflict` (saved since the
+    user looked at it: nothing is deleted unseen)."""
+    if draft.submitted_at is not None:
+        raise AlreadySubmitted(submission_of(draft))
+    if base_version != draft.version:
+        raise DraftConflict(draft)
+    steps_answered = len(draft.answers)
+    draft.answers = {}
+    draft.valid_steps = []
+    draft.discarded_at = utcnow()
+    draft.discarded_by_id = user.id
+    audit.record(
+        "draft.discard",
+        "draft",
+        draft.id,
+        establishment_id=draft.establishment_id,
+        workflow=draft.workflow,
+        steps_answered=steps_answered,
+    )
+    _commit_or_conflict(draft)
 
 
 # -- submitting ---------------------------------------------------------------------------------

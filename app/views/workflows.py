@@ -23,9 +23,17 @@ from flask_login import current_user
 
 from app.forms.workflows import StartForm
 from app.services import drafts
-from app.services.drafts import AUTOSAVE, CONTINUE, LATER, AlreadySubmitted, DraftConflict, StepNotReachable
+from app.services.drafts import (
+    AUTOSAVE,
+    CONTINUE,
+    LATER,
+    AlreadySubmitted,
+    DraftConflict,
+    DraftDiscarded,
+    StepNotReachable,
+)
 from app.web import is_htmx, navigate, paris
-from app.workflows import all_workflows
+from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
 
 bp = Blueprint("workflows", __name__, url_prefix="/demarches")
@@ -101,6 +109,52 @@ def resume(draft_id: int):
         return redirect(url_for(".confirmation", draft_id=draft.id))
     target = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
     return redirect(_target_url(draft.id, target))
+
+
+# -- deleting a draft ----------------------------------------------------------------------------
+
+
+@bp.route("/brouillons/<int:draft_id>/supprimer", methods=["GET", "POST"])
+def discard(draft_id: int):
+    """ "Supprimer ce brouillon": a confirmation page naming the draft, then the deletion. The page
+    carries the version it showed: a draft saved since is not deleted unseen."""
+    if request.method == "GET":
+        draft, workflow = drafts.open_draft(current_user, draft_id)
+    else:
+        draft, workflow = drafts.load_draft(current_user, draft_id)
+    if draft.submitted_at is not None:
+        flash("Cette démarche a été envoyée : elle ne peut plus être supprimée.", "info")
+        return redirect(url_for(".confirmation", draft_id=draft.id), 303)
+    if request.method == "GET":
+        return render_template("workflows/discard.html", item=drafts.summary_of(draft))
+    try:
+        drafts.discard_draft(current_user, draft, base_version=posted_version())
+    except AlreadySubmitted:
+        return redirect(url_for(".confirmation", draft_id=draft_id), 303)
+    except DraftConflict as conflict:
+        item = drafts.summary_of(conflict.draft)
+        return _render("workflows/discard.html", 409, item=item, changed=True)
+    flash(f"Le brouillon « {workflow.title} » ({draft.establishment.name}) a été supprimé.", "success")
+    return redirect(url_for(".drafts"), 303)
+
+
+@bp.app_errorhandler(DraftDiscarded)
+def _draft_discarded(error: DraftDiscarded):
+    """Any page or save of a deleted draft (a stale tab, a bookmark): who deleted it and when. htmx
+    requests get 409, which they swap in (the autosave status, or the step's place)."""
+    draft = error.draft
+    if request.endpoint == "workflows.discard":  # a second click, or another user was first
+        flash("Ce brouillon a déjà été supprimé.", "info")
+        return redirect(url_for(".drafts"), 303)
+    if request.endpoint == "workflows.autosave":
+        return _render("workflows/_autosave_status.html", 409, state="discarded", draft=draft)
+    return _render(
+        "workflows/discarded.html",
+        409 if is_htmx() else 410,
+        draft=draft,
+        workflow=get_workflow(draft.workflow),
+        typed=request.method == "POST",
+    )
 
 
 # -- steps -----------------------------------------------------------------------------------------

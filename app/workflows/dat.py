@@ -21,6 +21,12 @@ def _draft_note(draft):
     return dat.draft_note(draft)
 
 
+def _draft_label(draft):
+    from app.services import dat
+
+    return dat.draft_label(draft)
+
+
 def _on_submit(submission, draft):
     from app.services import dat
 
@@ -98,6 +104,7 @@ declaration = register(
         on_submit=_on_submit,
         initial_answers=_initial_answers,
         draft_note=_draft_note,
+        draft_label=_draft_label,
         declaration_form=forms.DeclarationForm,
         send_template="dat/_send.html",
         confirmation_url=_confirmation_url,

@@ -78,6 +78,8 @@ class Workflow:
       (e.g. a block prefilled from the establishment; the user still saves the step).
     - ``draft_note(draft) -> str | None``: one more line for the draft on "Mes démarches"
       (e.g. the time left to send it).
+    - ``draft_label(draft) -> str | None``: what names the draft besides its workflow and
+      establishment (e.g. the victim), on "Mes démarches" and the page deleting it.
     - ``declaration_form``: a :class:`StepForm` shown on "Vérifier vos réponses" above the send
       button (declarant, certification…), validated on submit and stored in the submission as
       ``data["declaration"]``; ``send_template`` replaces that page's send section (it receives
@@ -95,6 +97,7 @@ class Workflow:
     on_submit: Callable[[Any, Any], None] | None = None
     initial_answers: Callable[[Any, Any], Answers] | None = None
     draft_note: Callable[[Any], str | None] | None = None
+    draft_label: Callable[[Any], str | None] | None = None
     declaration_form: type[StepForm] | None = None
     send_template: str | None = None
     confirmation_url: Callable[[Any], str] | None = None

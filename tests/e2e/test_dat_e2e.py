@@ -118,7 +118,7 @@ def test_declaration_from_sign_in_to_receipt_pdf_resumed_in_another_browser(
     row = page.get_by_role("row").filter(has_text="SCHNEIDER Lucas")
     expect(row).to_contain_text("Brouillon")
     expect(row).to_contain_text("reste")
-    row.get_by_role("link").click()
+    row.get_by_role("link", name=re.compile("reprendre")).click()
     heading(page, "Connaissance de l'accident")
     continue_to(page, "temoins")
     assert_accessible(page)

@@ -286,6 +286,36 @@ def test_two_tabs_saving_the_same_step_get_the_conflict_screen_and_keep_what_was
     expect(tab_b.get_by_label("Téléphone du contact (facultatif)")).to_have_value("0387123456")
 
 
+def test_a_draft_deleted_in_one_tab_is_reported_in_the_other_and_leaves_the_lists(page, live_server, claire):
+    base = live_server.url
+    login_as(page, base, claire.email, PASSWORD)
+    draft_id = start_draft(page, base)
+    choose_nature(page, "Le contact pour les questions AT/MP")
+    expect(heading(page)).to_have_text("Nouveau contact")
+
+    # Tab B deletes the draft from "Mes démarches", through the confirmation page.
+    tab_b = page.context.new_page()
+    tab_b.goto(base + "/demarches/")
+    tab_b.get_by_role("region", name="Brouillons").get_by_role("link", name=re.compile("^Supprimer")).click()
+    expect(heading(tab_b)).to_have_text("Supprimer ce brouillon ?")
+    expect(tab_b.locator(".govuk-summary-list")).to_contain_text("1 étape terminée sur")
+    assert_accessible(tab_b)
+    tab_b.get_by_role("button", name="Supprimer le brouillon").click()
+    expect(heading(tab_b)).to_have_text("Mes démarches")
+    expect(tab_b.get_by_role("alert")).to_contain_text("a été supprimé")
+    expect(tab_b.get_by_text("Aucun brouillon en cours")).to_be_visible()
+    assert_accessible(tab_b)
+
+    # Tab A, still on the step, types: the autosave says the draft is gone.
+    page.get_by_label("Nom et prénom du contact").fill("Jean Muller")
+    expect(page.locator("#autosave-status")).to_contain_text("Claire Dupont a supprimé ce brouillon le")
+    page.get_by_role("button", name="Continuer").click()
+    expect(heading(page)).to_have_text("Ce brouillon a été supprimé")
+    expect(page.get_by_text("Ce que vous venez de saisir n'a pas été enregistré.")).to_be_visible()
+    assert_accessible(page)
+    assert draft(draft_id).answers == {}
+
+
 # -- 4. submit once ----------------------------------------------------------------------------------
 
 

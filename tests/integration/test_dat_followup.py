@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Declaration, Service
 from app.services import dat as dat_service
-from tests.dat_support import DatClient, World, local_today, make_declaration, valid_answers
+from tests.dat_support import DatClient, World, fresh_draft, local_today, make_declaration, valid_answers
 from tests.factories import make_firm, make_user
 
 
@@ -275,6 +276,28 @@ def test_deadlines_for_the_home_page(app, client, world, declarant, several):
     home = client.get("/").get_data(as_text=True)
     assert "Déclarer l&#39;accident de OUBLIE Lucas" in home and "Délai dépassé" in home
     assert f'href="{items[0].url}"' in home
+
+
+def test_a_deleted_draft_leaves_the_follow_up_list_and_the_home_page_deadlines(
+    client, world, declarant, several
+):
+    draft_id = several["draft"]
+    page = text(client.get("/dat/"))
+    assert f'href="/demarches/brouillons/{draft_id}/supprimer"' in page
+    assert 'Supprimer<span class="govuk-visually-hidden"> le brouillon de BROUILLON Lucas</span>' in page
+    confirm = text(client.get(f"/demarches/brouillons/{draft_id}/supprimer"))
+    assert "Victime : BROUILLON Lucas" in confirm and "3 étapes terminées sur 7" in confirm
+    assert "Victime : BROUILLON Lucas" in text(client.get("/demarches/"))
+    version = re.search(r'name="version" value="(\d+)"', confirm).group(1)
+    response = client.post(
+        f"/demarches/brouillons/{draft_id}/supprimer",
+        data={"csrf_token": declarant.token, "version": version},
+    )
+    assert response.status_code == 303
+    page = text(client.get("/dat/"))
+    assert "BROUILLON Lucas" not in page and "0 brouillon et 3 déclarations transmises" in page
+    assert "Déclarer l'accident de BROUILLON" not in text(client.get("/"))
+    assert fresh_draft(draft_id).answers == {}
 
 
 def test_the_receipt_is_also_deposited_in_lucie_when_the_establishment_is_subscribed(

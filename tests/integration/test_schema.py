@@ -3,12 +3,14 @@
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, Draft, Submission
+from app.models.types import utcnow
 from app.services import audit
+from tests.factories import make_company, make_establishment, make_user
 
 
 def test_migrations_match_the_models(app):
@@ -28,3 +30,61 @@ def test_audit_trail_is_append_only_in_the_database(app):
         with db.engine.begin() as conn:
             conn.execute(text("DELETE FROM audit_event"))
     assert db.session.scalars(db.select(AuditEvent.action)).all() == ["test"]
+
+
+def test_the_latest_migration_downgrades_and_upgrades_again_keeping_the_rows(app):
+    """0002 adds the draft's deletion columns. Downgrading copies the `draft` table on SQLite
+    (batch mode) while `submission` rows reference it: nothing may be lost or left dangling."""
+    from flask_migrate import downgrade, upgrade
+
+    company = make_company()
+    establishment = make_establishment(company)
+    user = make_user(company=company)
+    db.session.flush()
+    drafts = [
+        Draft(
+            workflow="coordonnees",
+            establishment_id=establishment.id,
+            created_by_id=user.id,
+            updated_by_id=user.id,
+            answers={"nature": {"nature": "adresse"}},
+            valid_steps=["nature"],
+            current_step="adresse",
+            discarded_at=utcnow() if n else None,
+            discarded_by_id=user.id if n else None,
+        )
+        for n in range(2)
+    ]
+    db.session.add_all(drafts)
+    db.session.flush()
+    db.session.add(
+        Submission(
+            reference="TEST-2026-000001",
+            workflow="coordonnees",
+            draft_id=drafts[0].id,
+            establishment_id=establishment.id,
+            submitted_by_id=user.id,
+            data={},
+            sha256="0" * 64,
+        )
+    )
+    db.session.commit()
+    db.session.remove()
+    db.engine.dispose()
+
+    downgrade(revision="0001")
+    with db.engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("draft")}
+        assert "discarded_at" not in columns and "discarded_by_id" not in columns
+        assert conn.execute(text("SELECT count(*) FROM draft")).scalar() == 2
+    db.engine.dispose()
+    upgrade()
+
+    rows = db.session.execute(select(Draft.id, Draft.answers, Draft.discarded_at).order_by(Draft.id)).all()
+    assert [(r.answers, r.discarded_at) for r in rows] == [({"nature": {"nature": "adresse"}}, None)] * 2
+    assert db.session.scalar(select(Submission.draft_id)) == rows[0].id
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+        if conn.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA foreign_key_check")).all() == []

@@ -389,6 +389,123 @@ def test_a_save_without_a_version_is_refused(signed_in, establishment):
     assert fresh(draft_id).answers == {}
 
 
+# -- deleting a draft ------------------------------------------------------------------------------------
+
+
+def discard(browser, draft_id, version=None, token=True):
+    if version is None:
+        version = fresh(draft_id).version
+    data = {"version": str(version)}
+    if token:
+        data["csrf_token"] = browser.token
+    return browser.client.post(draft_url(draft_id, "/supprimer"), data=data)
+
+
+def test_the_delete_page_names_the_draft_and_asks_for_confirmation(signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    signed_in.post_step(draft_id, "nature", {"nature": "adresse"})
+    assert f'href="{draft_url(draft_id, "/supprimer")}"' in signed_in.client.get("/demarches/").get_data(
+        as_text=True
+    )
+    assert "Supprimer ce brouillon" in signed_in.client.get(step_url(draft_id, "adresse")).get_data(
+        as_text=True
+    )
+    body = signed_in.client.get(draft_url(draft_id, "/supprimer")).get_data(as_text=True)
+    assert "Supprimer ce brouillon ?" in body
+    assert "Dépôt de Metz" in body and establishment.siret in body
+    assert "1 étape terminée sur 4" in body
+    assert "Les réponses de ce brouillon seront effacées" in body
+    assert f'name="version" value="{fresh(draft_id).version}"' in body
+    assert fresh(draft_id).discarded_at is None  # the page itself deletes nothing
+
+
+def test_deleting_erases_the_answers_keeps_who_and_when_and_lists_it_no_more(
+    signed_in, establishment, employer
+):
+    draft_id = signed_in.start(establishment)
+    signed_in.post_step(draft_id, "nature", {"nature": "adresse"})
+    signed_in.post_step(draft_id, "adresse", {"voie": "12 rue des Clercs"}, action="later")
+    response = discard(signed_in, draft_id)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/demarches/"
+    listing = signed_in.client.get("/demarches/").get_data(as_text=True)
+    assert "a été supprimé" in listing
+    assert "Aucun brouillon en cours" in listing
+    draft = fresh(draft_id)
+    assert draft.answers == {} and draft.valid_steps == []
+    assert draft.discarded_by_id == employer.id and draft.discarded_at is not None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "draft.discard")).one()
+    assert (event.object_id, event.user_id) == (str(draft_id), employer.id)
+    assert event.details["steps_answered"] == 2
+
+
+def test_a_deleted_draft_tells_a_stale_tab_who_deleted_it(signed_in, other_signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    signed_in.post_step(draft_id, "nature", {"nature": "adresse"})
+    stale = fresh(draft_id).version
+    assert discard(other_signed_in, draft_id).status_code == 303
+
+    page = signed_in.client.get(step_url(draft_id, "adresse"))
+    assert page.status_code == 410
+    assert "Dominique Petit a supprimé ce brouillon (Dépôt de Metz) le" in page.get_data(as_text=True)
+
+    saved = signed_in.post_step(draft_id, "adresse", {"voie": "1 rue du Pont"}, version=stale)
+    assert saved.status_code == 410
+    assert "Ce que vous venez de saisir n'a pas été enregistré." in saved.get_data(as_text=True)
+
+    htmx = signed_in.post_step(
+        draft_id, "adresse", {"voie": "1 rue du Pont"}, version=stale, headers={"HX-Request": "true"}
+    )
+    assert htmx.status_code == 409  # swapped in place of the step
+    assert 'id="workflow-step"' in htmx.get_data(as_text=True)
+
+    autosave = signed_in.autosave(draft_id, "adresse", {"voie": "1 rue du Pont"}, version=stale)
+    assert autosave.status_code == 409
+    assert "Attention : Dominique Petit a supprimé ce brouillon le" in autosave.get_data(as_text=True)
+
+    for url in (draft_url(draft_id), draft_url(draft_id, "/verifier")):
+        assert signed_in.client.get(url).status_code == 410
+    assert signed_in.submit(draft_id, version=stale).status_code == 410
+    assert fresh(draft_id).answers == {}
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+
+    again = discard(signed_in, draft_id, version=stale)  # a second click
+    assert again.status_code == 303 and again.headers["Location"] == "/demarches/"
+    assert "Ce brouillon a déjà été supprimé." in signed_in.client.get("/demarches/").get_data(as_text=True)
+
+
+def test_a_draft_saved_since_the_delete_page_opened_is_not_deleted(signed_in, other_signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    stale = fresh(draft_id).version
+    other_signed_in.post_step(draft_id, "nature", {"nature": "adresse"})
+    response = discard(signed_in, draft_id, version=stale)
+    assert response.status_code == 409
+    body = response.get_data(as_text=True)
+    assert "Dominique Petit a enregistré ce brouillon le" in body and "Il n'a pas été supprimé" in body
+    assert f'name="version" value="{fresh(draft_id).version}"' in body
+    assert fresh(draft_id).discarded_at is None
+    assert fresh(draft_id).answers["nature"] == {"nature": "adresse"}
+
+
+def test_a_submitted_demarche_cannot_be_deleted(signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    signed_in.fill_address_path(draft_id)
+    signed_in.submit(draft_id)
+    response = discard(signed_in, draft_id)
+    assert response.status_code == 303
+    assert response.headers["Location"] == draft_url(draft_id, "/confirmation")
+    page = signed_in.client.get(draft_url(draft_id, "/supprimer"))
+    assert page.status_code == 303
+    assert fresh(draft_id).discarded_at is None and fresh(draft_id).answers
+
+
+def test_deleting_needs_the_csrf_token_and_a_version(signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    assert discard(signed_in, draft_id, token=False).status_code == 400
+    assert discard(signed_in, draft_id, version="x").status_code == 400
+    assert fresh(draft_id).discarded_at is None
+
+
 # -- check answers, submit ------------------------------------------------------------------------------
 
 
@@ -530,6 +647,8 @@ def draft_routes(draft_id):
         ("get", draft_url(draft_id, "/verifier")),
         ("post", draft_url(draft_id, "/envoyer")),
         ("get", draft_url(draft_id, "/confirmation")),
+        ("get", draft_url(draft_id, "/supprimer")),
+        ("post", draft_url(draft_id, "/supprimer")),
     ]
 
 
