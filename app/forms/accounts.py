@@ -112,9 +112,11 @@ class ForgotPasswordForm(FlaskForm):
         email_format(self, field)
 
 
-class NewPasswordForm(FlaskForm):
+def _new_password_fields(label: str = "Choisissez un mot de passe") -> tuple[PasswordField, PasswordField]:
+    """The new password and its confirmation (created at each call: a form lists its fields in the
+    order they were created)."""
     password = PasswordField(
-        "Choisissez un mot de passe",
+        label,
         description=f"Au moins {MIN_LENGTH} caractères. Une phrase de plusieurs mots est facile "
         "à retenir et difficile à deviner.",
         validators=[
@@ -138,7 +140,30 @@ class NewPasswordForm(FlaskForm):
         ],
         widget=PasswordInput(),
     )
+    return password, confirm
+
+
+class NewPasswordForm(FlaskForm):
+    password, confirm = _new_password_fields()
     submit = SubmitField("Enregistrer le mot de passe", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(FlaskForm):
+    """A signed-in user changes their password: the current one first."""
+
+    current = PasswordField(
+        "Mot de passe actuel",
+        validators=[
+            DataRequired("Saisissez votre mot de passe actuel"),
+            Length(
+                max=PASSWORD_MAX,
+                message=f"Le mot de passe doit faire au plus {PASSWORD_MAX} caractères",
+            ),
+        ],
+        widget=PasswordInput(),
+    )
+    password, confirm = _new_password_fields("Nouveau mot de passe")
+    submit = SubmitField("Modifier le mot de passe", widget=GovSubmitInput())
 
 
 class EstablishmentGrantsMixin:

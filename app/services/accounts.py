@@ -200,9 +200,7 @@ def _set_password(user: User, password: str) -> None:
     user.locked_until = None
 
 
-def reset_password(user: User, password: str) -> None:
-    """Set a new password from a reset link; old sessions and the link stop working."""
-    _set_password(user, password)
+def _tell_password_changed(user: User) -> None:
     outbox.enqueue(
         user.email,
         "Votre mot de passe a été modifié",
@@ -213,7 +211,29 @@ def reset_password(user: User, password: str) -> None:
         kind="password_changed",
         user_id=user.id,
     )
+
+
+def reset_password(user: User, password: str) -> None:
+    """Set a new password from a reset link; old sessions and the link stop working."""
+    _set_password(user, password)
+    _tell_password_changed(user)
     audit.record("password_reset", "user", user.id, user_id=user.id)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, password: str) -> None:
+    """A signed-in user's new password, given the current one (a session left open on a shared
+    computer is not enough). Every other session of the account ends; the user is told by e-mail.
+    Raises :class:`AccountError` (``field`` ``current`` or ``password``); nothing changes then."""
+    if not verify_password(user.password_hash, current):
+        audit.record("password_change_refused", "user", user.id, user_id=user.id)
+        db.session.commit()
+        raise AccountError("Le mot de passe actuel n'est pas le bon", field="current")
+    if verify_password(user.password_hash, password):
+        raise AccountError("Choisissez un mot de passe différent de l'actuel", field="password")
+    _set_password(user, password)
+    _tell_password_changed(user)
+    audit.record("password_changed", "user", user.id, user_id=user.id)
     db.session.commit()
 
 

@@ -20,9 +20,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from app.extensions import limiter
-from app.forms.accounts import ForgotPasswordForm, LoginForm, NewPasswordForm
+from app.forms.accounts import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from app.services import accounts
-from app.services.accounts import SignInError
+from app.services.accounts import AccountError, SignInError
 from app.web import paris
 
 bp = Blueprint("auth", __name__)
@@ -103,6 +103,32 @@ def logout():
     _new_session()
     flash("Vous êtes déconnecté.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/compte")
+@login_required
+def account():
+    return render_template("auth/account.html", user=current_user)
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+@limiter.limit(login_rate_limit, methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except AccountError as error:
+            form[error.field].errors.append(error.message)
+        else:
+            # The other sessions end (credentials_version); this one goes on, as a fresh session.
+            _new_session()
+            login_user(user)
+            flash("Votre mot de passe est modifié. Vos autres sessions ouvertes sont fermées.", "success")
+            return redirect(url_for(".account"), 303)
+    return _form_page("auth/change_password.html", form, user=current_user)
 
 
 @bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])

@@ -180,6 +180,34 @@ def test_agent_dashboard_is_accessible(page, live_server, world):
     assert_accessible(page)
 
 
+def test_my_account_and_a_password_change_with_the_keyboard(page, live_server, world):
+    base = live_server.url
+    login_as(page, base, world["driver"].email, PASSWORD)
+    page.get_by_role("banner").get_by_role("link", name="Paul Weber : mon compte").click()
+    expect(heading(page)).to_have_text("Mon compte")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("paul@transports.test")
+    assert_accessible(page)
+    page.get_by_role("link", name="Modifier le mot de passe").click()
+    expect(heading(page)).to_have_text("Modifier votre mot de passe")
+    assert_accessible(page)
+
+    page.get_by_role("textbox", name="Mot de passe actuel").fill("pas-le-bon-mot-de-passe")
+    page.get_by_role("textbox", name="Nouveau mot de passe").fill("Une-phrase-de-passe-neuve")
+    page.get_by_role("textbox", name="Saisissez à nouveau le mot de passe").fill("Une-phrase-de-passe-neuve")
+    page.keyboard.press("Enter")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Le mot de passe actuel n'est pas le bon")
+    assert_accessible(page)
+    page.get_by_role("link", name="Le mot de passe actuel n'est pas le bon").click()  # the summary's link
+    expect(page.get_by_role("textbox", name="Mot de passe actuel")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    for box in ("Nouveau mot de passe", "Saisissez à nouveau le mot de passe"):
+        page.get_by_role("textbox", name=box).fill("Une-phrase-de-passe-neuve")
+    page.get_by_role("button", name="Modifier le mot de passe").press("Enter")
+    expect(heading(page)).to_have_text("Mon compte")
+    expect(page.get_by_role("alert")).to_contain_text("Votre mot de passe est modifié")
+    assert_accessible(page)
+
+
 def test_forgot_password_and_error_pages_are_accessible_and_french(page, live_server, world):
     base = live_server.url
     page.goto(f"{base}/connexion")
