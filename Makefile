@@ -33,11 +33,13 @@ migrate: install instance
 demo: migrate
 	$(FLASK) demo load
 
-# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker and a local SMTP sink
+# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker and a local SMTP sink (started first:
+# the worker sends the demo e-mails at once)
 # (mails land as .eml files in instance/mails/ and on the page /dev/courriels).
 run: demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
+	for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 	  --access-logfile - wsgi:app
