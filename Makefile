@@ -41,6 +41,7 @@ run: demo
 	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
 	for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
+	$(FLASK) dat remind --every 60 & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 	  --access-logfile - wsgi:app
 

@@ -1,5 +1,5 @@
 """Flask commands: `flask demo load`, `flask outbox work [--once]`, `flask outbox requeue`,
-`flask dev mail-sink`."""
+`flask dat remind [--every N]`, `flask dev mail-sink`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     demo = AppGroup("demo", help="Données de démonstration.")
     outbox = AppGroup("outbox", help="File d'envoi des courriels.")
     dev = AppGroup("dev", help="Outils de développement.")
+    dat = AppGroup("dat", help="Déclarations d'accident du travail.")
 
     @demo.command("load")
     def demo_load():
@@ -63,6 +64,26 @@ def register_cli(app: Flask) -> None:
         requeue(message_id)
         click.echo(f"Message {message_id} remis en file")
 
+    @dat.command("remind")
+    @click.option(
+        "--every", type=click.IntRange(min=1), help="Recommencer toutes les N secondes, jusqu'à l'arrêt."
+    )
+    def dat_remind(every: int | None):
+        """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (once each)."""
+        from app.services.dat import send_deadline_reminders
+
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+        while True:
+            queued = send_deadline_reminders()
+            if queued or every is None:
+                click.echo(f"{queued} rappel(s) de délai mis en file d'envoi")
+            deadline = time.monotonic() + (every or 0)
+            while not stop["now"] and time.monotonic() < deadline:
+                time.sleep(0.2)  # short naps: a SIGTERM stops the loop at once
+            if every is None or stop["now"]:
+                break
+
     @dev.command("mail-sink")
     @click.option("--port", default=8025, show_default=True)
     def mail_sink(port: int):
@@ -76,6 +97,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(outbox)
     app.cli.add_command(dev)
+    app.cli.add_command(dat)
 
     from app.cli_lucie import register_lucie_cli
 

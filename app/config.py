@@ -60,6 +60,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # Outbox worker: attempts before a message is parked as failed, first retry delay.
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BASE_DELAY_SECONDS": _int("OUTBOX_BASE_DELAY_SECONDS", 30),
+        # A DAT draft's 48 hours: its creator and last editor are e-mailed this many hours before the end.
+        "DAT_REMINDER_HOURS": _int("DAT_REMINDER_HOURS", 12),
         # Where the development SMTP sink writes .eml files (make run).
         "MAIL_SINK_DIR": os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mails")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -23,6 +23,15 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_related", "related_type", "related_id"),
+        # A DAT deadline reminder goes once per draft and person, even with two runs at once.
+        Index(
+            "uq_outbox_dat_reminder",
+            "related_id",
+            "recipient",
+            unique=True,
+            sqlite_where=text("kind = 'dat_deadline_reminder'"),
+            postgresql_where=text("kind = 'dat_deadline_reminder'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

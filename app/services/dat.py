@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO
 
-from flask import abort, url_for
+from flask import abort, current_app, url_for
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
@@ -31,6 +32,7 @@ from app.models import (
     DeclarationEvent,
     Draft,
     Establishment,
+    OutboxMessage,
     ReserveAddendum,
     Service,
     Submission,
@@ -301,17 +303,20 @@ def _deposit_receipt(declaration: Declaration) -> None:
 
 
 def _absolute(path: str) -> str:
-    from flask import current_app
-
     return f"{current_app.config['BASE_URL']}{path}"
+
+
+def _path(endpoint: str, fallback: str, **values) -> str:
+    """``url_for`` in a request; outside one (a command, the worker), the route's known path."""
+    try:
+        return url_for(endpoint, **values)
+    except RuntimeError:
+        return fallback
 
 
 def receipt_path(reference: str) -> str:
     """The accusé de réception's path (also outside a request, e.g. from a command)."""
-    try:
-        return url_for("dat.receipt", reference=reference)
-    except RuntimeError:
-        return f"/dat/declarations/{reference}/accuse-reception"
+    return _path("dat.receipt", f"/dat/declarations/{reference}/accuse-reception", reference=reference)
 
 
 def confirmation_url(submission: Submission) -> str:
@@ -814,6 +819,71 @@ def pdf(declaration: Declaration, kind: str) -> bytes:
     if template is None:
         abort(404)
     return render_pdf(template, **_pdf_context(declaration))
+
+
+REMINDER_KIND = "dat_deadline_reminder"
+
+
+def send_deadline_reminders(now: datetime | None = None) -> int:
+    """E-mail the people working on a DAT draft whose 48 hours end within
+    ``DAT_REMINDER_HOURS`` (and have not ended yet): the draft's creator and its last editor, when
+    they still hold the DAT on the establishment. Once per draft and person: a reminder already in
+    the outbox is not sent again (a unique index guards two runs at once). The e-mail names the
+    establishment and the due time, never the victim. Returns how many reminders were queued."""
+    moment = now_utc(now)
+    window = timedelta(hours=current_app.config["DAT_REMINDER_HOURS"])
+    reminded = select(OutboxMessage.related_id).where(
+        OutboxMessage.kind == REMINDER_KIND, OutboxMessage.related_type == "draft"
+    )
+    open_drafts = db.session.scalars(
+        select(Draft)
+        .where(
+            Draft.workflow == WORKFLOW,
+            Draft.submitted_at.is_(None),
+            Draft.discarded_at.is_(None),
+            Draft.id.not_in(reminded),
+        )
+        .options(joinedload(Draft.establishment))
+        .order_by(Draft.id)
+    ).all()
+    queued = 0
+    for draft in open_drafts:
+        notice = due_notice_for(draft, now=moment)
+        if notice is None or notice.late or notice.left > window:
+            continue
+        people = {draft.created_by_id, draft.updated_by_id}
+        recipients = [u for u in access.users_habilitated(Service.DAT, draft.establishment) if u.id in people]
+        for user in recipients:
+            outbox.enqueue(
+                user.email,
+                *_reminder_text(user, draft, notice),
+                kind=REMINDER_KIND,
+                related=("draft", draft.id),
+                user_id=user.id,
+            )
+        try:
+            db.session.commit()
+        except IntegrityError:  # another run queued the same reminder meanwhile
+            db.session.rollback()
+            continue
+        queued += len(recipients)
+    return queued
+
+
+def _reminder_text(user: User, draft: Draft, notice: rules.DueNotice) -> tuple[str, str]:
+    establishment = draft.establishment
+    link = _absolute(_path("workflows.resume", f"/demarches/brouillons/{draft.id}", draft_id=draft.id))
+    subject = f"Déclaration d'accident à transmettre avant le {notice.due_text}"
+    body = (
+        f"Bonjour {user.full_name},\n\n"
+        f"Une déclaration d'accident du travail commencée pour {establishment.name} "
+        f"(SIRET {establishment.siret}) n'est pas encore transmise.\n"
+        f"Elle doit l'être avant le {notice.due_text} (il reste {rules.french_duration(notice.left)}) : "
+        "48 heures après que vous avez eu connaissance de l'accident, dimanches et jours fériés non "
+        "compris. Passé ce délai, elle reste possible, mais elle sera marquée hors délai.\n\n"
+        f"Reprendre la déclaration : {link}\n"
+    )
+    return subject, body
 
 
 @dataclass
