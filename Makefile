@@ -33,9 +33,9 @@ migrate: install instance
 demo: migrate
 	$(FLASK) demo load
 
-# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker and a local SMTP sink (started first:
-# the worker sends the demo e-mails at once)
-# (mails land as .eml files in instance/mails/ and on the page /dev/courriels).
+# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker, the DAT deadline reminders and a local
+# SMTP sink, started first so that the worker sends the demo e-mails at once (mails land as .eml files in
+# instance/mails/ and on the page /dev/courriels).
 run: demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
