@@ -84,19 +84,21 @@ def email_field(label: str, hint: str | None = None) -> StringField:
     )
 
 
-class LoginForm(FlaskForm):
-    email = email_field("Adresse e-mail")
-    password = PasswordField(
-        "Mot de passe",
+def _password_field(label: str, required: str) -> PasswordField:
+    """A password typed to prove who you are (sign-in, password change)."""
+    return PasswordField(
+        label,
         validators=[
-            DataRequired("Saisissez votre mot de passe"),
-            Length(
-                max=PASSWORD_MAX,
-                message=f"Le mot de passe doit faire au plus {PASSWORD_MAX} caractères",
-            ),
+            DataRequired(required),
+            Length(max=PASSWORD_MAX, message=f"Le mot de passe doit faire au plus {PASSWORD_MAX} caractères"),
         ],
         widget=PasswordInput(),
     )
+
+
+class LoginForm(FlaskForm):
+    email = email_field("Adresse e-mail")
+    password = _password_field("Mot de passe", "Saisissez votre mot de passe")
     next = HiddenField()
     submit = SubmitField("Se connecter", widget=GovSubmitInput())
 
@@ -151,17 +153,7 @@ class NewPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """A signed-in user changes their password: the current one first."""
 
-    current = PasswordField(
-        "Mot de passe actuel",
-        validators=[
-            DataRequired("Saisissez votre mot de passe actuel"),
-            Length(
-                max=PASSWORD_MAX,
-                message=f"Le mot de passe doit faire au plus {PASSWORD_MAX} caractères",
-            ),
-        ],
-        widget=PasswordInput(),
-    )
+    current = _password_field("Mot de passe actuel", "Saisissez votre mot de passe actuel")
     password, confirm = _new_password_fields("Nouveau mot de passe")
     submit = SubmitField("Modifier le mot de passe", widget=GovSubmitInput())
 

@@ -259,6 +259,14 @@ def startable_workflows(user: User) -> list[tuple[Workflow, list[Establishment]]
 # -- saving ------------------------------------------------------------------------------------
 
 
+def _check_writable(draft: Draft, base_version: int) -> None:
+    """A change may start: the draft is not sent, and the user saw its current version."""
+    if draft.submitted_at is not None:
+        raise AlreadySubmitted(submission_of(draft))
+    if base_version != draft.version:
+        raise DraftConflict(draft)
+
+
 def _commit_or_conflict(draft: Draft) -> None:
     try:
         db.session.commit()
@@ -286,10 +294,7 @@ def save_step(
     Raises :class:`AlreadySubmitted`, :class:`DraftConflict` (``base_version`` is not the stored
     version — nothing is written) or :class:`StepNotReachable`.
     """
-    if draft.submitted_at is not None:
-        raise AlreadySubmitted(submission_of(draft))
-    if base_version != draft.version:
-        raise DraftConflict(draft)
+    _check_writable(draft, base_version)
     if not workflow.reachable(step, draft.answers, draft.valid_steps):
         raise StepNotReachable(workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step))
 
@@ -327,10 +332,7 @@ def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
     details), the row stays with who deleted it and when, so that a stale tab is told. Raises
     :class:`AlreadySubmitted` (a sent démarche is kept) or :class:`DraftConflict` (saved since the
     user looked at it: nothing is deleted unseen)."""
-    if draft.submitted_at is not None:
-        raise AlreadySubmitted(submission_of(draft))
-    if base_version != draft.version:
-        raise DraftConflict(draft)
+    _check_writable(draft, base_version)
     steps_answered = len(draft.answers)
     draft.answers = {}
     draft.valid_steps = []

@@ -101,6 +101,15 @@ def fill_today(page) -> None:
     page.get_by_label("Année").fill(str(today.year))
 
 
+def on_the_contact_step(page, base: str, user) -> int:
+    """Signed in as ``user``, a new draft answered up to its "Nouveau contact" step."""
+    login_as(page, base, user.email, PASSWORD)
+    draft_id = start_draft(page, base)
+    choose_nature(page, "Le contact pour les questions AT/MP")
+    expect(heading(page)).to_have_text("Nouveau contact")
+    return draft_id
+
+
 def step_form_values(page) -> dict:
     return page.evaluate(
         "() => Object.fromEntries(new FormData(document.querySelector('[data-workflow-form]')))"
@@ -241,10 +250,7 @@ def test_two_tabs_saving_the_same_step_get_the_conflict_screen_and_keep_what_was
     page, live_server, claire
 ):
     base = live_server.url
-    login_as(page, base, claire.email, PASSWORD)
-    draft_id = start_draft(page, base)
-    choose_nature(page, "Le contact pour les questions AT/MP")
-    expect(heading(page)).to_have_text("Nouveau contact")
+    draft_id = on_the_contact_step(page, base, claire)
     step_url = page.url
 
     tab_b = page.context.new_page()
@@ -288,10 +294,7 @@ def test_two_tabs_saving_the_same_step_get_the_conflict_screen_and_keep_what_was
 
 def test_a_draft_deleted_in_one_tab_is_reported_in_the_other_and_leaves_the_lists(page, live_server, claire):
     base = live_server.url
-    login_as(page, base, claire.email, PASSWORD)
-    draft_id = start_draft(page, base)
-    choose_nature(page, "Le contact pour les questions AT/MP")
-    expect(heading(page)).to_have_text("Nouveau contact")
+    draft_id = on_the_contact_step(page, base, claire)
 
     # Tab B deletes the draft from "Mes démarches", through the confirmation page.
     tab_b = page.context.new_page()
@@ -453,10 +456,7 @@ def test_the_whole_journey_works_with_javascript_disabled(
 
 def test_autosave_keeps_what_is_typed_across_a_reload(page, live_server, claire):
     base = live_server.url
-    login_as(page, base, claire.email, PASSWORD)
-    draft_id = start_draft(page, base)
-    choose_nature(page, "Le contact pour les questions AT/MP")
-    expect(heading(page)).to_have_text("Nouveau contact")
+    draft_id = on_the_contact_step(page, base, claire)
     # The swap has settled once app.js has moved the focus to the new step's heading: typing
     # before that would race with it.
     expect(heading(page)).to_be_focused()
@@ -484,10 +484,7 @@ def test_autosave_keeps_what_is_typed_across_a_reload(page, live_server, claire)
 
 def test_a_failed_autosave_says_so_and_keeps_what_was_typed(page, live_server, claire):
     base = live_server.url
-    login_as(page, base, claire.email, PASSWORD)
-    draft_id = start_draft(page, base)
-    choose_nature(page, "Le contact pour les questions AT/MP")
-    expect(heading(page)).to_have_text("Nouveau contact")
+    draft_id = on_the_contact_step(page, base, claire)
 
     # Signed out from another tab: the session (and its CSRF token) is gone, the next autosave is
     # refused.

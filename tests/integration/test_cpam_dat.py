@@ -14,13 +14,8 @@ from app.domain import dat as rules
 from app.extensions import db
 from app.models import AuditEvent, Declaration, DeclarationEvent, UserKind
 from app.services import dat as dat_service
-from tests.dat_support import DatClient, World, local_today, make_declaration, parts, valid_answers
+from tests.dat_support import DatClient, local_today, make_declaration, parts, valid_answers
 from tests.factories import make_caisse, make_user
-
-
-@pytest.fixture
-def world(app):
-    return World()
 
 
 @pytest.fixture

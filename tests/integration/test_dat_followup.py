@@ -16,18 +16,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Declaration, Service
 from app.services import dat as dat_service
-from tests.dat_support import DatClient, World, fresh_draft, local_today, make_declaration, valid_answers
+from tests.dat_support import DatClient, fresh_draft, local_today, make_declaration, valid_answers
 from tests.factories import make_firm, make_user
-
-
-@pytest.fixture
-def world(app):
-    return World()
-
-
-@pytest.fixture
-def declarant(client, world):
-    return DatClient(client, world.employer)
 
 
 def text(response) -> str:

@@ -14,18 +14,8 @@ from app.extensions import db
 from app.models import Habilitation, OutboxMessage, Service
 from app.services import dat as dat_service
 from app.services import outbox
-from tests.dat_support import DatClient, World, fresh_draft, valid_answers
+from tests.dat_support import DatClient, fresh_draft, valid_answers
 from tests.factories import make_user
-
-
-@pytest.fixture
-def world(app):
-    return World()
-
-
-@pytest.fixture
-def declarant(client, world):
-    return DatClient(client, world.employer)
 
 
 @pytest.fixture

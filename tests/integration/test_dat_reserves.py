@@ -17,19 +17,9 @@ from app.models import AuditEvent, Declaration, DeclarationEvent, ReserveAddendu
 from app.services import dat as dat_service
 from app.services.simple_pdf import make_pdf
 from app.workflows.engine import sha256_of
-from tests.dat_support import PARIS, DatClient, World, make_declaration
+from tests.dat_support import PARIS, DatClient, make_declaration
 
 MOTIVATION = "La victime était en congé ce jour-là : l'accident ne peut pas avoir eu lieu sur le chantier."
-
-
-@pytest.fixture
-def world(app):
-    return World()
-
-
-@pytest.fixture
-def declarant(client, world):
-    return DatClient(client, world.employer)
 
 
 @pytest.fixture

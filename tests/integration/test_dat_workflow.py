@@ -10,7 +10,6 @@ import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
-import pytest
 from dateutil.easter import easter
 from sqlalchemy import select
 
@@ -24,7 +23,6 @@ from tests.dat_support import (
     PARIS,
     STEPS,
     DatClient,
-    World,
     fresh_draft,
     local_today,
     make_declaration,
@@ -32,16 +30,6 @@ from tests.dat_support import (
     valid_answers,
 )
 from tests.factories import make_firm, make_user
-
-
-@pytest.fixture
-def world(app):
-    return World()
-
-
-@pytest.fixture
-def declarant(client, world):
-    return DatClient(client, world.employer)
 
 
 def text(response) -> str:
