@@ -112,6 +112,7 @@ PAGES = {
     "first page": "/courriers/",
     "deep page (keyset, middle)": "/courriers/?apres={cursor}",
     "filtered (type + unread)": "/courriers/?type=notification_decision&etat=non_lus",
+    "search, no letter matches": "/courriers/?q=introuvable",
 }
 
 

@@ -95,11 +95,14 @@ def run_migrations_online():
                 directives[:] = []
                 logger.info("No changes in schema detected.")
 
+    from app.models import include_in_schema_comparison
+
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_in_schema_comparison)
     conf_args.setdefault("render_as_batch", True)  # SQLite alters tables by copy
     conf_args.setdefault("compare_type", True)
 

@@ -7,15 +7,17 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.extensions import db
-from app.models import AuditEvent, Draft, Submission
+from app.models import POSTGRESQL_ONLY_INDEXES, AuditEvent, Draft, Submission, include_in_schema_comparison
 from app.models.types import utcnow
 from app.services import audit
 from tests.factories import make_company, make_establishment, make_user
 
+COMPARE = {"compare_type": True, "include_object": include_in_schema_comparison}
+
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts=COMPARE)
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 
@@ -32,9 +34,10 @@ def test_audit_trail_is_append_only_in_the_database(app):
     assert db.session.scalars(db.select(AuditEvent.action)).all() == ["test"]
 
 
-def test_the_latest_migration_downgrades_and_upgrades_again_keeping_the_rows(app):
-    """0002 adds the draft's deletion columns. Downgrading copies the `draft` table on SQLite
-    (batch mode) while `submission` rows reference it: nothing may be lost or left dangling."""
+def test_the_migrations_since_0001_downgrade_and_upgrade_again_keeping_the_rows(app):
+    """Down to 0001 and back. 0002 adds the draft's deletion columns: downgrading copies the `draft`
+    table on SQLite (batch mode) while `submission` rows reference it, and nothing may be lost or left
+    dangling. 0003 and 0004 add indexes."""
     from flask_migrate import downgrade, upgrade
 
     company = make_company()
@@ -84,7 +87,14 @@ def test_the_latest_migration_downgrades_and_upgrades_again_keeping_the_rows(app
     assert [(r.answers, r.discarded_at) for r in rows] == [({"nature": {"nature": "adresse"}}, None)] * 2
     assert db.session.scalar(select(Submission.draft_id)) == rows[0].id
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts=COMPARE)
         assert compare_metadata(context, db.metadata) == []
         if conn.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+
+
+def test_the_mailbox_search_has_its_trigram_indexes_on_postgresql_only(app):
+    with db.engine.connect() as conn:
+        names = {index["name"] for index in inspect(conn).get_indexes("letter")}
+        expected = POSTGRESQL_ONLY_INDEXES if conn.dialect.name == "postgresql" else set()
+    assert names & POSTGRESQL_ONLY_INDEXES == expected
