@@ -141,12 +141,13 @@ def discard(draft_id: int):
 @bp.app_errorhandler(DraftDiscarded)
 def _draft_discarded(error: DraftDiscarded):
     """Any page or save of a deleted draft (a stale tab, a bookmark): who deleted it and when. htmx
-    requests get 409, which they swap in (the autosave status, or the step's place)."""
+    requests get 409, which they swap in: the step's place gets the page, a smaller target (the
+    autosave status, the DAT's live due time) the one-line message."""
     draft = error.draft
     if request.endpoint == "workflows.discard":  # a second click, or another user was first
         flash("Ce brouillon a déjà été supprimé.", "info")
         return redirect(url_for(".drafts"), 303)
-    if request.endpoint == "workflows.autosave":
+    if is_htmx() and request.headers.get("HX-Target") != "workflow-step":
         return _render("workflows/_autosave_status.html", 409, state="discarded", draft=draft)
     return _render(
         "workflows/discarded.html",

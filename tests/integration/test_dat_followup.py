@@ -288,6 +288,14 @@ def test_a_deleted_draft_leaves_the_follow_up_list_and_the_home_page_deadlines(
     assert "BROUILLON Lucas" not in page and "0 brouillon et 3 déclarations transmises" in page
     assert "Déclarer l'accident de BROUILLON" not in text(client.get("/"))
     assert fresh_draft(draft_id).answers == {}
+    # A tab still on step 5 asks for the live due time: a one-line message, not a page.
+    due = client.get(
+        f"/dat/brouillons/{draft_id}/echeance",
+        query_string={"heure_connaissance": "10:00"},
+        headers={"HX-Request": "true", "HX-Target": "dat-due"},
+    )
+    assert due.status_code == 409
+    assert "a supprimé ce brouillon le" in text(due) and "<h1" not in text(due)
 
 
 def test_the_receipt_is_also_deposited_in_lucie_when_the_establishment_is_subscribed(

@@ -454,7 +454,11 @@ def test_a_deleted_draft_tells_a_stale_tab_who_deleted_it(signed_in, other_signe
     assert "Ce que vous venez de saisir n'a pas été enregistré." in saved.get_data(as_text=True)
 
     htmx = signed_in.post_step(
-        draft_id, "adresse", {"voie": "1 rue du Pont"}, version=stale, headers={"HX-Request": "true"}
+        draft_id,
+        "adresse",
+        {"voie": "1 rue du Pont"},
+        version=stale,
+        headers={"HX-Request": "true", "HX-Target": "workflow-step"},
     )
     assert htmx.status_code == 409  # swapped in place of the step
     assert 'id="workflow-step"' in htmx.get_data(as_text=True)
