@@ -822,14 +822,19 @@ def pdf(declaration: Declaration, kind: str) -> bytes:
 
 
 REMINDER_KIND = "dat_deadline_reminder"
+REMINDER_RECENT = timedelta(days=10)
 
 
 def send_deadline_reminders(now: datetime | None = None) -> int:
     """E-mail the people working on a DAT draft whose 48 hours end within
     ``DAT_REMINDER_HOURS`` (and have not ended yet): the draft's creator and its last editor, when
-    they still hold the DAT on the establishment. Once per draft and person: a reminder already in
-    the outbox is not sent again (a unique index guards two runs at once). The e-mail names the
-    establishment and the due time, never the victim. Returns how many reminders were queued."""
+    they still hold the DAT on the establishment. One round per draft: a draft with a reminder in
+    the outbox is not looked at again, and a unique index (draft, recipient) guards two runs at
+    once. The e-mail names the establishment and the due time, never the victim. Returns how many
+    reminders were queued.
+
+    Only drafts saved in the last ``REMINDER_RECENT`` are read: 48 hours last at most six days with a
+    weekend and holidays, from a knowledge time typed before the save."""
     moment = now_utc(now)
     window = timedelta(hours=current_app.config["DAT_REMINDER_HOURS"])
     reminded = select(OutboxMessage.related_id).where(
@@ -841,6 +846,7 @@ def send_deadline_reminders(now: datetime | None = None) -> int:
             Draft.workflow == WORKFLOW,
             Draft.submitted_at.is_(None),
             Draft.discarded_at.is_(None),
+            Draft.updated_at >= moment - REMINDER_RECENT,
             Draft.id.not_in(reminded),
         )
         .options(joinedload(Draft.establishment))
