@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.models import Company, Establishment, Habilitation, Service, User, UserKind
+from app.models import AuditEvent, Company, Establishment, Habilitation, Service, User, UserKind
 from app.models.types import utcnow
 from app.services import access, audit, outbox
 from app.services.passwords import hash_password, needs_rehash, verify_password
@@ -111,6 +111,18 @@ def _count_failure(user: User, email: str, now: datetime) -> SignInResult:
         return SignInResult(error=SignInError.LOCKED, locked_until=user.locked_until)
     db.session.commit()
     return SignInResult(error=SignInError.INVALID)
+
+
+def previous_sign_in(user: User) -> AuditEvent | None:
+    """The sign-in before the current one (time and IP address), from the audit trail: what « Mon
+    compte » shows, so that a user notices a sign-in that was not theirs."""
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.user_id == user.id, AuditEvent.action == "login")
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset(1)
+        .limit(1)
+    ).first()
 
 
 def record_sign_out(user: User) -> None:

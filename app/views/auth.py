@@ -108,7 +108,9 @@ def logout():
 @bp.get("/compte")
 @login_required
 def account():
-    return render_template("auth/account.html", user=current_user)
+    return render_template(
+        "auth/account.html", user=current_user, previous=accounts.previous_sign_in(current_user)
+    )
 
 
 @bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
