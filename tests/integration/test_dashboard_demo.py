@@ -79,6 +79,7 @@ def test_every_demo_account_signs_in_and_sees_its_home_page(app):
     for city in ("Paris", "Metz", "Strasbourg"):
         assert city in employer
     assert employer.count("Subventions Prévention TPE") == 3
+    assert "Victime : LAMBERT Hugo" in employer  # the demo's DAT draft, named by the workflow's label
 
     admin = sign_in(app, "admin@demo.test")
     assert admin.get("/admin/utilisateurs").status_code == 200
