@@ -113,16 +113,17 @@ def _count_failure(user: User, email: str, now: datetime) -> SignInResult:
     return SignInResult(error=SignInError.INVALID)
 
 
-def previous_sign_in(user: User) -> AuditEvent | None:
-    """The sign-in before the current one (time and IP address), from the audit trail: what « Mon
-    compte » shows, so that a user notices a sign-in that was not theirs."""
-    return db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.user_id == user.id, AuditEvent.action == "login")
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .offset(1)
-        .limit(1)
-    ).first()
+def recent_sign_ins(user: User, limit: int = 5) -> list[AuditEvent]:
+    """The account's latest sign-ins, newest first (time and IP address), from the audit trail:
+    what « Mon compte » shows, so that a user notices a sign-in that was not theirs."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.user_id == user.id, AuditEvent.action == "login")
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def record_sign_out(user: User) -> None:

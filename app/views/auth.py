@@ -109,7 +109,7 @@ def logout():
 @login_required
 def account():
     return render_template(
-        "auth/account.html", user=current_user, previous=accounts.previous_sign_in(current_user)
+        "auth/account.html", user=current_user, sign_ins=accounts.recent_sign_ins(current_user)
     )
 
 
