@@ -26,6 +26,11 @@ class EmlWriter:
 def serve(directory: Path, host: str = "127.0.0.1", port: int = 8025) -> None:
     controller = Controller(EmlWriter(directory), hostname=host, port=port)
     controller.start()
+    serve_forever(controller)
+
+
+def serve_forever(controller: Controller) -> None:
+    """Keep a started aiosmtpd controller serving until interrupted, then stop it."""
     try:
         while True:
             time.sleep(3600)

@@ -203,6 +203,8 @@ def _sink(port: int, out: Path) -> None:
 
     from aiosmtpd.controller import Controller
 
+    from app.mailsink import serve_forever
+
     class Handler:
         def __init__(self):
             self.file = out.open("a", buffering=1)
@@ -217,13 +219,7 @@ def _sink(port: int, out: Path) -> None:
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     out.touch()
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        controller.stop()
+    serve_forever(controller)
 
 
 if __name__ == "__main__":
