@@ -69,7 +69,7 @@ def register_cli(app: Flask) -> None:
         "--every", type=click.IntRange(min=1), help="Recommencer toutes les N secondes, jusqu'à l'arrêt."
     )
     def dat_remind(every: int | None):
-        """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (once each)."""
+        """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (one round per draft)."""
         from app.services.dat import send_deadline_reminders
 
         stop = {"now": False}

@@ -23,7 +23,7 @@ class OutboxMessage(db.Model):
     __table_args__ = (
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_related", "related_type", "related_id"),
-        # A DAT deadline reminder goes once per draft and person, even with two runs at once.
+        # A DAT deadline reminder goes once to a person for a draft, even with two runs at once.
         Index(
             "uq_outbox_dat_reminder",
             "related_id",
