@@ -165,3 +165,40 @@ document.addEventListener("change", (event) => {
 });
 document.addEventListener("htmx:afterSettle", syncReveals);
 syncReveals();
+
+// --- witnesses: one slot, then « Ajouter un autre témoin » --------------------------------------------
+// The DAT's witnesses step has three slots. With JavaScript, the optional slots that hold nothing (no
+// value, no error) wait behind a button that shows the next one and moves the focus into it. Without
+// JavaScript every slot stays visible.
+
+function setUpWitnesses(root) {
+  for (const group of root.querySelectorAll("[data-app-witnesses]")) {
+    const button = group.querySelector("[data-app-add-witness]");
+    if (!button || button.dataset.appReady) continue;
+    button.dataset.appReady = "1";
+    const slots = [...group.querySelectorAll("fieldset[data-app-optional]")];
+    const used = (slot) =>
+      [...slot.querySelectorAll("input, textarea")].some((input) => input.value.trim() !== "") ||
+      slot.querySelector(".govuk-error-message") !== null;
+    // Keep every slot up to the last one in use; hide the empty ones after it.
+    const lastUsed = slots.map(used).lastIndexOf(true);
+    slots.forEach((slot, index) => {
+      slot.hidden = index > lastUsed;
+    });
+    const update = () => {
+      button.hidden = !slots.some((slot) => slot.hidden);
+    };
+    button.addEventListener("click", () => {
+      const next = slots.find((slot) => slot.hidden);
+      if (!next) return;
+      next.hidden = false;
+      update();
+      const first = next.querySelector("input, textarea");
+      if (first) first.focus();
+    });
+    update();
+  }
+}
+
+document.addEventListener("htmx:afterSettle", (event) => setUpWitnesses(event.target));
+setUpWitnesses(document);

@@ -122,7 +122,27 @@ def test_declaration_from_sign_in_to_receipt_pdf_resumed_in_another_browser(
     heading(page, "Connaissance de l'accident")
     continue_to(page, "temoins")
     assert_accessible(page)
+    # One witness slot shows; « Ajouter un autre témoin » opens the next and moves the focus into it.
+    page.locator("input[name='temoins'][value='oui']").check()
+    add_witness = page.get_by_role("button", name="Ajouter un autre témoin")
+    expect(page.locator("#temoin2_nom")).to_be_hidden()
+    add_witness.click()
+    expect(page.locator("#temoin2_nom")).to_be_focused()
+    page.keyboard.type("Klein")
+    page.locator("#temoin2_prenom").fill("Sophie")
+    page.locator("#temoin2_adresse").fill("3 rue des Jardins, 57000 Metz")
+    add_witness.click()
+    expect(page.locator("#temoin3_nom")).to_be_focused()
+    expect(add_witness).to_be_hidden()  # three slots at most
+    assert_accessible(page)
     fill_step(page, answers["temoins"])
+    page.get_by_role("button", name="Enregistrer et reprendre plus tard").click()
+    expect(page.get_by_text("Votre brouillon est enregistré")).to_be_visible()
+    page.get_by_role("region", name="Brouillons").get_by_role("link", name=re.compile("^Reprendre")).click()
+    heading(page, "Témoins et tiers")  # the second slot is in use, the empty third one waits again
+    expect(page.locator("#temoin2_nom")).to_have_value("Klein")
+    expect(page.locator("#temoin3_nom")).to_be_hidden()
+    expect(add_witness).to_be_visible()
     continue_to(page, "reserves")
     assert_accessible(page)
     fill_step(page, answers["reserves"])
@@ -158,6 +178,8 @@ def test_the_same_declaration_without_javascript_with_an_attachment(browser, liv
         continue_to(page, STEPS[index + 1])
         if STEPS[index + 1] == "temoins":
             expect(page.get_by_text("À transmettre avant le")).to_be_visible()  # shown once saved
+            expect(page.locator("#temoin3_nom")).to_be_visible()  # no script: every witness slot
+            expect(page.get_by_role("button", name="Ajouter un autre témoin")).to_have_count(0)
     fill_step(page, answers["reserves"])
     document = tmp_path / "planning.pdf"
     document.write_bytes(make_pdf("Planning du chantier"))
