@@ -10,12 +10,14 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from app.assets import vendored_assets
 from app.config import load_config
 from app.extensions import compress, csrf, db, limiter, login_manager, mail, migrate
+from app.sessions import TimedSessionInterface
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(vendored_assets())
     app.config.update(load_config(overrides))
+    app.session_interface = TimedSessionInterface()
 
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

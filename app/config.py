@@ -27,6 +27,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 class ConfigError(RuntimeError):
     """Raised when the configuration is unsafe for the chosen environment."""
 
@@ -74,6 +79,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
         "PASSWORD_TOKEN_MAX_AGE": _int("PASSWORD_TOKEN_MAX_AGE", 3600),
         "INVITATION_TOKEN_MAX_AGE": _int("INVITATION_TOKEN_MAX_AGE", 7 * 24 * 3600),
+        # A signed-in session ends after this long without a request (with JavaScript, a warning
+        # offers to stay signed in this long before), and at the latest this long after the sign-in.
+        "SESSION_IDLE_MINUTES": _float("SESSION_IDLE_MINUTES", 30),
+        "SESSION_WARNING_MINUTES": _float("SESSION_WARNING_MINUTES", 5),
+        "SESSION_MAX_HOURS": _float("SESSION_MAX_HOURS", 12),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
@@ -104,4 +114,8 @@ def load_config(overrides: dict | None = None) -> dict:
         not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32
     ):
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+    if not 0 < cfg["SESSION_WARNING_MINUTES"] < cfg["SESSION_IDLE_MINUTES"] <= cfg["SESSION_MAX_HOURS"] * 60:
+        raise ConfigError(
+            "Session settings: 0 < SESSION_WARNING_MINUTES < SESSION_IDLE_MINUTES <= SESSION_MAX_HOURS × 60."
+        )
     return cfg

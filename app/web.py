@@ -4,14 +4,28 @@ template globals, error pages."""
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, jsonify, make_response, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import (
+    Flask,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app import sessions
 from app.extensions import db, login_manager
+from app.forms.accounts import LoginForm
 from app.models import SERVICE_LABELS, Service, User
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -59,6 +73,14 @@ def navigate(url: str):
     return redirect(url, 303)
 
 
+def _page_left() -> str | None:
+    """The page a request came from (the referrer, on this site), to go back to after signing in."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def paris(value, fmt: str = "%d/%m/%Y à %H h %M") -> str:
     """Format an aware datetime in Europe/Paris for the UI."""
     if value is None:
@@ -99,6 +121,14 @@ def register_web(app: Flask) -> None:
         if user is None or str(user.credentials_version) != version:
             return None
         return user
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        message = login_manager.login_message
+        if ended := sessions.ended_message(app, session):
+            message = f"{ended} Ce qui était enregistré est conservé : connectez-vous pour reprendre."
+        flash(message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
 
     @app.after_request
     def security_headers(response):
@@ -164,12 +194,16 @@ def register_web(app: Flask) -> None:
 
     app.jinja_env.globals["first_input_id"] = first_input_id
     app.jinja_env.globals["service_url"] = service_url
+    app.jinja_env.filters["duration_fr"] = sessions.duration_fr
 
     def render_error(code: int, description: str | None = None):
         title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
         if wants_json():
             return jsonify(error=title.lower().replace(" ", "_"), message=description or text), code
-        return render_template("errors/error.html", code=code, title=title, text=description or text), code
+        sign_in = url_for("auth.login", next=_page_left()) if code == 401 else None
+        return render_template(
+            "errors/error.html", code=code, title=title, text=description or text, sign_in=sign_in
+        ), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
@@ -177,6 +211,24 @@ def register_web(app: Flask) -> None:
             # An autosave after a sign-out (expiry, another tab): app.js says the session expired
             # and retries after a new sign-in, with a fresh token from auth.csrf_token.
             return render_error(401)
+        ended = sessions.ended_message(app, session)
+        if ended and request.endpoint == "workflows.save_step":
+            # A step sent without JavaScript after the session ended: the sign-in page carries
+            # what was typed, to be saved once signed in again (auth.login).
+            form = LoginForm(formdata=None, next=request.path)
+            notice = (
+                f"{ended} Ce que vous venez d'envoyer n'est pas perdu : connectez-vous, "
+                "puis confirmez son enregistrement."
+            )
+            carried = sessions.answers_sent(request.form)
+            return render_template("auth/login.html", form=form, notice=notice, carried=carried), 401
+        if ended:
+            # Any other form sent without JavaScript after the session ended: say what was lost.
+            return render_error(
+                401,
+                f"{ended} Ce que vous venez d'envoyer n'a pas été enregistré ; ce qui l'avait été "
+                "avant est conservé. Connectez-vous pour reprendre.",
+            )
         return render_error(
             400,
             "Votre session a expiré ou le formulaire est trop ancien. Rechargez la page : "

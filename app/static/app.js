@@ -202,3 +202,144 @@ function setUpWitnesses(root) {
 
 document.addEventListener("htmx:afterSettle", (event) => setUpWitnesses(event.target));
 setUpWitnesses(document);
+
+// --- warning before the session ends for inactivity ---------------------------------------------
+// The server ends a signed-in session after SESSION_IDLE_MINUTES without a request (app/sessions.py).
+// Before that, a modal dialog offers to stay signed in. The server's /session/etat (which does not
+// count as activity) is asked before acting, because another tab may have been active meanwhile.
+// When the session has ended, the page is reloaded, so the sign-in page says why; unless what was
+// typed here could not be saved (an autosave failure is showing): then the dialog says so and the
+// page stays as it is.
+
+function durationText(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const minutes = Math.floor(total / 60);
+  const seconds = total % 60;
+  const parts = [];
+  if (minutes) parts.push(`${minutes}\u00a0minute${minutes > 1 ? "s" : ""}`);
+  if (seconds || !minutes) parts.push(`${seconds}\u00a0seconde${seconds > 1 ? "s" : ""}`);
+  return parts.join(" ");
+}
+
+function setUpSessionTimeout(dialog) {
+  const warningMs = Number(dialog.dataset.warningSeconds) * 1000;
+  const recheckMs = 30000;
+  const countdown = dialog.querySelector("[data-timeout-countdown]");
+  const announce = dialog.querySelector("[data-timeout-announce]");
+  const warningPart = dialog.querySelector("[data-timeout-warning]");
+  const endedPart = dialog.querySelector("[data-timeout-ended]");
+  let endsAt = Date.now() + Number(dialog.dataset.idleSeconds) * 1000;
+  let timer = null;
+  let ticker = null;
+  let announcedMinute = null;
+
+  function at(time, action) {
+    clearTimeout(timer);
+    timer = setTimeout(action, Math.max(0, time - Date.now()));
+  }
+
+  // Milliseconds left according to the server; 0 once the session has ended; null if unknown.
+  async function askServer(url, options = {}) {
+    try {
+      const response = await fetch(url, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json", ...(options.headers || {}) },
+        method: options.method || "GET",
+      });
+      if (response.status === 401 || response.status === 400) return 0;
+      if (!response.ok) return null;
+      return (await response.json()).remaining_seconds * 1000;
+    } catch {
+      return null;
+    }
+  }
+
+  function tick() {
+    const left = endsAt - Date.now();
+    countdown.textContent = durationText(left);
+    const minute = Math.ceil(left / 60000);
+    if (minute !== announcedMinute && left > 0) {
+      announcedMinute = minute;
+      announce.textContent = `Déconnexion dans ${durationText(minute * 60000)}.`;
+    }
+  }
+
+  function show(part) {
+    warningPart.hidden = part !== "warning";
+    endedPart.hidden = part !== "ended";
+    dialog.setAttribute("aria-labelledby", `session-timeout-${part === "ended" ? "ended-" : ""}title`);
+    dialog.setAttribute("aria-describedby", `session-timeout-${part === "ended" ? "ended-" : ""}text`);
+  }
+
+  function openWarning() {
+    if (!dialog.open) {
+      show("warning");
+      announcedMinute = null;
+      tick();
+      dialog.showModal();
+      ticker = setInterval(tick, 1000);
+    }
+  }
+
+  function closeDialog() {
+    clearInterval(ticker);
+    if (dialog.open) dialog.close();
+  }
+
+  function ended() {
+    clearInterval(ticker);
+    if (document.querySelector(".app-autosave-status__error")) {
+      show("ended");
+      if (!dialog.open) dialog.showModal();
+      return;
+    }
+    window.location.reload();
+  }
+
+  async function check() {
+    const left = await askServer(dialog.dataset.statusUrl);
+    if (left === null) {
+      at(Date.now() + recheckMs, check);
+      return;
+    }
+    endsAt = Date.now() + left;
+    if (left <= 0) {
+      ended();
+    } else if (left > warningMs) {
+      closeDialog();
+      at(endsAt - warningMs, check);
+    } else {
+      openWarning();
+      at(Math.min(endsAt, Date.now() + recheckMs), check);
+    }
+  }
+
+  async function extend() {
+    const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    const left = await askServer(dialog.dataset.extendUrl, { method: "POST", headers });
+    if (left) {
+      endsAt = Date.now() + left;
+      closeDialog();
+      at(endsAt - warningMs, check);
+    } else {
+      check();
+    }
+  }
+
+  dialog.querySelector("[data-timeout-extend]").addEventListener("click", extend);
+  dialog.querySelector("[data-timeout-close]").addEventListener("click", closeDialog);
+  dialog.addEventListener("cancel", (event) => {
+    // Escape in the warning means "stay signed in", as the button does.
+    event.preventDefault();
+    if (warningPart.hidden) closeDialog();
+    else extend();
+  });
+  // Timers in a hidden tab may run late: look again as soon as the tab is shown.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && Date.now() >= endsAt - warningMs) check();
+  });
+  at(endsAt - warningMs, check);
+}
+
+const sessionTimeout = document.querySelector("[data-session-timeout]");
+if (sessionTimeout && typeof sessionTimeout.showModal === "function") setUpSessionTimeout(sessionTimeout);

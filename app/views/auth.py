@@ -18,7 +18,9 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import HTTPException
 
+from app import sessions
 from app.extensions import limiter
 from app.forms.accounts import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from app.services import accounts
@@ -50,11 +52,28 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _saves_a_step(path: str) -> bool:
+    """Whether ``path`` is where a workflow step is saved: the only place carried answers go."""
+    try:
+        endpoint, _ = current_app.url_map.bind(request.host).match(urlsplit(path).path, method="POST")
+    except HTTPException:
+        return False
+    return endpoint == "workflows.save_step"
+
+
 def _new_session() -> None:
     """Forget everything in the session (sign-in, sign-out, password change). The CSRF token this
     request already generated belonged to the old session: drop it so the next one is fresh."""
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+
+
+def _sign_in(user) -> None:
+    """A fresh session (nothing from before survives: session fixation) that ends after a while
+    without activity, and at the latest some hours later (app/sessions.py)."""
+    _new_session()
+    login_user(user)
+    sessions.start(session)
 
 
 def _form_page(template: str, form, **context):
@@ -73,13 +92,15 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
+    carried = sessions.answers_carried(request.form)
     if form.validate_on_submit():
         result = accounts.sign_in(form.email.data, form.password.data)
         if result.ok:
-            # A fresh session: nothing from before the sign-in survives (session fixation).
-            _new_session()
-            login_user(result.user)
-            return redirect(safe_next(form.next.data) or url_for("main.dashboard"))
+            _sign_in(result.user)
+            target = safe_next(form.next.data)
+            if carried and target and _saves_a_step(target):
+                return render_template("auth/resume_answers.html", target=target, carried=carried)
+            return redirect(target or url_for("main.dashboard"))
         if result.error == SignInError.LOCKED:
             message = (
                 "Votre compte est verrouillé après plusieurs tentatives infructueuses, "
@@ -92,7 +113,7 @@ def login():
             message = GENERIC_FAILURE
         form.email.errors.append(message)
         form.password.data = ""
-    return _form_page("auth/login.html", form)
+    return _form_page("auth/login.html", form, carried=carried)
 
 
 @bp.post("/deconnexion")
@@ -126,8 +147,7 @@ def change_password():
             form[error.field].errors.append(error.message)
         else:
             # The other sessions end (credentials_version); this one goes on, as a fresh session.
-            _new_session()
-            login_user(user)
+            _sign_in(user)
             flash("Votre mot de passe est modifié. Vos autres sessions ouvertes sont fermées.", "success")
             return redirect(url_for(".account"), 303)
     return _form_page("auth/change_password.html", form, user=current_user)
@@ -177,12 +197,39 @@ def accept_invitation(token: str):
     return _form_page("auth/new_password.html", form, user=user, purpose="invitation")
 
 
+def _session_expired():
+    return jsonify(error="session_expiree", message="Votre session a expiré. Reconnectez-vous."), 401
+
+
+def _time_left(*, active_now: bool):
+    response = jsonify(remaining_seconds=sessions.seconds_left(current_app, session, active_now=active_now))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/session/etat")
+def session_status():
+    """Seconds before the session ends: app.js asks before warning, because another tab may have
+    been active meanwhile. Not activity: the session's end stays where it was (app/sessions.py)."""
+    if not current_user.is_authenticated:
+        return _session_expired()
+    return _time_left(active_now=False)
+
+
+@bp.post("/session/prolonger")
+def extend_session():
+    """« Rester connecté » in the warning: like any request, it pushes the session's end back."""
+    if not current_user.is_authenticated:
+        return _session_expired()
+    return _time_left(active_now=True)
+
+
 @bp.get("/session/jeton")
 def csrf_token():
     """A fresh CSRF token for a page whose session was renewed meanwhile (a sign-in in another tab):
     app.js fetches it before retrying a failed autosave. 401 while signed out."""
     if not current_user.is_authenticated:
-        return jsonify(error="session_expiree", message="Votre session a expiré. Reconnectez-vous."), 401
+        return _session_expired()
     response = jsonify(csrf_token=generate_csrf())
     response.headers["Cache-Control"] = "no-store"
     return response

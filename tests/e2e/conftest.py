@@ -4,6 +4,7 @@ driven by headless Chromium through Playwright, with axe-core checks."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -13,7 +14,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from app.models import Service
 from tests.conftest import _base_config, _fresh_database
+from tests.factories import make_company, make_establishment, make_user
 
 AXE = sorted((Path(__file__).parent / "vendor").glob("axe-*.min.js"))[-1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -109,3 +112,71 @@ def login_as(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
     page.wait_for_url(lambda url: "/connexion" not in url)
+
+
+def shot(page, name: str) -> None:
+    """A screenshot under $E2E_SCREENSHOTS (when set), to look at by hand."""
+    folder = os.environ.get("E2E_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+@pytest.fixture
+def claire(live_app):
+    """An employer habilitated for the Compte AT/MP service on one establishment (in Moselle)."""
+    company = make_company("Transports Lorrains")
+    make_establishment(
+        company, departement="75", head_office=True, name="Transports Lorrains Siège", city="Paris"
+    )
+    metz = make_establishment(company, departement="57", name="Transports Lorrains Metz", city="Metz")
+    user = make_user(
+        "claire@transports.test",
+        company=company,
+        full_name="Claire Dupont",
+        grants=[(metz, Service.COMPTE)],
+    )
+    db.session.commit()
+    return user
+
+
+@pytest.fixture
+def no_script_error(page):
+    """No uncaught exception and no Content-Security-Policy refusal in the test's main page."""
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    yield
+    assert problems == []
+
+
+@pytest.fixture
+def assert_accessible_without_javascript(browser):
+    """axe-core needs script, which a JavaScript-less context does not run: ``check(page)`` loads the
+    HTML that page shows, at its own URL, in a page that runs axe but none of ours (same styles, no
+    js-enabled class)."""
+    served: dict[str, str] = {}
+
+    def serve(route):
+        if route.request.url in served:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=served[route.request.url])
+        elif route.request.resource_type == "script":
+            route.abort()
+        else:
+            route.continue_()
+
+    context = browser.new_context()
+    checker = context.new_page()
+    checker.route("**/*", serve)
+
+    def check(page) -> None:
+        served[page.url] = page.content()
+        checker.goto(page.url)
+        assert checker.evaluate("document.body.classList.contains('js-enabled')") is False
+        assert_accessible(checker)
+
+    yield check
+    context.close()

@@ -5,16 +5,14 @@ a CPAM agent's dashboard, an establishment page, the forgot-password pages and t
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Habilitation, Service, UserKind
-from tests.e2e.conftest import assert_accessible, login_as
+from tests.e2e.conftest import assert_accessible, login_as, shot
 from tests.factories import (
     PASSWORD,
     make_caisse,
@@ -23,14 +21,6 @@ from tests.factories import (
     make_firm,
     make_user,
 )
-
-
-def shot(page, name: str) -> None:
-    """A screenshot under $E2E_SCREENSHOTS (when set), to look at by hand."""
-    folder = os.environ.get("E2E_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
 
 
 def heading(page):

@@ -5,62 +5,22 @@ Every page visited passes axe-core (no serious or critical violation)."""
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import Draft, Service, Submission
-from tests.e2e.conftest import assert_accessible, login_as
-from tests.factories import PASSWORD, make_company, make_establishment, make_user
+from app.models import Draft, Submission
+from tests.e2e.conftest import assert_accessible, login_as, shot
+from tests.factories import PASSWORD
 
 WORKFLOW_TITLE = "Signalement d'un changement de coordonnées"
 STEP_URL = re.compile(r"/demarches/brouillons/(\d+)/etapes/(\w+)$")
 REFERENCE = re.compile(r"^COORD-\d{4}-000001$")
-
-
-def shot(page, name: str) -> None:
-    """A screenshot under $E2E_SCREENSHOTS (when set), to look at by hand."""
-    folder = os.environ.get("E2E_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
-
-
-@pytest.fixture
-def claire(live_app):
-    """An employer habilitated for the Compte AT/MP service on one establishment (in Moselle)."""
-    company = make_company("Transports Lorrains")
-    make_establishment(
-        company, departement="75", head_office=True, name="Transports Lorrains Siège", city="Paris"
-    )
-    metz = make_establishment(company, departement="57", name="Transports Lorrains Metz", city="Metz")
-    user = make_user(
-        "claire@transports.test",
-        company=company,
-        full_name="Claire Dupont",
-        grants=[(metz, Service.COMPTE)],
-    )
-    db.session.commit()
-    return user
-
-
-@pytest.fixture(autouse=True)
-def no_script_error(page):
-    """No uncaught exception and no Content-Security-Policy refusal in the test's main page."""
-    problems = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    yield
-    assert problems == []
+pytestmark = pytest.mark.usefixtures("no_script_error")
 
 
 def heading(page):
@@ -124,35 +84,6 @@ def submissions() -> list[Submission]:
 def draft(draft_id: int) -> Draft:
     db.session.expire_all()
     return db.session.get(Draft, draft_id)
-
-
-@pytest.fixture
-def assert_accessible_without_javascript(browser):
-    """axe-core needs script, which a JavaScript-less context does not run: ``check(page)`` loads the
-    HTML that page shows, at its own URL, in a page that runs axe but none of ours (same styles, no
-    js-enabled class)."""
-    served: dict[str, str] = {}
-
-    def serve(route):
-        if route.request.url in served:
-            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=served[route.request.url])
-        elif route.request.resource_type == "script":
-            route.abort()
-        else:
-            route.continue_()
-
-    context = browser.new_context()
-    checker = context.new_page()
-    checker.route("**/*", serve)
-
-    def check(page) -> None:
-        served[page.url] = page.content()
-        checker.goto(page.url)
-        assert checker.evaluate("document.body.classList.contains('js-enabled')") is False
-        assert_accessible(checker)
-
-    yield check
-    context.close()
 
 
 # -- 1. sign-in ------------------------------------------------------------------------------------
