@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import ClassVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -19,9 +20,16 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
-from app.forms.workflows import ERROR_PREFIX, CheckboxesInput, RadioInput, TextInput
+from app.forms.workflows import (
+    ERROR_PREFIX,
+    CheckboxesInput,
+    FrenchSelectField,
+    RadioInput,
+    TextInput,
+    iso_date,
+)
 from app.models import SERVICE_LABELS, Establishment, Service
 from app.services.passwords import MIN_LENGTH
 
@@ -268,3 +276,43 @@ class MandateForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button-only form (deactivate, revoke…): CSRF protection and nothing else."""
+
+
+class JournalFiltersForm(FlaskForm):
+    """The activity journal's filters, read from the query string (GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    # An unknown person in the URL is ignored, not an error: these are filters.
+    personne = FrenchSelectField("Personne", choices=[], validate_choice=False)
+    du = StringField(
+        "Depuis le",
+        filters=[strip],
+        validators=[Optional(), iso_date("La date de début")],
+        widget=TextInput(),
+        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
+    )
+    au = StringField(
+        "Jusqu'au",
+        filters=[strip],
+        validators=[Optional(), iso_date("La date de fin")],
+        widget=TextInput(),
+        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
+    )
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.personne.choices = [
+            SelectChoice("", "Tout le monde"),
+            *[SelectChoice(str(p.id), f"{p.full_name} ({p.email})") for p in people],
+        ]
+
+    def person_id(self) -> int | None:
+        value = self.personne.data or ""
+        known = {str(choice.value) for choice in self.personne.choices}
+        return int(value) if value in known and value else None
+
+    def day(self, name: str) -> date | None:
+        field = self[name]
+        return date.fromisoformat(field.data) if field.data and not field.errors else None

@@ -40,6 +40,7 @@ from app.forms.workflows import (
     TextInput,
     format_time,
     french_date,
+    iso_date,
     parse_time,
     strip,
 )
@@ -1435,17 +1436,6 @@ def step_rows(step: str, data: Mapping) -> list[tuple[str, str, str]]:
 
 
 # --- lists and the CPAM's forms ----------------------------------------------------------------------
-
-
-def iso_date(what: str):
-    def check(form, field) -> None:
-        if field.data:
-            try:
-                date.fromisoformat(field.data)
-            except ValueError:
-                raise ValidationError(f"{what} doit être une date réelle, par exemple 2026-03-27") from None
-
-    return check
 
 
 class ListFiltersForm(Form):

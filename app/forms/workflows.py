@@ -24,7 +24,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import Field, Form, RadioField, SelectChoice, SelectField, SelectMultipleField
 from wtforms.fields import BooleanField
-from wtforms.validators import DataRequired, StopValidation
+from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 MONTHS = (
     "janvier",
@@ -238,6 +238,19 @@ def format_time(value: time) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Validators
+
+
+def iso_date(what: str):
+    """A date typed in a date input (YYYY-MM-DD), checked to be a real date."""
+
+    def check(form, field) -> None:
+        if field.data:
+            try:
+                date.fromisoformat(field.data)
+            except ValueError:
+                raise ValidationError(f"{what} doit être une date réelle, par exemple 2026-03-27") from None
+
+    return check
 
 
 class RequiredIf:

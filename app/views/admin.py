@@ -9,10 +9,11 @@ from app.forms.accounts import (
     ConfirmForm,
     HabilitationsForm,
     InviteForm,
+    JournalFiltersForm,
     MandateForm,
     with_establishments,
 )
-from app.services import accounts, mandates
+from app.services import accounts, journal, mandates
 from app.services.access import authorize_company_admin
 from app.services.accounts import AccountError
 from app.web import is_htmx
@@ -218,3 +219,28 @@ def revoke_mandate(mandate_id: int):
     mandates.revoke_mandate(current_user, mandate)
     flash(f"Le mandat de {mandate.firm.name} est révoqué.", "success")
     return redirect(url_for("admin.mandates_list"))
+
+
+@bp.get("/journal")
+def activity_journal():
+    company_id = current_user.company_id
+    form = JournalFiltersForm(request.args, people=journal.people(company_id))
+    form.validate()
+    before = request.args.get("avant", "")
+    filters = journal.JournalFilters(
+        person_id=form.person_id(),
+        since=form.day("du"),
+        until=form.day("au"),
+        before_id=int(before) if before.isdigit() and len(before) < 19 else None,
+    )
+    page = journal.company_journal(company_id, filters)
+    journal.record_read()
+    return render_template(
+        "admin/journal.html",
+        company=accounts.get_company(company_id),
+        form=form,
+        page=page,
+        has_errors=bool(form.errors),
+        filter_args={k: v for k, v in request.args.items() if k != "avant" and v},
+        first_page=filters.before_id is None,
+    )

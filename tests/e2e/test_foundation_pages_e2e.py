@@ -133,6 +133,19 @@ def test_company_administrator_screens_are_accessible(page, live_server, world):
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choisissez un établissement")
     assert_accessible(page)
 
+    # The activity journal: what was just done is there, and a filter on one person.
+    page.goto(f"{live_server.url}/admin/utilisateurs")
+    admin_menu = page.get_by_role("navigation", name="Administration")
+    admin_menu.get_by_role("link", name="Journal d'activité").click()
+    expect(heading(page)).to_have_text("Journal d'activité")
+    expect(page.get_by_role("row").filter(has_text="Habilitation accordée").first).to_be_visible()
+    shot(page, "admin-journal")
+    assert_accessible(page)
+    page.get_by_label("Personne").select_option(label="Alice Martin (admin@transports.test)")
+    page.get_by_role("button", name="Appliquer les filtres").click()
+    expect(page.get_by_role("row").filter(has_text="Connexion").first).to_be_visible()
+    assert_accessible(page)
+
 
 def test_establishment_page_is_accessible(page, live_server, world):
     base = live_server.url

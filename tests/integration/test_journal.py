@@ -1,0 +1,168 @@
+"""The company administrator's activity journal (the audit trail read back, SPEC §1): what the
+company's users did, and what tiers déclarants did on its establishments; nothing of other
+companies, of the firms' other clients, or of the caisse."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Service, UserKind
+from tests.factories import make_caisse, make_company, make_establishment, make_firm, make_user
+
+JOURNAL = "/admin/journal"
+
+
+@pytest.fixture
+def world():
+    company = make_company("Transports Lorrains")
+    head = make_establishment(company, departement="75", head_office=True, name="Siège Paris")
+    metz = make_establishment(company, departement="57", name="Dépôt de Metz")
+    other_company = make_company("Autre SAS")
+    elsewhere = make_establishment(other_company, departement="67", name="Ailleurs")
+    firm = make_firm("Cabinet de l'Est", mandates=[(metz, Service.DAT), (elsewhere, Service.DAT)])
+    w = {
+        "head": head,
+        "metz": metz,
+        "elsewhere": elsewhere,
+        "admin": make_user(
+            "admin@transports.test",
+            company=company,
+            admin=True,
+            full_name="Alice Martin",
+            grants=[(head, "*")],
+        ),
+        "paul": make_user("paul@transports.test", company=company, full_name="Paul Weber"),
+        "stranger": make_user("zoe@autre.test", company=other_company, full_name="Zoé Autre"),
+        "accountant": make_user(
+            "compta@cabinet.test", kind=UserKind.FIRM, firm_id=firm.id, full_name="Hélène Fischer"
+        ),
+        "agent": make_user(
+            "agent@cpam.test",
+            kind=UserKind.CPAM,
+            caisse_id=make_caisse("CPAM de Moselle", departements="57").id,
+            full_name="Agent Caisse",
+        ),
+    }
+    db.session.commit()
+    return w
+
+
+def event(user, action, *, establishment=None, at=None, **fields) -> AuditEvent:
+    row = AuditEvent(
+        user_id=user.id,
+        action=action,
+        establishment_id=establishment.id if establishment else None,
+        ip="192.0.2.7",
+        details=fields.pop("details", {}),
+        **fields,
+    )
+    if at is not None:
+        row.at = at
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+
+
+def test_the_journal_lists_the_company_users_and_the_firms_work_on_its_establishments_only(
+    client, login, world
+):
+    event(world["paul"], "draft.save", establishment=world["metz"], object_type="draft", object_id="12")
+    event(
+        world["accountant"],
+        "dat.read",
+        establishment=world["metz"],
+        object_type="dat_declaration",
+        object_id="3",
+        details={"reference": "DAT-2026-000003"},
+    )
+    event(world["accountant"], "dat.read", establishment=world["elsewhere"], object_type="dat_declaration")
+    event(world["accountant"], "login")
+    event(world["stranger"], "login")
+    event(world["agent"], "dat.caisse_read", establishment=world["metz"], object_type="dat_declaration")
+    login(world["admin"])
+
+    page = text(client.get(JOURNAL))
+    assert "Paul Weber" in page and "Étape enregistrée" in page and "Brouillon n° 12" in page
+    assert "Dépôt de Metz" in page and "192.0.2.7" in page
+    assert "Hélène Fischer" in page and "Cabinet de l'Est (tiers déclarant)" in page
+    assert "Déclaration d'accident consultée" in page and "Déclaration d'accident DAT-2026-000003" in page
+    assert "Ailleurs" not in page  # the firm's other client
+    assert page.count("Hélène Fischer") == 2  # her work on Metz, and the filter's option; not her sign-in
+    assert "Zoé Autre" not in page
+    assert "Agent Caisse" not in page and "Consultation par la caisse" not in page
+    assert "Connexion" in page  # the administrator's own sign-in, through the form
+
+
+def test_reading_the_journal_is_recorded_in_it(client, login, world):
+    login(world["admin"])
+    client.get(JOURNAL)
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "journal.read")).user_id == (
+        world["admin"].id
+    )
+    assert "Consultation du journal d'activité" in text(client.get(JOURNAL))
+
+
+def test_the_journal_is_filtered_by_person_and_by_paris_days(client, login, world):
+    paul, admin = world["paul"], world["admin"]
+    event(paul, "logout", at=datetime(2026, 3, 10, 22, 30, tzinfo=UTC))  # 10 March, 23 h 30 in Paris
+    event(paul, "password_changed", at=datetime(2026, 3, 10, 23, 30, tzinfo=UTC))  # 11 March in Paris
+    invited_at = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    event(admin, "user_invited", at=invited_at, object_type="user", object_id=str(paul.id))
+    login(admin)
+
+    page = text(client.get(JOURNAL, query_string={"personne": paul.id}))
+    assert "Déconnexion" in page and "Mot de passe modifié" in page
+    assert "Utilisateur invité" not in page and "Consultation du journal" not in page
+
+    page = text(client.get(JOURNAL, query_string={"du": "2026-03-10", "au": "2026-03-10"}))
+    assert "Déconnexion" in page and "10/03/2026 23 h 30" in page
+    assert re.search(r"Utilisateur invité</td> <td[^>]*>Paul Weber", page)
+    assert "Mot de passe modifié" not in page
+
+
+def test_a_person_of_another_company_in_the_url_is_ignored(client, login, world):
+    event(world["stranger"], "login")
+    login(world["admin"])
+    page = text(client.get(JOURNAL, query_string={"personne": world["stranger"].id}))
+    assert "Zoé Autre" not in page
+    assert "Alice Martin" in page  # the filter fell back to everyone
+
+
+def test_a_date_that_does_not_exist_is_refused_in_french_next_to_the_field(client, login, world):
+    login(world["admin"])
+    response = client.get(JOURNAL, query_string={"du": "2026-02-30"})
+    page = text(response)
+    assert "Il y a un problème" in page
+    assert "La date de début doit être une date réelle" in page
+    assert page.startswith("<!DOCTYPE html>") and "<title>Erreur : Journal d'activité" in page
+
+
+def test_older_activity_is_one_page_further(client, login, world):
+    for i in range(60):
+        event(world["paul"], "draft.read", object_type="draft", object_id=str(1000 + i))
+    login(world["admin"])
+    first = text(client.get(JOURNAL))
+    assert "Brouillon n° 1059" in first and "Brouillon n° 1010" not in first
+    older = re.search(r'href="(/admin/journal\?avant=\d+)" rel="next"', first).group(1)
+    second = text(client.get(older))
+    assert "Brouillon n° 1000" in second and "Brouillon n° 1059" not in second
+    assert "Revenir à l'activité la plus récente" in second
+    assert 'rel="next"' not in second
+
+
+def test_only_the_company_administrator_reads_the_journal(client, login, world):
+    login(world["paul"])
+    assert client.get(JOURNAL).status_code == 403
+    client.post("/deconnexion", data={"csrf_token": client.csrf("/")})
+    login(world["accountant"])
+    assert client.get(JOURNAL).status_code == 404
