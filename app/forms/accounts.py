@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from app.forms.workflows import (
     ERROR_PREFIX,
@@ -28,7 +28,8 @@ from app.forms.workflows import (
     FrenchSelectField,
     RadioInput,
     TextInput,
-    iso_date,
+    date_filter,
+    filter_day,
 )
 from app.models import SERVICE_LABELS, Establishment, Service
 from app.services.passwords import MIN_LENGTH
@@ -286,20 +287,8 @@ class JournalFiltersForm(FlaskForm):
 
     # An unknown person in the URL is ignored, not an error: these are filters.
     personne = FrenchSelectField("Personne", choices=[], validate_choice=False)
-    du = StringField(
-        "Depuis le",
-        filters=[strip],
-        validators=[Optional(), iso_date("La date de début")],
-        widget=TextInput(),
-        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
-    )
-    au = StringField(
-        "Jusqu'au",
-        filters=[strip],
-        validators=[Optional(), iso_date("La date de fin")],
-        widget=TextInput(),
-        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
-    )
+    du = date_filter("Depuis le", "La date de début")
+    au = date_filter("Jusqu'au", "La date de fin")
 
     def __init__(self, *args, people=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -314,5 +303,4 @@ class JournalFiltersForm(FlaskForm):
         return int(value) if value in known and value else None
 
     def day(self, name: str) -> date | None:
-        field = self[name]
-        return date.fromisoformat(field.data) if field.data and not field.errors else None
+        return filter_day(self[name])

@@ -38,9 +38,10 @@ from app.forms.workflows import (
     StepForm,
     TextArea,
     TextInput,
+    date_filter,
+    filter_day,
     format_time,
     french_date,
-    iso_date,
     parse_time,
     strip,
 )
@@ -1454,20 +1455,8 @@ class ListFiltersForm(Form):
     etablissement = FrenchSelectField(
         "Établissement", choices=[SelectChoice("", "Tous")], validate_choice=False
     )
-    du = StringField(
-        "Accident survenu depuis le",
-        filters=[strip],
-        validators=[Optional(), iso_date("La date de début")],
-        widget=TextInput(),
-        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
-    )
-    au = StringField(
-        "Jusqu'au",
-        filters=[strip],
-        validators=[Optional(), iso_date("La date de fin")],
-        widget=TextInput(),
-        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
-    )
+    du = date_filter("Accident survenu depuis le", "La date de début")
+    au = date_filter("Jusqu'au", "La date de fin")
     hors_delai = BooleanField("Hors délai uniquement", widget=CheckboxInput())
     cmi = FrenchSelectField(
         "Certificat médical initial",
@@ -1495,10 +1484,7 @@ class ListFiltersForm(Form):
         return field.data if field.data in values else ""
 
     def date_or_none(self, name: str) -> date | None:
-        field = self[name]
-        if field.errors or not field.data:
-            return None
-        return date.fromisoformat(field.data)
+        return filter_day(self[name])
 
 
 class CmiForm(Form):

@@ -22,9 +22,9 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, Form, RadioField, SelectChoice, SelectField, SelectMultipleField
+from wtforms import Field, Form, RadioField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.fields import BooleanField
-from wtforms.validators import DataRequired, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Optional, StopValidation, ValidationError
 
 MONTHS = (
     "janvier",
@@ -251,6 +251,22 @@ def iso_date(what: str):
                 raise ValidationError(f"{what} doit être une date réelle, par exemple 2026-03-27") from None
 
     return check
+
+
+def date_filter(label: str, what: str) -> StringField:
+    """A day to filter a list on (a date input: YYYY-MM-DD); ``what`` names it in the error."""
+    return StringField(
+        label,
+        filters=[strip],
+        validators=[Optional(), iso_date(what)],
+        widget=TextInput(),
+        render_kw={"params": {"type": "date", "classes": "govuk-input--width-10"}},
+    )
+
+
+def filter_day(field) -> date | None:
+    """The day a :func:`date_filter` holds; None when empty or not a real date (its error says so)."""
+    return date.fromisoformat(field.data) if field.data and not field.errors else None
 
 
 class RequiredIf:
