@@ -7,6 +7,8 @@ side of a file is the caisse's business.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +22,7 @@ from app.services import audit
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
+EXPORT_LIMIT = 10_000
 
 ACTION_LABELS = {
     "login": "Connexion",
@@ -43,6 +46,7 @@ ACTION_LABELS = {
     "mandate_granted": "Mandat donné à un tiers déclarant",
     "mandate_revoked": "Mandat retiré à un tiers déclarant",
     "journal.read": "Consultation du journal d'activité",
+    "journal.export": "Journal d'activité téléchargé (CSV)",
     "draft.create": "Démarche commencée",
     "draft.read": "Brouillon consulté",
     "draft.save": "Étape enregistrée",
@@ -145,7 +149,7 @@ def people(company_id: int) -> list[User]:
     return list(db.session.scalars(_people_query(company_id).order_by(User.full_name, User.email)))
 
 
-def company_journal(company_id: int, filters: JournalFilters) -> JournalPage:
+def company_journal(company_id: int, filters: JournalFilters, *, size: int = PAGE_SIZE) -> JournalPage:
     """One page of the company's journal, newest first (keyset on the event id)."""
     actor = aliased(User)
     company_establishments = select(Establishment.id).where(Establishment.company_id == company_id)
@@ -161,7 +165,7 @@ def company_journal(company_id: int, filters: JournalFilters) -> JournalPage:
             )
         )
         .order_by(AuditEvent.id.desc())
-        .limit(PAGE_SIZE + 1)
+        .limit(size + 1)
     )
     if filters.person_id is not None:
         query = query.where(AuditEvent.user_id == filters.person_id)
@@ -188,16 +192,50 @@ def company_journal(company_id: int, filters: JournalFilters) -> JournalPage:
             establishment=establishment_name,
             ip=event.ip,
         )
-        for event, user, firm_name, establishment_name in rows[:PAGE_SIZE]
+        for event, user, firm_name, establishment_name in rows[:size]
     ]
-    older_id = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    older_id = rows[size - 1][0].id if len(rows) > size else None
     return JournalPage(entries, older_id)
 
 
-def record_read() -> None:
+def record_read(*, exported: int | None = None) -> None:
     """Reading the journal is itself recorded: who looked at the company's activity, and when."""
-    audit.record("journal.read")
+    audit.record("journal.read" if exported is None else "journal.export", lines=exported)
     db.session.commit()
+
+
+CSV_HEADER = (
+    "Date",
+    "Personne",
+    "Adresse e-mail",
+    "Tiers déclarant",
+    "Action",
+    "Sur",
+    "Établissement",
+    "Adresse IP",
+)
+
+
+def as_csv(page: JournalPage) -> str:
+    """The journal as a CSV file for a spreadsheet in French (";" between fields, a BOM so that
+    accents open right). A cell that a spreadsheet would run as a formula is quoted with "'"."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for e in page.entries:
+        at = e.at.astimezone(PARIS).strftime("%Y-%m-%d %H:%M:%S")
+        cells = (at, e.who, e.who_email, e.firm, e.action, e.what, e.establishment, e.ip)
+        writer.writerow([_inert(cell or "") for cell in cells])
+    if page.older_id is not None:
+        writer.writerow(
+            [f"Plus de {len(page.entries)} lignes : choisissez des dates pour exporter la suite."]
+        )
+    return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 def _paris_midnight(day: date) -> datetime:

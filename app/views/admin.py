@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.forms.accounts import (
@@ -221,8 +221,7 @@ def revoke_mandate(mandate_id: int):
     return redirect(url_for("admin.mandates_list"))
 
 
-@bp.get("/journal")
-def activity_journal():
+def _journal_request():
     company_id = current_user.company_id
     form = JournalFiltersForm(request.args, people=journal.people(company_id))
     form.validate()
@@ -233,14 +232,32 @@ def activity_journal():
         until=form.day("au"),
         before_id=int(before) if before.isdigit() and len(before) < 19 else None,
     )
+    return company_id, form, filters
+
+
+@bp.get("/journal")
+def activity_journal():
+    company_id, form, filters = _journal_request()
     page = journal.company_journal(company_id, filters)
     journal.record_read()
+    filter_args = {k: v for k, v in request.args.items() if k != "avant" and v}
     return render_template(
         "admin/journal.html",
         company=accounts.get_company(company_id),
         form=form,
         page=page,
         has_errors=bool(form.errors),
-        filter_args={k: v for k, v in request.args.items() if k != "avant" and v},
+        filter_args=filter_args,
         first_page=filters.before_id is None,
     )
+
+
+@bp.get("/journal.csv")
+def activity_journal_csv():
+    company_id, _, filters = _journal_request()
+    page = journal.company_journal(company_id, filters, size=journal.EXPORT_LIMIT)
+    journal.record_read(exported=len(page.entries))
+    response = make_response(journal.as_csv(page))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="journal-activite.csv"'
+    return response

@@ -6,6 +6,7 @@ a CPAM agent's dashboard, an establishment page, the forgot-password pages and t
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -145,6 +146,11 @@ def test_company_administrator_screens_are_accessible(page, live_server, world):
     page.get_by_role("button", name="Appliquer les filtres").click()
     expect(page.get_by_role("row").filter(has_text="Connexion").first).to_be_visible()
     assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Télécharger ce journal (CSV, pour un tableur)").click()
+    assert download.value.suggested_filename == "journal-activite.csv"
+    lines = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Date;Personne;Adresse e-mail") and "Alice Martin" in lines[1]
 
 
 def test_establishment_page_is_accessible(page, live_server, world):

@@ -4,7 +4,9 @@ companies, of the firms' other clients, or of the caisse."""
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from datetime import UTC, datetime
 
@@ -166,3 +168,47 @@ def test_only_the_company_administrator_reads_the_journal(client, login, world):
     client.post("/deconnexion", data={"csrf_token": client.csrf("/")})
     login(world["accountant"])
     assert client.get(JOURNAL).status_code == 404
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+
+
+def test_the_journal_downloads_as_a_csv_for_a_french_spreadsheet_with_the_same_filters(client, login, world):
+    paul = world["paul"]
+    event(paul, "logout", at=datetime(2026, 3, 10, 22, 30, tzinfo=UTC))
+    event(world["admin"], "user_invited", object_type="user", object_id=str(paul.id))
+    login(world["admin"])
+
+    response = client.get(f"{JOURNAL}.csv", query_string={"personne": paul.id})
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="journal-activite.csv"'
+    rows = csv_rows(response)
+    assert rows[0][:5] == ["Date", "Personne", "Adresse e-mail", "Tiers déclarant", "Action"]
+    assert rows[1:] == [
+        ["2026-03-10 23:30:00", "Paul Weber", "paul@transports.test", "", "Déconnexion", "", "", "192.0.2.7"]
+    ]
+    assert db.session.scalar(select(AuditEvent.details).where(AuditEvent.action == "journal.export")) == {
+        "lines": 1
+    }
+
+
+def test_a_name_a_spreadsheet_would_run_as_a_formula_is_made_inert(client, login, world):
+    world["paul"].full_name = '=HYPERLINK("http://evil.example","x")'
+    db.session.commit()
+    event(world["paul"], "logout")
+    login(world["admin"])
+    rows = csv_rows(client.get(f"{JOURNAL}.csv", query_string={"personne": world["paul"].id}))
+    assert rows[1][1] == """'=HYPERLINK("http://evil.example","x")"""
+
+
+def test_an_export_beyond_the_limit_says_what_is_missing(client, login, world, monkeypatch):
+    monkeypatch.setattr("app.services.journal.EXPORT_LIMIT", 3)
+    for _ in range(4):
+        event(world["paul"], "logout")
+    login(world["admin"])
+    rows = csv_rows(client.get(f"{JOURNAL}.csv", query_string={"personne": world["paul"].id}))
+    assert len(rows) == 1 + 3 + 1
+    assert rows[-1] == ["Plus de 3 lignes : choisissez des dates pour exporter la suite."]
