@@ -104,8 +104,10 @@ def test_siret_must_be_valid_and_one_the_user_may_declare_for(world, declarant):
     draft_id = declarant.start(world.metz)
     page = post_invalid(declarant, draft_id, "employeur", {"siret": "123"})
     assert "Le numéro SIRET doit comporter 14 chiffres" in page
-    page = post_invalid(declarant, draft_id, "employeur", {"siret": world.metz.siret[:-1] + "0"})
-    assert "Ce numéro SIRET n'existe pas" in page or "Vous n'êtes pas habilité" in page
+    siret = world.metz.siret
+    wrong_key = siret[:-1] + str((int(siret[-1]) + 1) % 10)  # one digit off: the Luhn key fails
+    page = post_invalid(declarant, draft_id, "employeur", {"siret": wrong_key})
+    assert "Ce numéro SIRET n'existe pas" in page
     page = post_invalid(declarant, draft_id, "employeur", {"siret": world.stranger_site.siret})
     assert "Vous n'êtes pas habilité à déclarer un accident pour ce SIRET" in page
     page = post_invalid(declarant, draft_id, "employeur", {"siret": world.paris.siret})
