@@ -62,7 +62,6 @@ ACTION_LABELS = {
     "dat.pdf_feuille-accident": "Feuille d'accident téléchargée (PDF)",
     "dat.reserves_page": "Page des réserves consultée",
     "dat.reserves": "Réserves motivées envoyées",
-    "read": "Consultation",
     "lucie_subscribed": "Abonnement à LUCIE",
     "lucie_unsubscribed": "Désabonnement de LUCIE",
     "lucie_alert_address_added": "Adresse d'alerte LUCIE ajoutée",
@@ -110,10 +109,14 @@ class JournalPage:
     older_id: int | None  # ``before_id`` of the next page; None on the last one
 
 
-def action_label(action: str) -> str:
-    if action.startswith("dat.caisse_"):
-        return "Consultation par la caisse"
-    return ACTION_LABELS.get(action, action)
+# "read" is recorded for letters and for attached files alike.
+READ_LABELS = {"letter": "Courrier consulté", "upload": "Pièce jointe consultée"}
+
+
+def action_label(event: AuditEvent) -> str:
+    if event.action == "read":
+        return READ_LABELS.get(event.object_type or "", "Consultation")
+    return ACTION_LABELS.get(event.action, event.action)
 
 
 def _object_label(event: AuditEvent, names: dict[str, str]) -> str:
@@ -184,7 +187,7 @@ def company_journal(company_id: int, filters: JournalFilters, *, size: int = PAG
     entries = [
         JournalEntry(
             at=event.at,
-            action=action_label(event.action),
+            action=action_label(event),
             who=user.full_name,
             who_email=user.email,
             firm=firm_name,

@@ -79,6 +79,7 @@ def test_the_journal_lists_the_company_users_and_the_firms_work_on_its_establish
     client, login, world
 ):
     event(world["paul"], "draft.save", establishment=world["metz"], object_type="draft", object_id="12")
+    event(world["paul"], "read", establishment=world["metz"], object_type="letter", object_id="8")
     event(
         world["accountant"],
         "dat.read",
@@ -96,12 +97,13 @@ def test_the_journal_lists_the_company_users_and_the_firms_work_on_its_establish
     page = text(client.get(JOURNAL))
     assert "Paul Weber" in page and "Étape enregistrée" in page and "Brouillon n° 12" in page
     assert "Dépôt de Metz" in page and "192.0.2.7" in page
+    assert "Courrier consulté" in page and "Courrier LUCIE n° 8" in page
     assert "Hélène Fischer" in page and "Cabinet de l'Est (tiers déclarant)" in page
     assert "Déclaration d'accident consultée" in page and "Déclaration d'accident DAT-2026-000003" in page
     assert "Ailleurs" not in page  # the firm's other client
     assert page.count("Hélène Fischer") == 2  # her work on Metz, and the filter's option; not her sign-in
     assert "Zoé Autre" not in page
-    assert "Agent Caisse" not in page and "Consultation par la caisse" not in page
+    assert "Agent Caisse" not in page
     assert "Connexion" in page  # the administrator's own sign-in, through the form
 
 
