@@ -187,6 +187,21 @@ def _render_step(draft, workflow, step, form, *, version: int, status: int = 200
     )
 
 
+@bp.get("/brouillons/<int:draft_id>/sommaire")
+def overview(draft_id: int):
+    """The draft's overview: its sections with their status (GOV.UK task list), to see what is
+    done and what is left, and go back to a finished section."""
+    draft, workflow = drafts.open_draft(current_user, draft_id)
+    if draft.submitted_at is not None:
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    return render_template(
+        "workflows/overview.html",
+        item=drafts.summary_of(draft),
+        tasks=workflow.task_list(draft.answers, draft.valid_steps),
+        check_answers=CHECK_ANSWERS,
+    )
+
+
 @bp.get("/brouillons/<int:draft_id>/etapes/<step_name>")
 def step(draft_id: int, step_name: str):
     draft, workflow = drafts.open_draft(current_user, draft_id)

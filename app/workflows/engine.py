@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -41,6 +42,28 @@ class StepContext:
     answers: Mapping[str, RawAnswers]
     establishment: Any = None
     user: Any = None
+
+
+SEND_TASK = "Vérifier et envoyer"
+
+
+class TaskStatus(StrEnum):
+    """A section's status on a draft's overview (the GOV.UK task list's statuses)."""
+
+    DONE = "Terminé"
+    IN_PROGRESS = "En cours"
+    TO_DO = "À faire"
+    CANNOT_START = "Impossible de commencer pour l'instant"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One line of :meth:`Workflow.task_list`: ``target`` is the step its link opens (or
+    :data:`CHECK_ANSWERS`); ``None`` when it cannot be opened yet."""
+
+    title: str
+    status: TaskStatus
+    target: str | None
 
 
 @dataclass(frozen=True)
@@ -166,6 +189,33 @@ class Workflow:
         if step.name not in names or names.index(step.name) == len(names) - 1:
             return None
         return path[names.index(step.name) + 1]
+
+    def task_list(self, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str]) -> list[Task]:
+        """The overview of a draft: the sections of the path in order, each with its status and the
+        step its link opens, then "check and send". A section after the first incomplete one cannot
+        be started yet, as its steps cannot be shown (see :meth:`reachable`)."""
+        valid = set(valid_steps)
+        sections: list[tuple[str, list[Step]]] = []
+        for step in self.path(answers):
+            title = step.section or step.title
+            if not sections or sections[-1][0] != title:
+                sections.append((title, []))
+            sections[-1][1].append(step)
+        tasks, blocked = [], False
+        for title, steps in sections:
+            incomplete = next((s for s in steps if s.name not in valid), None)
+            if blocked:
+                tasks.append(Task(title, TaskStatus.CANNOT_START, None))
+            elif incomplete is None:
+                tasks.append(Task(title, TaskStatus.DONE, steps[0].name))
+            else:
+                started = any(s.name in answers or s.name in valid for s in steps)
+                status = TaskStatus.IN_PROGRESS if started else TaskStatus.TO_DO
+                tasks.append(Task(title, status, incomplete.name))
+                blocked = True
+        if blocked:
+            return [*tasks, Task(SEND_TASK, TaskStatus.CANNOT_START, None)]
+        return [*tasks, Task(SEND_TASK, TaskStatus.TO_DO, CHECK_ANSWERS)]
 
     def progress(self, answers: Mapping[str, RawAnswers], valid_steps: Iterable[str]) -> tuple[int, int]:
         """(valid steps on the path, steps on the path)."""

@@ -169,6 +169,19 @@ def test_save_and_resume_later_in_a_fresh_browser_lands_on_the_step_left(
     expect(fresh.get_by_label("Adresse e-mail du contact")).to_have_value("")
     expect(fresh.locator("#autosave-status")).to_contain_text("par Claire Dupont")
 
+    # The overview: what is done and what is left; its link goes back to the section's next step.
+    fresh.get_by_role("link", name="Voir le sommaire de la démarche").click()
+    expect(heading(fresh)).to_have_text(WORKFLOW_TITLE)
+    expect(fresh.get_by_text("Vous avez terminé 0 section sur 2.")).to_be_visible()
+    sections = fresh.locator(".govuk-task-list__item")
+    expect(sections.nth(0)).to_contain_text("En cours")
+    expect(sections.nth(1)).to_contain_text("Impossible de commencer pour l'instant")
+    expect(sections.nth(1).get_by_role("link")).to_have_count(0)
+    shot(fresh, "overview")
+    assert_accessible(fresh)
+    fresh.get_by_role("link", name="Le changement").click()
+    expect(heading(fresh)).to_have_text("Nouveau contact")
+
     fresh.get_by_role("link", name="Retour").click()
     expect(heading(fresh)).to_have_text("Nature du changement")
     expect(fresh.get_by_label("Le contact pour les questions AT/MP")).to_be_checked()

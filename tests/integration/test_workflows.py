@@ -5,6 +5,7 @@ resume, check answers, submit once, conflicts, authorization and hostile input."
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import threading
@@ -947,3 +948,80 @@ def test_two_simultaneous_saves_of_the_same_version_never_both_win(
     winner = next(choice for kind, choice in outcomes if kind == "saved")
     draft = fresh(draft_id)
     assert draft.answers["nature"]["nature"] == winner and draft.version == version + 1
+
+
+# -- the overview (task list) -----------------------------------------------------------------------
+
+
+def overview_items(browser, draft_id) -> list[tuple[str, str | None, str]]:
+    """(section, link, status) of each line of the draft's overview."""
+    response = browser.client.get(draft_url(draft_id, "/sommaire"))
+    assert response.status_code == 200
+    page = html.unescape(response.get_data(as_text=True))
+    items = re.findall(r'<li class="govuk-task-list__item[^"]*">(.*?)</li>', page, re.S)
+
+    def words(fragment: str) -> str:
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)).strip()
+
+    rows = []
+    for item in items:
+        name, status = item.split('<div class="govuk-task-list__status', 1)
+        link = re.search(r'href="([^"]+)"', name)
+        rows.append((words(name), link.group(1) if link else None, words(status.split(">", 1)[1])))
+    return rows
+
+
+def test_the_overview_shows_each_section_with_its_status_and_where_its_link_goes(signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    assert overview_items(signed_in, draft_id) == [
+        ("Le changement", step_url(draft_id, "nature"), "À faire"),
+        ("Précisions", None, "Impossible de commencer pour l'instant"),
+        ("Vérifier et envoyer", None, "Impossible de commencer pour l'instant"),
+    ]
+    signed_in.post_step(draft_id, "nature", {"nature": "contact"})
+    assert overview_items(signed_in, draft_id)[0] == (
+        "Le changement",
+        step_url(draft_id, "contact"),
+        "En cours",
+    )
+
+    signed_in.fill_address_path(draft_id)
+    assert overview_items(signed_in, draft_id) == [
+        ("Le changement", step_url(draft_id, "nature"), "Terminé"),
+        ("Précisions", step_url(draft_id, "motif"), "Terminé"),
+        ("Vérifier et envoyer", draft_url(draft_id, "/verifier"), "À faire"),
+    ]
+
+    def reads():
+        return db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "draft.read")
+        )
+
+    before = reads()
+    page = signed_in.client.get(draft_url(draft_id, "/sommaire")).get_data(as_text=True)
+    assert "Vous avez terminé 2 sections sur 2." in page
+    assert reads() == before + 1  # the overview names the draft: a read of it
+
+
+def test_every_step_links_to_the_overview_and_a_sent_demarche_has_none(signed_in, establishment):
+    draft_id = signed_in.start(establishment)
+    step_page = signed_in.client.get(step_url(draft_id, "nature")).get_data(as_text=True)
+    assert f'href="{draft_url(draft_id, "/sommaire")}">Voir le sommaire de la démarche' in step_page
+    signed_in.fill_address_path(draft_id)
+    signed_in.submit(draft_id)
+    response = signed_in.client.get(draft_url(draft_id, "/sommaire"))
+    assert response.status_code == 302
+    assert response.headers["Location"] == draft_url(draft_id, "/confirmation")
+
+
+def test_the_overview_of_another_company_s_draft_is_not_found(signed_in, establishment, client, app):
+    draft_id = signed_in.start(establishment)
+    client.post("/deconnexion", data={"csrf_token": signed_in.token})
+    stranger_company = make_company("Ailleurs")
+    stranger_site = make_establishment(stranger_company)
+    stranger = make_user(
+        "x@ailleurs.test", company=stranger_company, grants=[(stranger_site, Service.COMPTE)]
+    )
+    db.session.commit()
+    Browser(client, stranger)
+    assert client.get(draft_url(draft_id, "/sommaire")).status_code == 404

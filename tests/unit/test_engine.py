@@ -25,6 +25,8 @@ from app.workflows.engine import (
     CHECK_ANSWERS,
     RAW_VALUE_MAX_CHARS,
     Step,
+    Task,
+    TaskStatus,
     Workflow,
     build_form,
     canonical_json,
@@ -72,6 +74,41 @@ FLOW = Workflow(
 
 def names(steps):
     return [s.name for s in steps]
+
+
+def test_the_overview_lists_the_sections_of_the_path_with_their_status():
+    done, in_progress, to_do, cannot = (
+        TaskStatus.DONE,
+        TaskStatus.IN_PROGRESS,
+        TaskStatus.TO_DO,
+        TaskStatus.CANNOT_START,
+    )
+    assert FLOW.task_list({}, []) == [
+        Task("Début", to_do, "kind"),
+        Task("Fin", cannot, None),
+        Task("Vérifier et envoyer", cannot, None),
+    ]
+    b = {"kind": {"kind": "b"}}
+    assert FLOW.task_list(b, ["kind"]) == [
+        Task("Début", in_progress, "only_b"),  # its second step, on the path for B, is next
+        Task("Fin", cannot, None),
+        Task("Vérifier et envoyer", cannot, None),
+    ]
+    answered = {**b, "only_b": {"text": "x"}, "when": {"when-day": "1"}}
+    assert FLOW.task_list(answered, ["kind", "only_b"]) == [
+        Task("Début", done, "kind"),
+        Task("Fin", in_progress, "when"),
+        Task("Vérifier et envoyer", cannot, None),
+    ]
+    assert FLOW.task_list(answered, ["kind", "only_b", "when"])[-1] == Task(
+        "Vérifier et envoyer", to_do, CHECK_ANSWERS
+    )
+    # An earlier section made incomplete again (a changed answer): what follows cannot be opened.
+    assert FLOW.task_list(answered, ["kind", "when"]) == [
+        Task("Début", in_progress, "only_b"),
+        Task("Fin", cannot, None),
+        Task("Vérifier et envoyer", cannot, None),
+    ]
 
 
 def test_the_path_follows_the_conditions():
