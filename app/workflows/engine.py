@@ -71,7 +71,8 @@ class Step:
     """One page of a workflow.
 
     ``condition(answers) -> bool`` decides from the raw answers of the other steps whether the
-    step is on the path (``None``: always). ``section`` groups rows on "Vérifier vos réponses".
+    step is on the path (``None``: always). ``section`` groups rows on "Vérifier vos réponses" and
+    lines of the overview (:meth:`Workflow.task_list`).
     ``template`` replaces the generic field list (a template that receives ``form``).
     """
 
