@@ -161,6 +161,13 @@ def test_establishment_page_is_accessible(page, live_server, world):
     expect(page.get_by_text(world["metz"].siret)).to_be_visible()
     assert_accessible(page)
 
+    # Printed, the page is its content: no menus, no buttons.
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Menu principal")).to_be_hidden()
+    expect(page.get_by_role("button", name="Se déconnecter")).to_be_hidden()
+    expect(heading(page)).to_be_visible()
+    expect(page.get_by_text(world["metz"].siret)).to_be_visible()
+
 
 def test_firm_dashboard_and_portfolio_are_accessible(page, live_server, world):
     base = live_server.url
