@@ -42,6 +42,7 @@ run: demo
 	for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
 	$(FLASK) dat remind --every 60 & \
+	$(FLASK) drafts expire --every 3600 & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 	  --access-logfile - wsgi:app
 

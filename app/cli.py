@@ -1,5 +1,5 @@
 """Flask commands: `flask demo load`, `flask outbox work [--once]`, `flask outbox requeue`,
-`flask dat remind [--every N]`, `flask dev mail-sink`."""
+`flask dat remind [--every N]`, `flask drafts expire [--every N]`, `flask dev mail-sink`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def register_cli(app: Flask) -> None:
     outbox = AppGroup("outbox", help="File d'envoi des courriels.")
     dev = AppGroup("dev", help="Outils de développement.")
     dat = AppGroup("dat", help="Déclarations d'accident du travail.")
+    drafts = AppGroup("drafts", help="Brouillons des démarches.")
 
     @demo.command("load")
     def demo_load():
@@ -64,25 +65,36 @@ def register_cli(app: Flask) -> None:
         requeue(message_id)
         click.echo(f"Message {message_id} remis en file")
 
-    @dat.command("remind")
-    @click.option(
+    every_option = click.option(
         "--every", type=click.IntRange(min=1), help="Recommencer toutes les N secondes, jusqu'à l'arrêt."
     )
+
+    @dat.command("remind")
+    @every_option
     def dat_remind(every: int | None):
         """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (one round per draft)."""
         from app.services.dat import send_deadline_reminders
 
-        stop = {"now": False}
-        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-        while True:
+        def run() -> str | None:
             queued = send_deadline_reminders()
-            if queued or every is None:
-                click.echo(f"{queued} rappel(s) de délai mis en file d'envoi")
-            deadline = time.monotonic() + (every or 0)
-            while not stop["now"] and time.monotonic() < deadline:
-                time.sleep(0.2)  # short naps: a SIGTERM stops the loop at once
-            if every is None or stop["now"]:
-                break
+            return f"{queued} rappel(s) de délai mis en file d'envoi" if queued or every is None else None
+
+        _repeat(run, every)
+
+    @drafts.command("expire")
+    @every_option
+    def drafts_expire(every: int | None):
+        """Warn the people of drafts left without a save, then delete those whose time has come
+        (DRAFT_RETENTION_DAYS, DRAFT_RETENTION_WARNING_DAYS)."""
+        from app.services.draft_retention import expire_drafts
+
+        def run() -> str | None:
+            done = expire_drafts()
+            if done.warned or done.deleted or every is None:
+                return f"{done.warned} brouillon(s) signalé(s), {done.deleted} brouillon(s) supprimé(s)"
+            return None
+
+        _repeat(run, every)
 
     @dev.command("mail-sink")
     @click.option("--port", default=8025, show_default=True)
@@ -98,7 +110,23 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(dev)
     app.cli.add_command(dat)
+    app.cli.add_command(drafts)
 
     from app.cli_lucie import register_lucie_cli
 
     register_lucie_cli(app)
+
+
+def _repeat(job, every: int | None) -> None:
+    """Run ``job`` once, or every ``every`` seconds until SIGTERM; print what it reports."""
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    while True:
+        report = job()
+        if report:
+            click.echo(report)
+        deadline = time.monotonic() + (every or 0)
+        while not stop["now"] and time.monotonic() < deadline:
+            time.sleep(0.2)  # short naps: a SIGTERM stops the loop at once
+        if every is None or stop["now"]:
+            break

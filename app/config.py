@@ -67,6 +67,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTBOX_BASE_DELAY_SECONDS": _int("OUTBOX_BASE_DELAY_SECONDS", 30),
         # A DAT draft's 48 hours: its creator and last editor are e-mailed this many hours before the end.
         "DAT_REMINDER_HOURS": _int("DAT_REMINDER_HOURS", 12),
+        # A draft without a save for this many days is deleted (its answers erased), after an e-mail
+        # to the people working on it this many days before.
+        "DRAFT_RETENTION_DAYS": _int("DRAFT_RETENTION_DAYS", 90),
+        "DRAFT_RETENTION_WARNING_DAYS": _int("DRAFT_RETENTION_WARNING_DAYS", 7),
         # Where the development SMTP sink writes .eml files (make run).
         "MAIL_SINK_DIR": os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mails")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -114,6 +118,8 @@ def load_config(overrides: dict | None = None) -> dict:
         not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32
     ):
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+    if not 0 < cfg["DRAFT_RETENTION_WARNING_DAYS"] < cfg["DRAFT_RETENTION_DAYS"]:
+        raise ConfigError("Draft retention: 0 < DRAFT_RETENTION_WARNING_DAYS < DRAFT_RETENTION_DAYS.")
     if not 0 < cfg["SESSION_WARNING_MINUTES"] < cfg["SESSION_IDLE_MINUTES"] <= cfg["SESSION_MAX_HOURS"] * 60:
         raise ConfigError(
             "Session settings: 0 < SESSION_WARNING_MINUTES < SESSION_IDLE_MINUTES <= SESSION_MAX_HOURS × 60."

@@ -33,6 +33,8 @@ class Draft(db.Model):
     # "Supprimer le brouillon": the row stays (the audit trail and a stale tab name it), the answers go.
     discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # When the people working on it were told it will be deleted for lack of activity (retention).
+    expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     establishment: Mapped[Establishment] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])

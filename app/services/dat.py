@@ -878,7 +878,7 @@ def send_deadline_reminders(now: datetime | None = None) -> int:
 
 def _reminder_text(user: User, draft: Draft, notice: rules.DueNotice) -> tuple[str, str]:
     establishment = draft.establishment
-    link = _absolute(_path("workflows.resume", f"/demarches/brouillons/{draft.id}", draft_id=draft.id))
+    link = drafts.resume_link(draft)
     subject = f"Déclaration d'accident à transmettre avant le {notice.due_text}"
     body = (
         f"Bonjour {user.full_name},\n\n"

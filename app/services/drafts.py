@@ -10,9 +10,10 @@ raises :class:`DraftConflict`; two requests racing on the same version are caugh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort
+from flask import abort, current_app, url_for
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -93,6 +94,7 @@ class DraftSummary:
     resume_title: str
     note: str | None = None  # the workflow's draft_note (e.g. time left)
     label: str | None = None  # the workflow's draft_label (e.g. the victim)
+    deleted_on: datetime | None = None  # when it will be deleted without a save (only when soon)
 
 
 @dataclass
@@ -135,6 +137,15 @@ def open_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
     )
     db.session.commit()
     return draft, workflow
+
+
+def resume_link(draft: Draft) -> str:
+    """The absolute address that resumes ``draft``, for an e-mail (also outside a request)."""
+    try:
+        path = url_for("workflows.resume", draft_id=draft.id)
+    except RuntimeError:  # a command or the worker: no request to build the URL from
+        path = f"/demarches/brouillons/{draft.id}"
+    return current_app.config["BASE_URL"] + path
 
 
 def context_for(draft: Draft, user: User, answers=None) -> StepContext:
@@ -233,7 +244,32 @@ def summary_of(draft: Draft) -> DraftSummary:
     title = step.title if step else "Vérifier vos réponses"
     note = workflow.draft_note(draft) if workflow.draft_note else None
     label = workflow.draft_label(draft) if workflow.draft_label else None
-    return DraftSummary(draft, workflow, done, total, resume, title, note, label)
+    deletion = deletion_time(draft)
+    deleted_on = deletion if utcnow() >= deletion - retention_warning() else None
+    return DraftSummary(draft, workflow, done, total, resume, title, note, label, deleted_on)
+
+
+# -- retention (app/services/draft_retention.py deletes) ----------------------------------------------
+
+
+def retention() -> timedelta:
+    """How long a draft is kept after its last save."""
+    return timedelta(days=current_app.config["DRAFT_RETENTION_DAYS"])
+
+
+def retention_warning() -> timedelta:
+    """How long before the deletion the people working on a draft are told."""
+    return timedelta(days=current_app.config["DRAFT_RETENTION_WARNING_DAYS"])
+
+
+def deletion_time(draft: Draft) -> datetime:
+    """When ``draft``, left as it is, will be deleted: the retention after its last save, and never
+    less than the warning period after the warning (a warning given late pushes the date back)."""
+    end = draft.updated_at + retention()
+    warned = draft.expiry_warned_at
+    if warned is not None and warned >= draft.updated_at:
+        end = max(end, warned + retention_warning())
+    return end
 
 
 def recent_submissions(user: User, limit: int = 10) -> list[Submission]:

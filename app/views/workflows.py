@@ -250,6 +250,8 @@ def save_step(draft_id: int, step_name: str):
         message = f"Votre brouillon est enregistré. Vous le reprendrez à l'étape « {current.title} »."
         if not saved.valid:
             message += " Certaines réponses de cette étape seront à corriger."
+        days = current_app.config["DRAFT_RETENTION_DAYS"]
+        message += f" Il est conservé {days} jours après son dernier enregistrement."
         flash(message, "success")
         return navigate(url_for(".drafts"))
     if not saved.valid:
