@@ -118,7 +118,7 @@ def test_the_lists_show_the_date_once_it_is_near_and_save_for_later_says_how_lon
     draft = fresh_draft(draft_id)
     draft.updated_at -= 85 * DAY
     db.session.commit()
-    for path in ("/demarches/", "/", f"/demarches/brouillons/{draft_id}/sommaire"):
+    for path in ("/demarches/", "/", f"/demarches/brouillons/{draft_id}/sommaire", "/dat/"):
         page = html.unescape(declarant.client.get(path).get_data(as_text=True))
         assert "Sera supprimé le" in page and "sans nouvel enregistrement" in page, path
 
