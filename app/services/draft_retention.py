@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Draft
 from app.models.types import utcnow
-from app.services import access, audit, drafts, outbox
+from app.services import access, drafts, outbox
 from app.services.drafts import retention
 from app.services.drafts import retention_warning as warning_period
 from app.web import paris
@@ -110,19 +110,7 @@ def _warning_text(user, draft: Draft, title: str, deletion: datetime) -> tuple[s
 
 
 def _delete(draft: Draft, moment: datetime) -> bool:
-    steps_answered = len(draft.answers)
-    draft.answers = {}
-    draft.valid_steps = []
-    draft.discarded_at = moment
-    draft.discarded_by_id = None  # nobody: the retention rule
-    audit.record(
-        "draft.expired",
-        "draft",
-        draft.id,
-        establishment_id=draft.establishment_id,
-        workflow=draft.workflow,
-        steps_answered=steps_answered,
-    )
+    drafts.erase(draft, by_id=None, action="draft.expired", at=moment)
     try:
         db.session.commit()  # UPDATE … WHERE version = <read>: a save meanwhile wins
     except StaleDataError:

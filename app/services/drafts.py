@@ -369,20 +369,26 @@ def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
     :class:`AlreadySubmitted` (a sent démarche is kept) or :class:`DraftConflict` (saved since the
     user looked at it: nothing is deleted unseen)."""
     _check_writable(draft, base_version)
+    erase(draft, by_id=user.id, action="draft.discard")
+    _commit_or_conflict(draft)
+
+
+def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None = None) -> None:
+    """Delete a draft in the caller's transaction: its answers erased, the row kept with who
+    (``None``: the retention rule) and when, in the audit trail as ``action``."""
     steps_answered = len(draft.answers)
     draft.answers = {}
     draft.valid_steps = []
-    draft.discarded_at = utcnow()
-    draft.discarded_by_id = user.id
+    draft.discarded_at = at or utcnow()
+    draft.discarded_by_id = by_id
     audit.record(
-        "draft.discard",
+        action,
         "draft",
         draft.id,
         establishment_id=draft.establishment_id,
         workflow=draft.workflow,
         steps_answered=steps_answered,
     )
-    _commit_or_conflict(draft)
 
 
 # -- submitting ---------------------------------------------------------------------------------
