@@ -93,10 +93,24 @@ def unread_letters_for(user: User) -> list[Letter]:
     return lucie.unread_letters(user, limit=LETTERS_SHOWN)
 
 
-def nearest_deadlines(user: User) -> list[dat.DeadlineItem]:
-    """The nearest deadlines on ``user``'s establishments: the DAT's 48 hours and open reserves
-    windows (QR Pro questionnaires will join them)."""
-    return dat.deadlines_for(user)
+def nearest_deadlines(user: User, limit: int = 5) -> list[dat.DeadlineItem]:
+    """The nearest deadlines on ``user``'s establishments: the DAT's 48 hours, open reserves
+    windows, and drafts about to be deleted for lack of a save (QR Pro questionnaires will join
+    them)."""
+    items = dat.deadlines_for(user, limit=limit)
+    for summary in drafts.list_drafts(user):
+        if summary.deleted_on is not None:
+            what = f"« {summary.workflow.title} »" + (f" ({summary.label})" if summary.label else "")
+            items.append(
+                dat.DeadlineItem(
+                    label=f"Enregistrer le brouillon {what} pour le garder",
+                    establishment=summary.draft.establishment,
+                    due=summary.deleted_on,
+                    url=url_for("workflows.resume", draft_id=summary.draft.id),
+                )
+            )
+    items.sort(key=lambda item: (not item.late, item.due))
+    return items[:limit]
 
 
 @dataclass

@@ -121,6 +121,8 @@ def test_the_lists_show_the_date_once_it_is_near_and_save_for_later_says_how_lon
     for path in ("/demarches/", "/", f"/demarches/brouillons/{draft_id}/sommaire", "/dat/"):
         page = html.unescape(declarant.client.get(path).get_data(as_text=True))
         assert "Sera supprimé le" in page and "sans nouvel enregistrement" in page, path
+    home = html.unescape(declarant.client.get("/").get_data(as_text=True))
+    assert "Enregistrer le brouillon « Déclaration d'accident du travail » (Victime : SCHNEIDER" in home
 
     response = declarant.post_step(draft_id, "temoins", {}, action="later")
     flash = html.unescape(declarant.client.get(response.headers["Location"]).get_data(as_text=True))
