@@ -1,5 +1,5 @@
 """The warning before a session ends for inactivity, in a real browser, on a short clock: the session
-ends after 12 s without a request and the warning opens 8 s before (4 s after a page loads)."""
+ends after 14 s without a request and the warning opens 8 s before (6 s after a page loads)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_script_error")
 
 @pytest.fixture
 def app_config():
-    return {"SESSION_IDLE_MINUTES": 12 / 60, "SESSION_WARNING_MINUTES": 8 / 60}
+    return {"SESSION_IDLE_MINUTES": 14 / 60, "SESSION_WARNING_MINUTES": 8 / 60}
 
 
 def on_a_step(page, base: str, user) -> str:
@@ -64,7 +64,7 @@ def test_the_warning_keeps_the_session_and_without_an_answer_the_sign_in_page_sa
     # again comes back to the step.
     expect(warning).to_be_visible(timeout=15_000)
     page.wait_for_url(re.compile(r"/connexion\?next="), timeout=30_000)
-    expect(page.get_by_text("Vous avez été déconnecté après 12\u00a0secondes sans activité")).to_be_visible()
+    expect(page.get_by_text("Vous avez été déconnecté après 14\u00a0secondes sans activité")).to_be_visible()
     assert_accessible(page)
     shot(page, "session-ended-sign-in")
     page.get_by_label("Adresse e-mail").fill(claire.email)
