@@ -29,6 +29,7 @@ from app.forms.workflows import (
     RadioInput,
     TextInput,
     date_filter,
+    filter_choice,
     filter_day,
 )
 from app.models import SERVICE_LABELS, Establishment, Service
@@ -298,9 +299,8 @@ class JournalFiltersForm(FlaskForm):
         ]
 
     def person_id(self) -> int | None:
-        value = self.personne.data or ""
-        known = {str(choice.value) for choice in self.personne.choices}
-        return int(value) if value in known and value else None
+        value = filter_choice(self.personne)
+        return int(value) if value else None
 
     def day(self, name: str) -> date | None:
         return filter_day(self[name])

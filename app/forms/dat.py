@@ -39,6 +39,7 @@ from app.forms.workflows import (
     TextArea,
     TextInput,
     date_filter,
+    filter_choice,
     filter_day,
     format_time,
     french_date,
@@ -1479,9 +1480,7 @@ class ListFiltersForm(Form):
 
     def choice(self, name: str) -> str:
         """The selected value of a select filter when it is one of its choices, else ""."""
-        field = self[name]
-        values = {str(choice.value) for choice in field.choices}
-        return field.data if field.data in values else ""
+        return filter_choice(self[name])
 
     def date_or_none(self, name: str) -> date | None:
         return filter_day(self[name])

@@ -264,6 +264,12 @@ def date_filter(label: str, what: str) -> StringField:
     )
 
 
+def filter_choice(field) -> str:
+    """The value of a select filter when it is one of its choices, else "": an unknown value in the
+    URL is ignored, not an error."""
+    return field.data if field.data in {str(choice.value) for choice in field.choices} else ""
+
+
 def filter_day(field) -> date | None:
     """The day a :func:`date_filter` holds; None when empty or not a real date (its error says so)."""
     return date.fromisoformat(field.data) if field.data and not field.errors else None
