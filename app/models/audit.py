@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -13,6 +13,8 @@ from app.models.types import UTCDateTime, utcnow
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    # A company's activity journal: its events, newest first (app/services/journal.py).
+    __table_args__ = (Index("ix_audit_event_company_journal", "company_id", "at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -23,6 +25,9 @@ class AuditEvent(db.Model):
     establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     ip: Mapped[str | None] = mapped_column(String(45))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The company whose activity journal lists the event (None: none does), set when it is written
+    # by app.services.audit.journal_company.
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id"))
 
 
 @event.listens_for(AuditEvent, "before_update")

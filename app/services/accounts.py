@@ -88,7 +88,7 @@ def sign_in(email: str, password: str) -> SignInResult:
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record("login", "user", user.id, user_id=user.id)
+    audit.record("login", "user", user.id, actor=user)
     db.session.commit()
     return SignInResult(user=user)
 
@@ -127,7 +127,7 @@ def recent_sign_ins(user: User, limit: int = 5) -> list[AuditEvent]:
 
 
 def record_sign_out(user: User) -> None:
-    audit.record("logout", "user", user.id, user_id=user.id)
+    audit.record("logout", "user", user.id, actor=user)
     db.session.commit()
 
 
@@ -230,7 +230,7 @@ def reset_password(user: User, password: str) -> None:
     """Set a new password from a reset link; old sessions and the link stop working."""
     _set_password(user, password)
     _tell_password_changed(user)
-    audit.record("password_reset", "user", user.id, user_id=user.id)
+    audit.record("password_reset", "user", user.id, actor=user)
     db.session.commit()
 
 
@@ -239,21 +239,21 @@ def change_password(user: User, current: str, password: str) -> None:
     computer is not enough). Every other session of the account ends; the user is told by e-mail.
     Raises :class:`AccountError` (``field`` ``current`` or ``password``); nothing changes then."""
     if not verify_password(user.password_hash, current):
-        audit.record("password_change_refused", "user", user.id, user_id=user.id)
+        audit.record("password_change_refused", "user", user.id, actor=user)
         db.session.commit()
         raise AccountError("Le mot de passe actuel n'est pas le bon", field="current")
     if verify_password(user.password_hash, password):
         raise AccountError("Choisissez un mot de passe différent de l'actuel", field="password")
     _set_password(user, password)
     _tell_password_changed(user)
-    audit.record("password_changed", "user", user.id, user_id=user.id)
+    audit.record("password_changed", "user", user.id, actor=user)
     db.session.commit()
 
 
 def accept_invitation(user: User, password: str) -> None:
     """The invited user chooses a password; the invitation link stops working."""
     _set_password(user, password)
-    audit.record("invitation_accepted", "user", user.id, user_id=user.id)
+    audit.record("invitation_accepted", "user", user.id, actor=user)
     db.session.commit()
 
 

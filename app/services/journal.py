@@ -1,8 +1,10 @@
 """The company administrator's activity journal: the audit trail (SPEC §1) read back, for one company.
 
-It lists what the company's own users did (sign-ins included), and what tiers déclarants did on the
-company's establishments, never their other clients. Caisse agents and systems are not listed: their
-side of a file is the caisse's business.
+It lists what the company's own users did (sign-ins included), what happened to their accounts with
+nobody signed in (failed sign-ins, lock-outs), what tiers déclarants did on the company's
+establishments (never for their other clients), and what the platform did on its own (an abandoned
+draft deleted). Caisse agents are not listed: their side of a file is the caisse's business. Which
+company's journal lists an event is decided when it is written (app.services.audit.journal_company).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -22,6 +24,7 @@ from app.services import audit
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
+PLATFORM = "La plateforme"  # who, for what the platform did on its own
 EXPORT_LIMIT = 10_000
 
 ACTION_LABELS = {
@@ -40,7 +43,8 @@ ACTION_LABELS = {
     "invitation_resent": "Invitation renvoyée",
     "user_deactivated": "Utilisateur désactivé",
     "user_reactivated": "Utilisateur réactivé",
-    "company_admin_granted": "Droits d'administrateur modifiés",
+    "company_admin_granted": "Droits d'administrateur donnés",
+    "company_admin_revoked": "Droits d'administrateur retirés",
     "habilitation_granted": "Habilitation accordée",
     "habilitation_revoked": "Habilitation retirée",
     "mandate_granted": "Mandat donné à un tiers déclarant",
@@ -52,6 +56,7 @@ ACTION_LABELS = {
     "draft.save": "Étape enregistrée",
     "draft.autosave": "Brouillon enregistré automatiquement",
     "draft.discard": "Brouillon supprimé",
+    "draft.expired": "Brouillon supprimé automatiquement (durée de conservation dépassée)",
     "draft.submit_refused": "Envoi refusé (réponses à compléter)",
     "submission.create": "Démarche envoyée",
     "submission.read": "Confirmation d'envoi consultée",
@@ -68,6 +73,7 @@ ACTION_LABELS = {
     "lucie_alert_address_removed": "Adresse d'alerte LUCIE retirée",
     "archive": "Courrier archivé",
     "unarchive": "Courrier sorti des archives",
+    "integrity_error": "Courrier impossible à ouvrir : fichier altéré ou manquant",
     "deposit": "Courrier déposé",
 }
 
@@ -119,11 +125,12 @@ def action_label(event: AuditEvent) -> str:
     return ACTION_LABELS.get(event.action, event.action)
 
 
-def _object_label(event: AuditEvent, names: dict[str, str]) -> str:
+def _object_label(event: AuditEvent, users: dict[str, User]) -> str:
     if event.object_type is None or event.object_type == "establishment":  # shown on its own line
         return ""
     if event.object_type == "user":  # a person of the company, by name; nothing for oneself
-        return "" if event.object_id == str(event.user_id) else names.get(event.object_id, "")
+        person = users.get(event.object_id)
+        return "" if event.object_id == str(event.user_id) or person is None else person.full_name
     label = OBJECT_LABELS.get(event.object_type, event.object_type)
     reference = (event.details or {}).get("reference")
     if reference:
@@ -153,52 +160,74 @@ def people(company_id: int) -> list[User]:
 
 
 def company_journal(company_id: int, filters: JournalFilters, *, size: int = PAGE_SIZE) -> JournalPage:
-    """One page of the company's journal, newest first (keyset on the event id)."""
+    """One page of the company's journal, newest first: a walk of the index (company_id, at, id), whose
+    cost follows the company's own activity, not the whole trail's (audit.journal_company). The next
+    page starts after the last line's (at, id)."""
     actor = aliased(User)
-    company_establishments = select(Establishment.id).where(Establishment.company_id == company_id)
     query = (
         select(AuditEvent, actor, Firm.name, Establishment.name)
-        .join(actor, actor.id == AuditEvent.user_id)
+        .outerjoin(actor, actor.id == AuditEvent.user_id)
         .outerjoin(Firm, Firm.id == actor.firm_id)
         .outerjoin(Establishment, Establishment.id == AuditEvent.establishment_id)
-        .where(
-            or_(
-                and_(actor.kind == UserKind.EMPLOYER, actor.company_id == company_id),
-                and_(actor.kind == UserKind.FIRM, AuditEvent.establishment_id.in_(company_establishments)),
-            )
-        )
-        .order_by(AuditEvent.id.desc())
+        .where(AuditEvent.company_id == company_id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(size + 1)
     )
     if filters.person_id is not None:
-        query = query.where(AuditEvent.user_id == filters.person_id)
+        person = filters.person_id
+        # What they did, and what happened to their account with nobody signed in (failed sign-ins).
+        query = query.where(
+            or_(
+                AuditEvent.user_id == person,
+                and_(
+                    AuditEvent.user_id.is_(None),
+                    AuditEvent.object_type == "user",
+                    AuditEvent.object_id == str(person),
+                ),
+            )
+        )
     if filters.since is not None:
         query = query.where(AuditEvent.at >= _paris_midnight(filters.since))
     if filters.until is not None:
         query = query.where(AuditEvent.at < _paris_midnight(filters.until + timedelta(days=1)))
     if filters.before_id is not None:
-        query = query.where(AuditEvent.id < filters.before_id)
+        cursor = db.session.scalar(select(AuditEvent.at).where(AuditEvent.id == filters.before_id))
+        if cursor is not None:  # an unknown id (a forged URL) starts from the newest
+            query = query.where(
+                tuple_(AuditEvent.at, AuditEvent.id)
+                < tuple_(literal(cursor, AuditEvent.at.type), filters.before_id)
+            )
     rows = db.session.execute(query).all()
-    targets = {int(e.object_id) for e, *_ in rows if e.object_type == "user" and str(e.object_id).isdigit()}
-    names = {
-        str(user.id): user.full_name
-        for user in db.session.scalars(_people_query(company_id).where(User.id.in_(targets)))
+    named = {int(e.object_id) for e, *_ in rows if e.object_type == "user" and str(e.object_id).isdigit()}
+    users = {
+        str(user.id): user for user in db.session.scalars(_people_query(company_id).where(User.id.in_(named)))
     }
     entries = [
-        JournalEntry(
-            at=event.at,
-            action=action_label(event),
-            who=user.full_name,
-            who_email=user.email,
-            firm=firm_name,
-            what=_object_label(event, names),
-            establishment=establishment_name,
-            ip=event.ip,
-        )
+        _entry(event, user, firm_name, establishment_name, users)
         for event, user, firm_name, establishment_name in rows[:size]
     ]
     older_id = rows[size - 1][0].id if len(rows) > size else None
     return JournalPage(entries, older_id)
+
+
+def _entry(
+    event: AuditEvent, actor: User | None, firm: str | None, establishment: str | None, users
+) -> JournalEntry:
+    """One line. With nobody signed in, the line is about the account concerned (a failed sign-in),
+    or it is the platform's own doing (an abandoned draft deleted)."""
+    person, what = actor, _object_label(event, users)
+    if actor is None and event.object_type == "user":
+        person, what = users.get(event.object_id), ""
+    return JournalEntry(
+        at=event.at,
+        action=action_label(event),
+        who=person.full_name if person else PLATFORM,
+        who_email=person.email if person else "",
+        firm=firm,
+        what=what,
+        establishment=establishment,
+        ip=event.ip,
+    )
 
 
 def record_read(*, exported: int | None = None) -> None:

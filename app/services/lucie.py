@@ -300,7 +300,7 @@ def deposit_letter(
         RELATED_TYPE,
         letter.id,
         establishment_id=establishment.id,
-        user_id=deposited_by.id if deposited_by is not None else None,
+        actor=deposited_by,
         source=source,
         caisse=caisse.name if caisse is not None else None,
         alerts=len(recipients),
@@ -473,7 +473,7 @@ def open_letter(user: User, letter_id: int) -> tuple[Letter, bytes]:
             RELATED_TYPE,
             letter.id,
             establishment_id=letter.establishment_id,
-            user_id=user.id,
+            actor=user,
             sha256=letter.sha256,
         )
         db.session.commit()
@@ -492,7 +492,7 @@ def open_letter(user: User, letter_id: int) -> tuple[Letter, bytes]:
         RELATED_TYPE,
         letter.id,
         establishment_id=letter.establishment_id,
-        user_id=user.id,
+        actor=user,
         first_consultation=True if first else None,
     )
     db.session.commit()
@@ -519,7 +519,7 @@ def set_archived(user: User, letter_id: int, archived: bool) -> Letter:
         RELATED_TYPE,
         letter.id,
         establishment_id=letter.establishment_id,
-        user_id=user.id,
+        actor=user,
     )
     db.session.commit()
     return letter
@@ -784,7 +784,7 @@ def set_subscription(admin: User, establishment: Establishment, active: bool) ->
         "establishment",
         establishment.id,
         establishment_id=establishment.id,
-        user_id=admin.id,
+        actor=admin,
     )
     db.session.commit()
 
@@ -839,7 +839,7 @@ def add_alert_address(admin: User, establishment: Establishment, email: str) -> 
         "establishment",
         establishment.id,
         establishment_id=establishment.id,
-        user_id=admin.id,
+        actor=admin,
         email=email,
     )
     db.session.commit()
@@ -856,7 +856,7 @@ def remove_alert_address(admin: User, establishment: Establishment, address_id: 
         "establishment",
         establishment.id,
         establishment_id=establishment.id,
-        user_id=admin.id,
+        actor=admin,
         email=address.email,
     )
     db.session.delete(address)

@@ -164,9 +164,10 @@ def _record_failure(message_id: int, error: Exception, max_attempts: int) -> Non
     db.session.commit()
 
 
-def requeue(message_id: int, *, by_user_id: int | None = None) -> bool:
+def requeue(message_id: int) -> bool:
     """Operator action: put a failed message back in the queue (attempts start again), or make a
-    message waiting for a retry due now. Returns False when there was nothing to do."""
+    message waiting for a retry due now. Returns False when there was nothing to do. Audited as the
+    signed-in operator's (nobody's from the command line)."""
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status not in (OutboxStatus.FAILED, OutboxStatus.PENDING):
         return False
@@ -174,7 +175,7 @@ def requeue(message_id: int, *, by_user_id: int | None = None) -> bool:
         message.status = OutboxStatus.PENDING
         message.attempts = 0
     message.next_attempt_at = utcnow()
-    audit.record("outbox_requeue", "outbox_message", message.id, user_id=by_user_id)
+    audit.record("outbox_requeue", "outbox_message", message.id)
     db.session.commit()
     return True
 

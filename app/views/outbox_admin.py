@@ -33,7 +33,7 @@ def index():
 def requeue(message_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if outbox.requeue(message_id, by_user_id=current_user.id):
+    if outbox.requeue(message_id):
         flash(
             f"Le message n° {message_id} est remis en file : il part au prochain passage du worker.",
             "success",

@@ -1,6 +1,7 @@
 """The company administrator's activity journal (the audit trail read back, SPEC §1): what the
-company's users did, and what tiers déclarants did on its establishments; nothing of other
-companies, of the firms' other clients, or of the caisse."""
+company's users did, what happened to their accounts, what tiers déclarants did on its
+establishments and what the platform deleted on its own; nothing of other companies, of the firms'
+other clients, or of the caisse."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ import csv
 import html
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Service, UserKind
+from app.services import audit
+from app.services.draft_retention import expire_drafts
+from app.services.drafts import start_draft
+from app.workflows import get_workflow
 from tests.factories import make_caisse, make_company, make_establishment, make_firm, make_user
 
 JOURNAL = "/admin/journal"
+DAY = timedelta(days=1)
 
 
 @pytest.fixture
@@ -55,18 +61,19 @@ def world():
     return w
 
 
-def event(user, action, *, establishment=None, at=None, **fields) -> AuditEvent:
-    row = AuditEvent(
-        user_id=user.id,
-        action=action,
+def event(user, action, *, establishment=None, at=None, object_type=None, object_id=None, details=None):
+    """An event written the way the application writes one (audit.record), by ``user``."""
+    row = audit.record(
+        action,
+        object_type,
+        object_id,
         establishment_id=establishment.id if establishment else None,
-        ip="192.0.2.7",
-        details=fields.pop("details", {}),
-        **fields,
+        actor=user,
+        **(details or {}),
     )
+    row.ip = "192.0.2.7"
     if at is not None:
         row.at = at
-    db.session.add(row)
     db.session.commit()
     return row
 
@@ -105,6 +112,38 @@ def test_the_journal_lists_the_company_users_and_the_firms_work_on_its_establish
     assert "Zoé Autre" not in page
     assert "Agent Caisse" not in page
     assert "Connexion" in page  # the administrator's own sign-in, through the form
+
+
+def test_failed_sign_ins_on_a_company_account_are_in_the_journal_under_the_account(client, login, world):
+    """Nobody is signed in when a password is wrong: the line is about the account concerned."""
+    paul = world["paul"]
+    for email in (paul.email, world["stranger"].email, "inconnu@transports.test"):  # ours, another's, none
+        form = {"email": email, "password": "pas-le-bon", "csrf_token": client.csrf("/connexion")}
+        assert client.post("/connexion", data=form).status_code == 422
+    login(world["admin"])
+
+    page = text(client.get(JOURNAL, query_string={"personne": paul.id}))
+    assert re.search(
+        r"Paul Weber<br><span[^>]*>paul@transports.test</span></td> <td[^>]*>Échec de connexion", page
+    )
+    assert "Zoé Autre" not in page and "inconnu@transports.test" not in page
+    page = text(client.get(JOURNAL))
+    assert page.count("Échec de connexion") == 1
+
+
+def test_a_draft_the_platform_deleted_after_the_retention_period_is_in_the_journal(client, login, world):
+    draft = start_draft(world["admin"], get_workflow("coordonnees"), world["metz"])
+    saved = draft.updated_at
+    expire_drafts(now=saved + 84 * DAY)  # the warning, then the deletion 7 days later
+    assert expire_drafts(now=saved + 92 * DAY) == (0, 1)
+    login(world["admin"])
+
+    page = text(client.get(JOURNAL))
+    assert re.search(
+        r"La plateforme</td> <td[^>]*>Brouillon supprimé automatiquement \(durée de conservation dépassée\)"
+        rf"</td> <td[^>]*>Brouillon n° {draft.id}<br><span[^>]*>Dépôt de Metz</span></td> <td[^>]*></td>",
+        page,
+    )
 
 
 def test_reading_the_journal_is_recorded_in_it(client, login, world):

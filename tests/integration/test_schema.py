@@ -7,10 +7,17 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
 from app.extensions import db
-from app.models import POSTGRESQL_ONLY_INDEXES, AuditEvent, Draft, Submission, include_in_schema_comparison
+from app.models import (
+    POSTGRESQL_ONLY_INDEXES,
+    AuditEvent,
+    Draft,
+    Submission,
+    UserKind,
+    include_in_schema_comparison,
+)
 from app.models.types import utcnow
 from app.services import audit
-from tests.factories import make_company, make_establishment, make_user
+from tests.factories import make_caisse, make_company, make_establishment, make_firm, make_user
 
 COMPARE = {"compare_type": True, "include_object": include_in_schema_comparison}
 
@@ -37,13 +44,26 @@ def test_audit_trail_is_append_only_in_the_database(app):
 def test_the_migrations_since_0001_downgrade_and_upgrade_again_keeping_the_rows(app):
     """Down to 0001 and back. 0002 adds the draft's deletion columns: downgrading copies the `draft`
     table on SQLite (batch mode) while `submission` rows reference it, and nothing may be lost or left
-    dangling. 0003 and 0004 add indexes."""
+    dangling. 0003 and 0004 add indexes. 0006 gives the events written before it the company whose
+    journal lists them, by the rule the application applies when it writes one, and the trail stays
+    append-only through the copy of its table."""
     from flask_migrate import downgrade, upgrade
 
     company = make_company()
     establishment = make_establishment(company)
     user = make_user(company=company)
+    firm_user = make_user(kind=UserKind.FIRM, firm_id=make_firm("Cabinet").id)
+    agent = make_user(kind=UserKind.CPAM, caisse_id=make_caisse("CPAM", departements="57").id)
     db.session.flush()
+    for actor, action, object_type, object_id, on in (
+        (user, "draft.save", "draft", 1, establishment),
+        (firm_user, "dat.read", "dat_declaration", 1, establishment),
+        (None, "login_failed", "user", user.id, None),
+        (None, "draft.expired", "draft", 1, establishment),
+        (agent, "dat.caisse_read", "dat_declaration", 1, establishment),
+        (firm_user, "login", "user", firm_user.id, None),
+    ):
+        audit.record(action, object_type, object_id, establishment_id=on and on.id, actor=actor)
     drafts = [
         Draft(
             workflow="coordonnees",
@@ -82,6 +102,11 @@ def test_the_migrations_since_0001_downgrade_and_upgrade_again_keeping_the_rows(
         assert conn.execute(text("SELECT count(*) FROM draft")).scalar() == 2
     db.engine.dispose()
     upgrade()
+
+    journal = db.session.scalars(select(AuditEvent.company_id).order_by(AuditEvent.id)).all()
+    assert journal == [company.id, company.id, company.id, company.id, None, None]
+    with pytest.raises(DatabaseError), db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_event SET action = 'forged'"))
 
     rows = db.session.execute(select(Draft.id, Draft.answers, Draft.discarded_at).order_by(Draft.id)).all()
     assert [(r.answers, r.discarded_at) for r in rows] == [({"nature": {"nature": "adresse"}}, None)] * 2
