@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (
     Flask,
@@ -24,11 +23,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app import sessions
+from app.domain.calendars import PARIS
 from app.extensions import db, login_manager
 from app.forms.accounts import LoginForm
 from app.models import SERVICE_LABELS, Service, User
-
-PARIS = ZoneInfo("Europe/Paris")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -116,7 +116,9 @@ class User(UserMixin, db.Model):
     # Platform operator: sees the mail outbox's failed messages and re-queues them.
     is_operator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # towards the lock-out
+    # Every wrong password (or attempt during a lock) since the last sign-in: told at the next one.
+    failed_since_login: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every password change: signs reset links and sessions so old ones die.

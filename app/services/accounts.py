@@ -15,6 +15,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
+from app.domain.calendars import PARIS
 from app.extensions import db
 from app.models import AuditEvent, Company, Establishment, Habilitation, Service, User, UserKind
 from app.models.types import utcnow
@@ -51,6 +52,8 @@ class SignInResult:
     user: User | None = None
     error: SignInError | None = None
     locked_until: datetime | None = None
+    #: On success: the attempts that failed on this account since its previous sign-in.
+    failed_before: int = 0
 
     @property
     def ok(self) -> bool:
@@ -71,6 +74,7 @@ def sign_in(email: str, password: str) -> SignInResult:
         return SignInResult(error=SignInError.INVALID)
 
     if user.locked_until is not None and user.locked_until > now:
+        _count_since_login(user)
         audit.record("login_refused_locked", "user", user.id, email=email)
         db.session.commit()
         return SignInResult(error=SignInError.LOCKED, locked_until=user.locked_until)
@@ -83,14 +87,23 @@ def sign_in(email: str, password: str) -> SignInResult:
         db.session.commit()
         return SignInResult(error=SignInError.INACTIVE)
 
+    failed_before = user.failed_since_login
     user.failed_logins = 0
+    user.failed_since_login = 0
     user.locked_until = None
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record("login", "user", user.id, actor=user)
     db.session.commit()
-    return SignInResult(user=user)
+    return SignInResult(user=user, failed_before=failed_before)
+
+
+def _count_since_login(user: User) -> None:
+    # In SQL, like failed_logins: concurrent attempts each count.
+    db.session.execute(
+        update(User).where(User.id == user.id).values(failed_since_login=User.failed_since_login + 1)
+    )
 
 
 def _count_failure(user: User, email: str, now: datetime) -> SignInResult:
@@ -101,16 +114,38 @@ def _count_failure(user: User, email: str, now: datetime) -> SignInResult:
         db.session.flush()
     # Incremented in SQL so that concurrent attempts cannot each read the same count.
     db.session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
-    db.session.refresh(user, ["failed_logins"])
+    _count_since_login(user)
+    db.session.refresh(user, ["failed_logins", "failed_since_login"])
     audit.record("login_failed", "user", user.id, email=email, failures=user.failed_logins)
     if user.failed_logins >= config["LOCKOUT_THRESHOLD"]:
         user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         user.failed_logins = 0
         audit.record("account_locked", "user", user.id, minutes=config["LOCKOUT_MINUTES"], email=email)
+        _tell_account_locked(user)
         db.session.commit()
         return SignInResult(error=SignInError.LOCKED, locked_until=user.locked_until)
     db.session.commit()
     return SignInResult(error=SignInError.INVALID)
+
+
+def _tell_account_locked(user: User) -> None:
+    """The holder hears of a lock-out at once: if it was not them, someone is trying their password."""
+    until = user.locked_until.astimezone(PARIS)
+    outbox.enqueue(
+        user.email,
+        "Votre compte est verrouillé pour quelques minutes",
+        f"Bonjour {user.full_name},\n\n"
+        f"Après {current_app.config['LOCKOUT_THRESHOLD']} tentatives de connexion avec un mot de passe "
+        "incorrect, votre compte des services AT/MP est verrouillé jusqu'à "
+        f"{until:%H h %M} (heure de Paris) le {until:%d/%m/%Y}.\n\n"
+        "Si c'était vous, vous pourrez vous connecter à cette heure-là, ou tout de suite en choisissant "
+        f"un nouveau mot de passe : {_link('auth.forgot_password')}\n\n"
+        "Si ce n'était pas vous, quelqu'un essaie peut-être d'accéder à votre compte : choisissez un "
+        "nouveau mot de passe avec ce même lien, et prévenez l'administrateur des comptes de votre "
+        "organisation.\n",
+        kind="account_locked",
+        user_id=user.id,
+    )
 
 
 def recent_sign_ins(user: User, limit: int = 5) -> list[AuditEvent]:

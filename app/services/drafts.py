@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, url_for
 from sqlalchemy import or_, select, update
@@ -21,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
+from app.domain.calendars import PARIS
 from app.extensions import db
 from app.forms.workflows import StepForm
 from app.models import Draft, Establishment, ReferenceCounter, Submission, User
@@ -38,8 +38,6 @@ from app.workflows.engine import (
     validate_path,
     validate_step,
 )
-
-PARIS = ZoneInfo("Europe/Paris")
 
 CONTINUE, LATER, AUTOSAVE = "continue", "later", "autosave"
 

@@ -13,16 +13,15 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, literal, or_, select, tuple_
 from sqlalchemy.orm import aliased
 
+from app.domain.calendars import PARIS
 from app.extensions import db
 from app.models import AuditEvent, Establishment, Firm, Mandate, User, UserKind
 from app.services import audit
 
-PARIS = ZoneInfo("Europe/Paris")
 PAGE_SIZE = 50
 PLATFORM = "La plateforme"  # who, for what the platform did on its own
 EXPORT_LIMIT = 10_000

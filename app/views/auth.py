@@ -76,6 +76,16 @@ def _sign_in(user) -> None:
     sessions.start(session)
 
 
+def failed_attempts_message(count: int) -> str:
+    attempts = (
+        "1 tentative de connexion a échoué" if count == 1 else f"{count} tentatives de connexion ont échoué"
+    )
+    return (
+        f"{attempts} sur votre compte depuis votre dernière connexion (mot de passe incorrect). "
+        "Si ce n'était pas vous, changez votre mot de passe dans « Mon compte »."
+    )
+
+
 def _form_page(template: str, form, **context):
     """Render a form page; a form with errors answers 422 (htmx swaps it, browsers show it)."""
     has_errors = bool(form.errors)
@@ -97,6 +107,8 @@ def login():
         result = accounts.sign_in(form.email.data, form.password.data)
         if result.ok:
             _sign_in(result.user)
+            if result.failed_before:
+                flash(failed_attempts_message(result.failed_before), "warning")
             target = safe_next(form.next.data)
             if carried and target and _saves_a_step(target):
                 return render_template("auth/resume_answers.html", target=target, carried=carried)

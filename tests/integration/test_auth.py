@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, User
 from app.models.types import utcnow
-from app.services import accounts
+from app.services import accounts, outbox
 from app.services.passwords import verify_password
 from tests.factories import PASSWORD, make_company, make_establishment, make_user
 
@@ -137,6 +137,37 @@ def test_a_success_resets_the_failure_count(app, client, user):
     client.post("/deconnexion", data={"csrf_token": client.csrf("/")})
     for _ in range(app.config["LOCKOUT_THRESHOLD"] - 1):
         assert GENERIC in post_login(client, user.email, "mauvais").get_data(as_text=True)
+
+
+def test_the_holder_is_told_of_the_failed_attempts_at_the_next_sign_in_once(app, client, user):
+    for _ in range(2):
+        post_login(client, user.email, "mauvais")
+    page = client.get(post_login(client, user.email, PASSWORD).headers["Location"]).get_data(as_text=True)
+    told = "2 tentatives de connexion ont échoué sur votre compte depuis votre dernière connexion"
+    assert told in page and "changez votre mot de passe dans « Mon compte »" in page
+    assert 'role="alert"' in page and "Important" in page
+    assert told not in client.get("/").get_data(as_text=True)
+    client.post("/deconnexion", data={"csrf_token": client.csrf("/")})
+    page = client.get(post_login(client, user.email, PASSWORD).headers["Location"]).get_data(as_text=True)
+    assert "tentative" not in page
+
+
+def test_a_lock_out_is_told_by_email_and_the_attempts_it_refused_are_counted(mail_app, smtp, client, user):
+    threshold = mail_app.config["LOCKOUT_THRESHOLD"]
+    for _ in range(threshold):
+        post_login(client, user.email, "mauvais")
+    assert post_login(client, user.email, PASSWORD).status_code == 422  # refused during the lock
+    assert outbox.send_due() == (1, 0)
+    (mail,) = smtp.to(user.email)
+    assert mail["Subject"] == "Votre compte est verrouillé pour quelques minutes"
+    body = mail.get_content()
+    assert f"Après {threshold} tentatives de connexion avec un mot de passe incorrect" in body
+    assert mail_app.config["BASE_URL"] + "/mot-de-passe/oublie" in body and "mauvais" not in body
+
+    db.session.execute(update(User).where(User.id == user.id).values(locked_until=None))
+    db.session.commit()
+    page = client.get(post_login(client, user.email, PASSWORD).headers["Location"]).get_data(as_text=True)
+    assert f"{threshold + 1} tentatives de connexion ont échoué" in page
 
 
 def test_deactivated_account_cannot_sign_in(client, user):
