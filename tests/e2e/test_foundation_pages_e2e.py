@@ -198,7 +198,16 @@ def test_agent_dashboard_is_accessible(page, live_server, world):
 
 def test_my_account_and_a_password_change_with_the_keyboard(page, live_server, world):
     base = live_server.url
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse e-mail").fill(world["driver"].email)
+    page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon-mot-de-passe")
+    page.keyboard.press("Enter")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     login_as(page, base, world["driver"].email, PASSWORD)
+    expect(page.get_by_role("alert")).to_contain_text(
+        "1 tentative de connexion a échoué sur votre compte depuis votre dernière connexion"
+    )
+    assert_accessible(page)  # the « Important » banner on the dashboard
     page.get_by_role("banner").get_by_role("link", name="Paul Weber : mon compte").click()
     expect(heading(page)).to_have_text("Mon compte")
     expect(page.locator(".govuk-summary-list")).to_contain_text("paul@transports.test")
