@@ -60,8 +60,10 @@ def setup_database(db: str) -> str:
     return url
 
 
-def seed(env: dict, clients: int) -> list[tuple[str, int]]:
-    """Migrate, then create one company, one establishment, and one user with one draft per client."""
+def seed(env: dict, clients: int, establishments: int = 1) -> list[tuple[str, int]]:
+    """Migrate, then create one company, one establishment, and one user with one draft per client.
+    With ``establishments`` > 1, the company has that many: the users' habilitation is on the head
+    office (it covers them all), the drafts on the last one."""
     subprocess.run(
         [PY, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
         env=env,
@@ -79,11 +81,13 @@ from tests.factories import make_company, make_establishment, make_user
 app = create_app()
 with app.app_context():
     company = make_company("Bench SAS")
-    est = make_establishment(company, departement="75")
+    granted = est = make_establishment(company, departement="75", head_office={establishments} > 1)
+    for _ in range({establishments} - 1):
+        est = make_establishment(company, departement="57")
     wf = get_workflow("coordonnees")
     for i in range({clients}):
         user = make_user(f"bench{{i}}@bench.example", company=company, password={PASSWORD!r},
-                         grants=[(est, Service.COMPTE)])
+                         grants=[(granted, Service.COMPTE)])
         db.session.commit()
         draft = start_draft(user, wf, est)
         print(user.email, draft.id)
@@ -210,6 +214,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--establishments", type=int, default=1, help="in the users' company")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
 
@@ -221,7 +226,7 @@ def main() -> None:
         "PYTHONPATH": str(ROOT),
         "STORAGE_DIR": tempfile.mkdtemp(prefix="bench-storage-"),
     }
-    accounts = seed(env, max(levels))
+    accounts = seed(env, max(levels), args.establishments)
     from bench.bare_app import create_table
 
     create_table(url)
@@ -282,7 +287,8 @@ def main() -> None:
         calibration = min(cpu_calibration() for _ in range(3))
         print(
             f"# step save vs bare insert — {args.db}, gunicorn {args.workers} workers × {args.threads} "
-            f"threads, {args.seconds:.0f} s per level; CPU calibration {calibration:.2f} s, "
+            f"threads, {args.seconds:.0f} s per level, {args.establishments} establishment(s) in the "
+            f"company; CPU calibration {calibration:.2f} s, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print(

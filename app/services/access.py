@@ -22,23 +22,41 @@ AGENT_SERVICES = {
 }
 
 
-def _grants(user: User) -> dict[int, set[str]]:
-    """Establishment id → services, for employer and firm users (cached for the request)."""
-    cache = g.setdefault("_grants", {})
-    if user.id in cache:
-        return cache[user.id]
+def _grants(user: User, establishment_id: int | None = None) -> dict[int, set[str]]:
+    """Establishment id → services, for employer and firm users (cached for the request).
+
+    With ``establishment_id``, only that establishment is sure to be in the answer (when the user may
+    see it): one query reading it and the company's head offices, not every establishment of the
+    company. A step save in a company of 800 establishments then reads two rows, not 800."""
+    whole = g.setdefault("_grants", {})
+    if user.id in whole:
+        return whole[user.id]
+    if establishment_id is None:
+        whole[user.id] = _read_grants(user)
+        return whole[user.id]
+    some = g.setdefault("_grants_on", {})
+    key = (user.id, establishment_id)
+    if key not in some:
+        some[key] = _read_grants(user, establishment_id)
+    return some[key]
+
+
+def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, set[str]]:
     grants: dict[int, set[str]] = defaultdict(set)
     if user.kind == UserKind.EMPLOYER and user.company_id is not None:
-        # One query: every establishment of the user's own company, with the user's habilitations
-        # on it (none: NULL). Only the user's own company counts, whatever rows exist.
-        rows = db.session.execute(
+        # One query: the establishments of the user's own company, with the user's habilitations on
+        # each (none: NULL). Only the user's own company counts, whatever rows exist.
+        query = (
             select(Establishment.id, Establishment.is_head_office, Habilitation.service)
             .outerjoin(
                 Habilitation,
                 (Habilitation.establishment_id == Establishment.id) & (Habilitation.user_id == user.id),
             )
             .where(Establishment.company_id == user.company_id)
-        ).all()
+        )
+        if establishment_id is not None:
+            query = query.where(or_(Establishment.id == establishment_id, Establishment.is_head_office))
+        rows = db.session.execute(query).all()
         all_ids = {est_id for est_id, _, _ in rows}
         if user.is_company_admin:
             for est_id in all_ids:
@@ -49,20 +67,20 @@ def _grants(user: User) -> dict[int, set[str]]:
             for target in all_ids if is_head_office else (est_id,):
                 grants[target].add(service)
     elif user.kind == UserKind.FIRM and user.firm_id is not None:
-        rows = db.session.execute(
-            select(Mandate.establishment_id, Mandate.service).where(
-                Mandate.firm_id == user.firm_id, Mandate.revoked_at.is_(None)
-            )
+        query = select(Mandate.establishment_id, Mandate.service).where(
+            Mandate.firm_id == user.firm_id, Mandate.revoked_at.is_(None)
         )
-        for est_id, service in rows:
+        if establishment_id is not None:
+            query = query.where(Mandate.establishment_id == establishment_id)
+        for est_id, service in db.session.execute(query):
             grants[est_id].add(service)
-    cache[user.id] = dict(grants)
-    return cache[user.id]
+    return dict(grants)
 
 
 def reset_cache() -> None:
     """Forget the grants computed in this request (after a habilitation or mandate change)."""
     g.pop("_grants", None)
+    g.pop("_grants_on", None)
 
 
 def _agent_sees(user: User, establishment: Establishment) -> bool:
@@ -74,7 +92,7 @@ def can_see(user: User, establishment: Establishment) -> bool:
         return False
     if user.is_agent:
         return _agent_sees(user, establishment)
-    return establishment.id in _grants(user)
+    return establishment.id in _grants(user, establishment.id)
 
 
 def can(user: User, service: Service | str, establishment: Establishment) -> bool:
@@ -83,7 +101,7 @@ def can(user: User, service: Service | str, establishment: Establishment) -> boo
         return False
     if user.is_agent:
         return Service(service) in AGENT_SERVICES.get(UserKind(user.kind), set())
-    return str(service) in _grants(user).get(establishment.id, set())
+    return str(service) in _grants(user, establishment.id).get(establishment.id, set())
 
 
 def authorize(user: User, service: Service | str | None, establishment: Establishment | None) -> None:

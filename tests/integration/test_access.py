@@ -5,7 +5,6 @@ An establishment the user has no link to answers 404; a visible one without the 
 from datetime import UTC, datetime
 
 import pytest
-from flask import g
 from werkzeug.exceptions import Forbidden, NotFound
 
 from app.extensions import db
@@ -31,7 +30,7 @@ def other_company(app):
 
 def fresh():
     """Each check as in a new request: the per-request cache of grants is dropped."""
-    g.pop("_grants", None)
+    access.reset_cache()
 
 
 def test_employer_sees_only_the_services_granted_on_an_establishment(company, other_company):
@@ -224,3 +223,31 @@ def test_habilitation_changes_are_seen_after_reset_cache(company):
     assert not access.can_see(user, metz)  # cached for the request
     access.reset_cache()
     assert access.can(user, Service.DAT, metz)
+
+
+def test_one_establishment_is_judged_as_the_whole_company_s_grants_judge_it(company, other_company):
+    """can() reads only the establishment asked about and the head offices; establishments_for()
+    reads the whole company. Both must say the same for every user, establishment and service."""
+    company_, head, metz, strasbourg = company
+    firm = make_firm("Cabinet", mandates=[(metz, Service.DAT), (other_company, Service.LUCIE)])
+    users = [
+        make_user(company=company_, grants=[(head, Service.DAT)]),
+        make_user(company=company_, grants=[(metz, "*"), (strasbourg, Service.LUCIE)]),
+        make_user(company=company_, admin=True, grants=[(strasbourg, Service.DAT)]),
+        make_user(company=company_, admin=True),
+        make_user(company=company_),
+        make_user(kind=UserKind.FIRM, firm_id=firm.id),
+    ]
+    db.session.flush()
+    for user in users:
+        for establishment in (head, metz, strasbourg, other_company):
+            for service in (None, *Service):
+                fresh()
+                listed = establishment in access.establishments_for(user, service)
+                fresh()
+                judged = (
+                    access.can_see(user, establishment)
+                    if service is None
+                    else access.can(user, service, establishment)
+                )
+                assert judged == listed, (user.id, establishment.name, service)
