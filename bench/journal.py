@@ -91,7 +91,7 @@ def seed(events: int) -> dict[str, int]:
         return {
             "at": START + timedelta(seconds=30 * n),
             "user_id": rng.choice(people[company]),
-            "action": "draft.autosave",
+            "action": "login" if n % 50 == 0 else "draft.autosave",
             "object_type": "draft",
             "object_id": str(n),
             "establishment_id": establishment_of[company],
@@ -132,7 +132,7 @@ def main() -> None:
     from app import create_app
     from app.extensions import db
     from app.models import AuditEvent, User
-    from app.services import journal
+    from app.services import accounts, journal
 
     def people_of(company: int):
         return select(User.id).where(User.company_id == company)
@@ -171,6 +171,15 @@ def main() -> None:
 
                 median, worst = timed(page)
                 print(f"  {name:9} {case:11} median {median:7.1f} ms  worst {worst:7.1f} ms")
+
+            user = db.session.get(User, person)
+
+            def sign_ins(user=user):
+                accounts.recent_sign_ins(user)
+                db.session.rollback()
+
+            median, worst = timed(sign_ins)
+            print(f"  {name:9} {'my sign-ins':11} median {median:7.1f} ms  worst {worst:7.1f} ms")
 
 
 if __name__ == "__main__":

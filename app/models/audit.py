@@ -13,12 +13,16 @@ from app.models.types import UTCDateTime, utcnow
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    # A company's activity journal: its events, newest first (app/services/journal.py).
-    __table_args__ = (Index("ix_audit_event_company_journal", "company_id", "at", "id"),)
+    __table_args__ = (
+        # A company's activity journal: its events, newest first (app/services/journal.py).
+        Index("ix_audit_event_company_journal", "company_id", "at", "id"),
+        # A person's events, newest first: « Mon compte »'s last sign-ins, the journal's person filter.
+        Index("ix_audit_event_user_recent", "user_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(64))
