@@ -79,8 +79,8 @@ def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, s
 
 def reset_cache() -> None:
     """Forget the grants computed in this request (after a habilitation or mandate change)."""
-    g.pop("_grants", None)
-    g.pop("_grants_on", None)
+    for key in ("_grants", "_grants_on", "_establishments"):
+        g.pop(key, None)
 
 
 def _agent_sees(user: User, establishment: Establishment) -> bool:
@@ -128,23 +128,32 @@ def authorize_firm(user: User) -> None:
 
 
 def establishments_for(user: User, service: Service | str | None = None) -> list[Establishment]:
-    """The establishments ``user`` may act on (for ``service``, or at all), ordered by SIRET."""
+    """The establishments ``user`` may act on (for ``service``, or at all), ordered by SIRET. A page
+    asks several times (menu, lists, counts): they are read once per request."""
     if not user.is_authenticated:
         return []
     if user.is_agent:
-        if user.caisse is None:
-            return []
         if service is not None and Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
             return []
-        deps = user.caisse.departements.split()
-        query = select(Establishment).where(Establishment.departement.in_(deps))
-    else:
-        grants = _grants(user)
-        ids = [i for i, services in grants.items() if service is None or str(service) in services]
-        if not ids:
-            return []
-        query = select(Establishment).where(Establishment.id.in_(ids))
-    return list(db.session.scalars(query.order_by(Establishment.siret)))
+        return _visible_establishments(user)
+    grants = _grants(user)
+    return [e for e in _visible_establishments(user) if service is None or str(service) in grants[e.id]]
+
+
+def _visible_establishments(user: User) -> list[Establishment]:
+    cache = g.setdefault("_establishments", {})
+    if user.id not in cache:
+        if user.is_agent:
+            if user.caisse is None:
+                cache[user.id] = []
+                return []
+            query = select(Establishment).where(
+                Establishment.departement.in_(user.caisse.departements.split())
+            )
+        else:
+            query = select(Establishment).where(Establishment.id.in_(list(_grants(user))))
+        cache[user.id] = list(db.session.scalars(query.order_by(Establishment.siret)))
+    return cache[user.id]
 
 
 def services_on(user: User, establishment: Establishment) -> list[Service]:

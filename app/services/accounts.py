@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import AuditEvent, Company, Establishment, Habilitation, Service, User, UserKind
 from app.models.types import utcnow
 from app.services import access, audit, outbox
+from app.services.paging import Page, paginate
 from app.services.passwords import hash_password, needs_rehash, verify_password
 
 RESET_SALT = "password-reset"
@@ -326,6 +327,49 @@ def company_establishments(company_id: int) -> list[Establishment]:
     )
 
 
+ESTABLISHMENTS_PAGE = 50  # on a habilitations screen; a company with more gets a search and pages
+
+
+def find_establishments(company_id: int, search: str = "", page: int = 1) -> Page:
+    """The company's establishments matching ``search`` (in the name, the city, the postal code or the
+    SIRET, spaces ignored), head office first, then by SIRET, :data:`ESTABLISHMENTS_PAGE` a page."""
+    query = select(Establishment).where(Establishment.company_id == company_id)
+    search = search.strip()[:100]
+    if search:
+        digits = "".join(search.split())
+        query = query.where(
+            Establishment.name.icontains(search, autoescape=True)
+            | Establishment.city.icontains(search, autoescape=True)
+            | Establishment.postal_code.startswith(digits, autoescape=True)
+            | Establishment.siret.contains(digits, autoescape=True)
+        )
+    query = query.order_by(Establishment.is_head_office.desc(), Establishment.siret)
+    return paginate(query, page, ESTABLISHMENTS_PAGE)
+
+
+def shown_establishments(company_id: int, ids: Iterable[str]) -> list[Establishment]:
+    """The establishments a habilitations form showed (its hidden ``etablissement`` values), in the
+    order of :func:`find_establishments`; an id that is not the company's is ignored."""
+    wanted = {int(i) for i in ids if i.isdigit() and len(i) < 12}
+    return [e for e in company_establishments(company_id) if e.id in wanted]
+
+
+@dataclass(frozen=True)
+class InviteEstablishments:
+    shown: list[Establishment]  # one checkbox group each on the invitation form
+    total: int  # in the company
+
+
+def invite_establishments(company_id: int) -> InviteEstablishments:
+    """What the invitation form offers: every establishment, or only the head office when the company
+    has more than a habilitations page holds (the rest is chosen on the person's page, with a search)."""
+    establishments = company_establishments(company_id)
+    shown = establishments
+    if len(establishments) > ESTABLISHMENTS_PAGE:
+        shown = [e for e in establishments if e.is_head_office]
+    return InviteEstablishments(shown, len(establishments))
+
+
 def get_establishment(establishment_id: int) -> Establishment | None:
     return db.session.get(Establishment, establishment_id)
 
@@ -444,11 +488,12 @@ def _apply_grants(
 
 def set_habilitations(admin: User, user: User, wanted: dict[int, set[str]]) -> tuple[int, int]:
     """Grant and revoke ``user``'s habilitations so that they match ``wanted`` (establishment id →
-    services) on the administrator's company. Returns (granted, revoked) counts."""
-    establishments = company_establishments(admin.company_id)
-    if any(est_id not in {e.id for e in establishments} for est_id in wanted):
+    services) on those establishments of the administrator's company; the others are left as they
+    are (a screen shows a page of them). Returns (granted, revoked) counts."""
+    establishments = {e.id: e for e in company_establishments(admin.company_id)}
+    if any(est_id not in establishments for est_id in wanted):
         raise AccountError("Cet établissement n'appartient pas à votre entreprise.")
-    counts = _apply_grants(admin, user, wanted, establishments)
+    counts = _apply_grants(admin, user, wanted, [establishments[est_id] for est_id in wanted])
     db.session.commit()
     return counts
 

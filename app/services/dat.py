@@ -41,6 +41,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services import access, audit, drafts, outbox, uploads
+from app.services.paging import paginate
 from app.services.pdf import render_pdf
 from app.workflows.engine import sha256_of
 
@@ -676,18 +677,11 @@ def _apply_filters(query, filters: ListFilters):
 
 
 def _page(query, filters: ListFilters) -> tuple[list[Declaration], int, int, int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, filters.page), pages)
-    rows = list(
-        db.session.scalars(
-            query.options(joinedload(Declaration.establishment), selectinload(Declaration.addenda))
-            .order_by(Declaration.submitted_at.desc(), Declaration.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
-        )
+    query = query.options(joinedload(Declaration.establishment), selectinload(Declaration.addenda)).order_by(
+        Declaration.submitted_at.desc(), Declaration.id.desc()
     )
-    return rows, total, page, pages
+    result = paginate(query, filters.page, PAGE_SIZE)
+    return result.items, result.total, result.page, result.pages
 
 
 def victim_name_of(answers) -> str:

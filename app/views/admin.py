@@ -16,7 +16,7 @@ from app.forms.accounts import (
 from app.services import accounts, journal, mandates
 from app.services.access import authorize_company_admin
 from app.services.accounts import AccountError
-from app.web import is_htmx
+from app.web import is_htmx, navigate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,8 +59,8 @@ def users():
 
 @bp.route("/utilisateurs/inviter", methods=["GET", "POST"])
 def invite():
-    establishments = accounts.company_establishments(current_user.company_id)
-    form = with_establishments(InviteForm, establishments)()
+    establishments = accounts.invite_establishments(current_user.company_id)
+    form = with_establishments(InviteForm, establishments.shown)()
     if form.validate_on_submit():
         try:
             user = accounts.invite_user(
@@ -75,7 +75,7 @@ def invite():
         else:
             flash(f"Invitation envoyée à {user.email}.", "success")
             return redirect(url_for("admin.user", user_id=user.id))
-    return _form_page("admin/invite.html", form)
+    return _form_page("admin/invite.html", form, establishments=establishments)
 
 
 def _wants_fragment() -> bool:
@@ -83,11 +83,17 @@ def _wants_fragment() -> bool:
     return is_htmx() and request.headers.get("HX-Target") == "habilitations"
 
 
-def _user_page(user, form, status: int = 200, *, notice: str | None = None, problem: str = ""):
+def _page_number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 6 else 1
+
+
+def _user_page(user, form, listing, search: str, status: int = 200, *, notice: str | None = None, problem=""):
     return render_template(
         "admin/_habilitations.html" if _wants_fragment() else "admin/user.html",
         user=user,
         form=form,
+        listing=listing,
+        search=search,
         has_errors=bool(form.errors or problem),
         problem=problem,
         notice=notice,
@@ -96,8 +102,9 @@ def _user_page(user, form, status: int = 200, *, notice: str | None = None, prob
     ), status
 
 
-def _habilitations_form(user, formdata=None):
-    establishments = accounts.company_establishments(current_user.company_id)
+def _habilitations_form(user, establishments, formdata=None):
+    """One checkbox group per establishment shown, ticked as ``user``'s habilitations are (GET) or
+    as sent (POST)."""
     form_class = with_establishments(HabilitationsForm, establishments)
     if formdata is not None:
         return form_class(formdata=formdata)
@@ -107,28 +114,54 @@ def _habilitations_form(user, formdata=None):
     )
 
 
+def _show_user(target, status: int = 200, *, problem: str = ""):
+    """The user's page at the establishments the URL asks for (a search, a page)."""
+    search = request.args.get("q", "")
+    listing = accounts.find_establishments(
+        current_user.company_id, search, _page_number(request.args.get("page"))
+    )
+    return _user_page(
+        target, _habilitations_form(target, listing.items), listing, search, status, problem=problem
+    )
+
+
 @bp.get("/utilisateurs/<int:user_id>")
 def user(user_id: int):
-    target = _target_user(user_id)
-    return _user_page(target, _habilitations_form(target))
+    return _show_user(_target_user(user_id))
 
 
 @bp.post("/utilisateurs/<int:user_id>/habilitations")
 def habilitations(user_id: int):
+    """Save the ticks of the establishments the page showed (the others are left as they are), then
+    stay, or show the search or the page asked for: every button saves first, so that nothing ticked
+    is lost by moving on."""
     target = _target_user(user_id)
-    form = _habilitations_form(target, request.form)
+    search, page = request.form.get("q", ""), _page_number(request.form.get("page"))
+    listing = accounts.find_establishments(current_user.company_id, search, page)
+    shown = accounts.shown_establishments(current_user.company_id, request.form.getlist("etablissement"))
+    form = _habilitations_form(target, shown, request.form)
     if not form.validate():
-        return _user_page(target, form, 422)
+        return _user_page(target, form, listing, search, 422)
     granted, revoked = accounts.set_habilitations(current_user, target, form.wanted())
     message = (
         f"Habilitations enregistrées : {granted} ajoutée(s), {revoked} retirée(s)."
         if granted or revoked
         else "Aucune habilitation n'a changé."
     )
-    if _wants_fragment():
-        return _user_page(target, _habilitations_form(target), notice=message)
-    flash(message, "success")
-    return redirect(url_for("admin.user", user_id=target.id))
+    going = request.form.get("aller", "")
+    if going == "recherche":
+        search, page = request.form.get("recherche", ""), 1
+    elif going == "tout":
+        search, page = "", 1
+    elif going.isdigit():
+        page = _page_number(going)
+    if going or not _wants_fragment():
+        if granted or revoked or not going:
+            flash(message, "success")
+        return navigate(
+            url_for("admin.user", user_id=target.id, q=search or None, page=page if page > 1 else None)
+        )
+    return _user_page(target, _habilitations_form(target, listing.items), listing, search, notice=message)
 
 
 def _post_action(user_id: int, action, success: str):
@@ -139,7 +172,7 @@ def _post_action(user_id: int, action, success: str):
     try:
         action(target)
     except AccountError as error:
-        return _user_page(target, _habilitations_form(target), 422, problem=error.message)
+        return _show_user(target, 422, problem=error.message)
     flash(success.format(name=target.full_name), "success")
     return redirect(url_for("admin.user", user_id=target.id))
 

@@ -2,6 +2,7 @@
 establishment × service (a head-office one covers every establishment), admin rights,
 deactivation — every change audited, another company's objects invisible."""
 
+import html
 import re
 
 import pytest
@@ -54,6 +55,15 @@ def world(app):
 def post(client, path, data=None, **kw):
     token = client.csrf("/admin/utilisateurs")
     return client.post(path, data={**(data or {}), "csrf_token": token}, **kw)
+
+
+def save_ticks(client, world, user, ticks, **kw):
+    """Send the habilitations form as the page shows it: the company's establishments, ``ticks``
+    (field → services) ticked."""
+    shown = [str(world[name].id) for name in ("head", "metz", "strasbourg")]
+    return post(
+        client, f"/admin/utilisateurs/{user.id}/habilitations", {**ticks, "etablissement": shown}, **kw
+    )
 
 
 def audit_rows(action):
@@ -228,12 +238,10 @@ def test_grant_and_revoke_habilitations_with_audit(client, login, world):
     staff, metz, strasbourg = world["staff"], world["metz"], world["strasbourg"]
     page = client.get(f"/admin/utilisateurs/{staff.id}")
     assert page.status_code == 200
-    response = post(
-        client,
-        f"/admin/utilisateurs/{staff.id}/habilitations",
-        {f"est_{metz.id}": ["lucie"], f"est_{strasbourg.id}": ["dat", "compte"]},
+    response = save_ticks(
+        client, world, staff, {f"est_{metz.id}": ["lucie"], f"est_{strasbourg.id}": ["dat", "compte"]}
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     assert "1 retirée(s)" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert grants_of(staff) == {(metz.id, "lucie"), (strasbourg.id, "dat"), (strasbourg.id, "compte")}
     granted = audit_rows("habilitation_granted")
@@ -257,7 +265,7 @@ def test_the_staff_member_sees_the_change_on_the_next_request(app, client, login
     staff_client.post("/connexion", data={"email": staff.email, "password": PASSWORD, "csrf_token": token})
     assert "Agence de Metz" in staff_client.get("/").get_data(as_text=True)
     login(world["admin"])
-    post(client, f"/admin/utilisateurs/{staff.id}/habilitations", {})
+    save_ticks(client, world, staff, {})
     body = staff_client.get("/").get_data(as_text=True)
     assert "Agence de Metz" not in body
     assert staff_client.get(f"/etablissements/{metz.id}").status_code == 404
@@ -266,7 +274,7 @@ def test_the_staff_member_sees_the_change_on_the_next_request(app, client, login
 def test_a_head_office_habilitation_covers_every_establishment(client, login, world, app):
     login(world["admin"])
     staff, head = world["staff"], world["head"]
-    post(client, f"/admin/utilisateurs/{staff.id}/habilitations", {f"est_{head.id}": ["lucie"]})
+    save_ticks(client, world, staff, {f"est_{head.id}": ["lucie"]})
     page = client.get(f"/admin/utilisateurs/{staff.id}").get_data(as_text=True)
     assert "Déjà accordé par l&#39;habilitation au siège social : Courriers (LUCIE)." in page
     db.session.expire_all()
@@ -283,11 +291,7 @@ def test_forged_habilitation_values_are_refused_in_french(client, login, world):
     login(world["admin"])
     staff = world["staff"]
     before = grants_of(staff)
-    response = post(
-        client,
-        f"/admin/utilisateurs/{staff.id}/habilitations",
-        {f"est_{world['metz'].id}": ["dat", "<b>admin</b>"]},
-    )
+    response = save_ticks(client, world, staff, {f"est_{world['metz'].id}": ["dat", "<b>admin</b>"]})
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert "Choisissez des services de la liste" in body and "<b>admin</b>" not in body
@@ -297,10 +301,11 @@ def test_forged_habilitation_values_are_refused_in_french(client, login, world):
 def test_habilitations_form_answers_a_fragment_to_htmx(client, login, world):
     login(world["admin"])
     staff = world["staff"]
-    token = client.csrf("/admin/utilisateurs")
-    response = client.post(
-        f"/admin/utilisateurs/{staff.id}/habilitations",
-        data={f"est_{world['metz'].id}": ["dat", "qrpro"], "csrf_token": token},
+    response = save_ticks(
+        client,
+        world,
+        staff,
+        {f"est_{world['metz'].id}": ["dat", "qrpro"]},
         headers={"HX-Request": "true", "HX-Target": "habilitations"},
     )
     assert response.status_code == 200
@@ -390,3 +395,79 @@ def test_admin_posts_without_csrf_are_refused(client, login, world):
     assert response.status_code == 400
     db.session.expire_all()
     assert db.session.get(User, world["staff"].id).is_active_account
+
+
+SHOWN_RE = re.compile(r'name="etablissement" value="(\d+)"')
+
+
+def text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def chain(world):
+    """The company grows to 63 establishments: more than a habilitations page holds (50)."""
+    for n in range(60):
+        make_establishment(world["company"], departement="54", name=f"Magasin {n:02d}", city="Nancy")
+    db.session.commit()
+    return world
+
+
+def test_many_establishments_get_a_search_and_pages_and_every_button_saves_first(client, login, chain):
+    login(chain["admin"])
+    staff = chain["staff"]
+    page = client.get(f"/admin/utilisateurs/{staff.id}").get_data(as_text=True)
+    first = SHOWN_RE.findall(page)
+    assert len(first) == 50 and first[0] == str(chain["head"].id)  # the head office first
+    assert "63 établissements — page 1 sur 2." in page and "Enregistrer et voir la page suivante" in page
+
+    # A tick on page 1, then « page suivante »: the tick is saved before page 2 is shown.
+    ticks = {f"est_{first[-1]}": ["lucie"], f"est_{chain['metz'].id}": ["dat"]}
+    response = post(
+        client,
+        f"/admin/utilisateurs/{staff.id}/habilitations",
+        {**ticks, "etablissement": first, "q": "", "page": "1", "aller": "2"},
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("?page=2")
+    assert (int(first[-1]), "lucie") in grants_of(staff)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    second = SHOWN_RE.findall(page)
+    assert len(second) == 13 and not set(second) & set(first)
+    assert "page 2 sur 2" in page and "Enregistrer et voir la page précédente" in page
+
+    # Nothing ticked on page 2, then a search: page 1's habilitations are not touched.
+    response = post(
+        client,
+        f"/admin/utilisateurs/{staff.id}/habilitations",
+        {"etablissement": second, "q": "", "page": "2", "aller": "recherche", "recherche": "magasin 0"},
+    )
+    assert response.headers["Location"].endswith("?q=magasin+0")
+    assert grants_of(staff) == {(int(first[-1]), "lucie"), (chain["metz"].id, "dat")}
+    page = text(client.get(response.headers["Location"]))
+    assert len(SHOWN_RE.findall(page)) == 10 and "10 établissements pour « magasin 0 »." in page
+    assert "Enregistrer et voir tous les établissements" in page
+
+    siret = chain["metz"].siret
+    page = text(client.get(f"/admin/utilisateurs/{staff.id}", query_string={"q": f"{siret[:9]} {siret[9:]}"}))
+    assert SHOWN_RE.findall(page) == [str(chain["metz"].id)]  # a SIRET typed with a space
+    page = text(client.get(f"/admin/utilisateurs/{staff.id}", query_string={"q": "Lyon"}))
+    assert "Aucun établissement ne correspond à « Lyon »." in page and not SHOWN_RE.findall(page)
+
+
+def test_an_establishment_of_another_company_in_the_form_is_ignored(client, login, world):
+    login(world["admin"])
+    other = world["other_est"]
+    response = post(
+        client,
+        f"/admin/utilisateurs/{world['staff'].id}/habilitations",
+        {f"est_{other.id}": ["dat"], "etablissement": [str(other.id)]},
+    )
+    assert response.status_code == 303
+    assert (other.id, "dat") not in grants_of(world["staff"])
+
+
+def test_the_invitation_of_a_large_company_offers_the_head_office_only(client, login, chain):
+    login(chain["admin"])
+    page = text(client.get("/admin/utilisateurs/inviter"))
+    assert "Votre entreprise a 63 établissements." in page
+    assert re.findall(r'name="est_(\d+)"', page) == [str(chain["head"].id)] * len(Service)
