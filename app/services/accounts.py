@@ -330,19 +330,25 @@ def company_establishments(company_id: int) -> list[Establishment]:
 ESTABLISHMENTS_PAGE = 50  # on a habilitations screen; a company with more gets a search and pages
 
 
-def find_establishments(company_id: int, search: str = "", page: int = 1) -> Page:
-    """The company's establishments matching ``search`` (in the name, the city, the postal code or the
-    SIRET, spaces ignored), head office first, then by SIRET, :data:`ESTABLISHMENTS_PAGE` a page."""
-    query = select(Establishment).where(Establishment.company_id == company_id)
+def establishment_matches(search: str):
+    """The condition of an establishment search: ``search`` in the name, the city, the postal code or
+    the SIRET (spaces ignored, so that « 812 345 676 00025 » finds its SIRET)."""
     search = search.strip()[:100]
-    if search:
-        digits = "".join(search.split())
-        query = query.where(
-            Establishment.name.icontains(search, autoescape=True)
-            | Establishment.city.icontains(search, autoescape=True)
-            | Establishment.postal_code.startswith(digits, autoescape=True)
-            | Establishment.siret.contains(digits, autoescape=True)
-        )
+    digits = "".join(search.split())
+    return (
+        Establishment.name.icontains(search, autoescape=True)
+        | Establishment.city.icontains(search, autoescape=True)
+        | Establishment.postal_code.startswith(digits, autoescape=True)
+        | Establishment.siret.contains(digits, autoescape=True)
+    )
+
+
+def find_establishments(company_id: int, search: str = "", page: int = 1) -> Page:
+    """The company's establishments matching ``search`` (:func:`establishment_matches`), head office
+    first, then by SIRET, :data:`ESTABLISHMENTS_PAGE` a page."""
+    query = select(Establishment).where(Establishment.company_id == company_id)
+    if search.strip():
+        query = query.where(establishment_matches(search))
     query = query.order_by(Establishment.is_head_office.desc(), Establishment.siret)
     return paginate(query, page, ESTABLISHMENTS_PAGE)
 

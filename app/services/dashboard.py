@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import url_for
+from sqlalchemy import select
 
 from app.models import Caisse, Establishment, Service, User, UserKind
 from app.models.lucie import Letter
 from app.services import access, dat, drafts, lucie, outbox
+from app.services.accounts import ESTABLISHMENTS_PAGE, establishment_matches
 from app.services.drafts import DraftSummary
 from app.services.mandates import ClientCompany, portfolio_for
+from app.services.paging import Page, paginate
 
 DRAFTS_SHOWN = 10
 LETTERS_SHOWN = 5
+# Up to this many establishments, the home page shows each as a card; past it, a search and a link to
+# the list of them all (a company may have hundreds).
+CARDS_SHOWN = 9
 
 
 @dataclass
@@ -33,7 +39,7 @@ class Dashboard:
     deadlines: list = field(default_factory=list)
     work_queues: list = field(default_factory=list)
     caisse: Caisse | None = None
-    establishments_in_scope: int = 0
+    establishments_in_scope: int = 0  # an agent's caisse's; an employer's, when not shown as cards
     # For platform operators: messages of the mail outbox per state (failed ones need them).
     outbox_counts: dict[str, int] | None = None
 
@@ -67,17 +73,33 @@ def _board_for_role(user: User) -> Dashboard:
             unread_total=lucie.unread_count(user),
             deadlines=nearest_deadlines(user),
         )
+    visible = access.establishments_for(user)
     return Dashboard(
         role="employer",
-        establishments=[
-            EstablishmentServices(est, access.services_on(user, est))
-            for est in sorted(access.establishments_for(user), key=lambda e: (not e.is_head_office, e.siret))
-        ],
+        establishments=_with_services(user, sorted(visible, key=lambda e: (not e.is_head_office, e.siret)))
+        if len(visible) <= CARDS_SHOWN
+        else [],
+        establishments_in_scope=len(visible),
         drafts=drafts_in_progress(user),
         unread_letters=unread_letters_for(user),
         unread_total=lucie.unread_count(user),
         deadlines=nearest_deadlines(user),
     )
+
+
+def _with_services(user: User, establishments) -> list[EstablishmentServices]:
+    return [EstablishmentServices(est, access.services_on(user, est)) for est in establishments]
+
+
+def establishments_page(user: User, search: str = "", page: int = 1) -> Page:
+    """The establishments ``user`` may see, matching ``search``, head office first, then by SIRET,
+    with the user's services on each, a page at a time (the list « Vos établissements »)."""
+    query = select(Establishment).where(Establishment.id.in_([e.id for e in access.establishments_for(user)]))
+    if search.strip():
+        query = query.where(establishment_matches(search))
+    query = query.order_by(Establishment.is_head_office.desc(), Establishment.siret)
+    listing = paginate(query, page, ESTABLISHMENTS_PAGE)
+    return replace(listing, items=_with_services(user, listing.items))
 
 
 def drafts_in_progress(

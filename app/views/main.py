@@ -1,6 +1,6 @@
 """Home page per role (tableau de bord), establishment page, static pages."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from app.services import access
@@ -14,6 +14,19 @@ bp = Blueprint("main", __name__)
 @login_required
 def dashboard():
     return render_template("main/dashboard.html", board=dashboards.dashboard_for(current_user))
+
+
+@bp.get("/etablissements/")
+@login_required
+def establishments():
+    """« Vos établissements »: all of them, with a search, for a user who has too many for the home
+    page's cards."""
+    search = request.args.get("q", "")[:100]
+    page = request.args.get("page", "1")
+    listing = dashboards.establishments_page(
+        current_user, search, int(page) if page.isdigit() and len(page) < 6 else 1
+    )
+    return render_template("main/establishments.html", listing=listing, search=search)
 
 
 @bp.get("/etablissements/<int:establishment_id>")

@@ -264,3 +264,35 @@ def test_forgot_password_and_error_pages_are_accessible_and_french(page, live_se
     response = page.goto(f"{base}/demarches/brouillons/999999")
     assert response.status == 404
     assert_accessible(page)
+
+
+def test_a_large_company_finds_its_establishments_and_pages_through_habilitations(page, live_server, world):
+    """Past 9 establishments the home page offers a search; past 50 a user's habilitations come a
+    page at a time, and moving to the next page saves what was ticked."""
+    company = world["metz"].company
+    for n in range(55):
+        make_establishment(company, departement="54", name=f"Magasin {n:02d}", city="Nancy")
+    db.session.commit()
+    base = live_server.url
+    login_as(page, base, "admin@transports.test", PASSWORD)
+    expect(page.locator("main")).to_contain_text("Vous avez accès à 58 établissements.")
+    page.get_by_label("Chercher un établissement").fill("magasin 1")
+    page.keyboard.press("Enter")
+    expect(heading(page)).to_have_text("Vos établissements")
+    expect(page.locator("#establishments-count")).to_contain_text("10 établissements pour « magasin 1 »")
+    assert_accessible(page)
+    shot(page, "establishments-search")
+
+    page.goto(f"{base}/admin/utilisateurs/{world['driver'].id}")
+    expect(page.locator("#habilitations-count")).to_contain_text("58 établissements — page 1 sur 2.")
+    assert_accessible(page)
+    page.get_by_role("group", name="Magasin 00 — Nancy").get_by_label("Courriers (LUCIE)").check()
+    page.get_by_role("button", name="Enregistrer et voir la page suivante").click()
+    expect(page.locator("#habilitations-count")).to_contain_text("page 2 sur 2")
+    expect(page.get_by_role("alert")).to_contain_text("1 ajoutée(s), 0 retirée(s)")
+    assert_accessible(page)
+    shot(page, "habilitations-page-2")
+    page.get_by_role("button", name="Enregistrer et voir la page précédente").click()
+    expect(
+        page.get_by_role("group", name="Magasin 00 — Nancy").get_by_label("Courriers (LUCIE)")
+    ).to_be_checked()

@@ -230,3 +230,41 @@ def test_each_service_online_links_to_its_page_for_that_establishment(client, lo
     assert f'href="/dat/?etablissement={metz}"' in body
     assert f'href="/courriers/?etablissement={metz}"' in body
     assert 'Compte AT/MP <span class="app-card__soon">(bientôt en ligne)</span>' in body
+
+
+def test_a_user_of_a_large_company_gets_a_search_and_the_list_of_all_establishments(client, login, world):
+    """Past 9 establishments the home page shows no cards but a search and a link to them all."""
+    for n in range(60):
+        make_establishment(world["company"], departement="54", name=f"Magasin {n:02d}", city="Nancy")
+    user = make_user(
+        company=world["company"], grants=[(world["head"], Service.LUCIE), (world["metz"], Service.DAT)]
+    )
+    db.session.commit()
+    login(user)
+    body = client.get("/").get_data(as_text=True)
+    assert "Vous avez accès à 63 établissements." in body and 'class="app-card"' not in body
+    assert 'action="/etablissements/"' in body and "Voir vos 63 établissements" in body
+
+    page = client.get("/etablissements/").get_data(as_text=True)
+    assert "63 établissements — page 1 sur 2." in page
+    assert page.count('<tr class="govuk-table__row">') == 1 + 50  # the header and 50 lines
+    assert page.index("Siège") < page.index("Agence de Metz")  # head office first
+    assert "Concurrent" not in page
+    assert f'href="/dat/?etablissement={world["metz"].id}"' in page  # the service granted there
+
+    page = client.get("/etablissements/", query_string={"q": "magasin 1", "page": "1"}).get_data(as_text=True)
+    assert "10 établissements pour « magasin 1 »" in page
+    assert (
+        client.get("/etablissements/", query_string={"q": "Concurrent"})
+        .get_data(as_text=True)
+        .count("Aucun établissement ne correspond à « Concurrent ».")
+        == 1
+    )  # another company's establishment is never found
+
+
+def test_a_user_with_few_establishments_keeps_the_cards(client, login, world):
+    user = make_user(company=world["company"], grants=[(world["head"], "*")])
+    db.session.commit()
+    login(user)
+    body = client.get("/").get_data(as_text=True)
+    assert body.count('class="app-card"') == 3 and "Vous avez accès à" not in body
