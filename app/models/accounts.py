@@ -49,7 +49,8 @@ class Establishment(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     postal_code: Mapped[str] = mapped_column(String(5), default="")
     city: Mapped[str] = mapped_column(String(120), default="")
-    departement: Mapped[str] = mapped_column(String(3))
+    # Indexed: an agent's caisse covers the establishments of its départements.
+    departement: Mapped[str] = mapped_column(String(3), index=True)
     code_risque: Mapped[str] = mapped_column(String(10))
     headcount: Mapped[int] = mapped_column(Integer, default=0)
     is_head_office: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -24,8 +24,10 @@ from app.models.workflows import Submission
 class Declaration(db.Model):
     __tablename__ = "dat_declaration"
     __table_args__ = (
-        # The follow-up list and the CPAM inbox: newest first, per establishment.
+        # The employer's follow-up list: newest first, per establishment.
         Index("ix_dat_declaration_establishment_submitted", "establishment_id", "submitted_at"),
+        # The CPAM inbox: newest first, per département of the caisse.
+        Index("ix_dat_declaration_caisse", "departement", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

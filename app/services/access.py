@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import abort, g
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Caisse, Establishment, Habilitation, Mandate, Service, User, UserKind
@@ -233,11 +233,25 @@ def authorize_caisse_side(user: User, service: Service | str, establishment: Est
     authorize(user, service, establishment)
 
 
-def caisse_side_establishments(user: User, service: Service | str) -> list[Establishment]:
-    """The establishments whose ``service`` records an agent works on (none for other users)."""
-    if not user.is_authenticated or not user.is_agent:
+def caisse_departements(user: User, service: Service | str) -> list[str]:
+    """The départements whose ``service`` records an agent works on: its caisse's, when the caisse
+    works on ``service`` (none for other users). A caisse-side list filters its records by these,
+    never by a list of establishment ids (a département may have hundreds of thousands)."""
+    if not user.is_authenticated or not user.is_agent or user.caisse is None:
         return []
-    return establishments_for(user, service)
+    if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
+        return []
+    return user.caisse.departements.split()
+
+
+def establishments_in_scope(user: User) -> int:
+    """How many establishments an agent's caisse covers (a count: the agent's home page says it)."""
+    if not user.is_authenticated or not user.is_agent or user.caisse is None:
+        return 0
+    departements = user.caisse.departements.split()
+    return db.session.scalar(
+        select(func.count(Establishment.id)).where(Establishment.departement.in_(departements))
+    )
 
 
 def authorize_agent(user: User, service: Service | str) -> None:

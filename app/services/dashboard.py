@@ -60,7 +60,7 @@ def _board_for_role(user: User) -> Dashboard:
         return Dashboard(
             role="agent",
             caisse=user.caisse,
-            establishments_in_scope=len(access.establishments_for(user)),
+            establishments_in_scope=access.establishments_in_scope(user),
             work_queues=work_queues_for(user),
         )
     if user.kind == UserKind.FIRM:

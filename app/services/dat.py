@@ -743,12 +743,11 @@ def follow_up(user: User, filters: ListFilters, now: datetime | None = None) -> 
 
 def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
     """The CPAM agent's received declarations (SPEC §1: scoped to its caisse), newest first."""
-    establishments = access.caisse_side_establishments(agent, Service.DAT)
-    listing = Listing(establishments=establishments)
-    ids = [e.id for e in establishments]
-    if not ids:
+    listing = Listing()
+    departements = access.caisse_departements(agent, Service.DAT)
+    if not departements:
         return listing
-    query = _apply_filters(select(Declaration).where(Declaration.establishment_id.in_(ids)), filters)
+    query = _apply_filters(select(Declaration).where(Declaration.departement.in_(departements)), filters)
     if filters.cmi == "attente":
         query = query.where(Declaration.cmi_received_on.is_(None))
     elif filters.cmi == "recu":
@@ -762,10 +761,10 @@ def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
 
 def caisse_work_queue(agent: User) -> dict[str, int]:
     """Counts for the agent's home page: declarations waiting for their CMI, and to decide."""
-    ids = [e.id for e in access.caisse_side_establishments(agent, Service.DAT)]
-    if not ids:
+    departements = access.caisse_departements(agent, Service.DAT)
+    if not departements:
         return {"attente_cmi": 0, "a_traiter": 0}
-    base = select(func.count(Declaration.id)).where(Declaration.establishment_id.in_(ids))
+    base = select(func.count(Declaration.id)).where(Declaration.departement.in_(departements))
     return {
         "attente_cmi": db.session.scalar(
             base.where(Declaration.status == rules.Status.TRANSMISE, Declaration.cmi_received_on.is_(None))

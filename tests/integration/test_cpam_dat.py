@@ -8,7 +8,7 @@ import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, insert, select, update
 
 from app.domain import dat as rules
 from app.extensions import db
@@ -237,3 +237,37 @@ def test_cpam_pdfs(client, world, refs, agent):
     response = client.get(f"/cpam/declarations/{refs['metz']}/declaration.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert client.get(f"/cpam/declarations/{refs['metz']}/feuille-accident.pdf").status_code == 404
+
+
+def test_the_inbox_of_a_departement_with_70_000_establishments_answers(client, world, refs, agent):
+    """The caisse's scope is its départements, never a list of their establishments: Paris has
+    hundreds of thousands, and one statement takes at most 65 535 values on PostgreSQL (250 000 on
+    this SQLite)."""
+    from app.models import Establishment
+    from tests.factories import luhn_complete
+
+    db.session.execute(
+        insert(Establishment),
+        [
+            {
+                "company_id": world.metz.company_id,
+                "siret": luhn_complete(f"{n:013d}"),
+                "name": f"Magasin {n}",
+                "address": "1 rue",
+                "postal_code": "57000",
+                "city": "Metz",
+                "departement": "57",
+                "code_risque": "45.2BD",
+                "headcount": 3,
+                "is_head_office": False,
+            }
+            for n in range(100, 70_100)
+        ],
+    )
+    db.session.commit()
+    page = text(client.get("/cpam/declarations"))
+    assert refs["metz"] in page and refs["reserves"] in page and refs["paris"] not in page
+    covered = db.session.scalar(select(func.count(Establishment.id)).where(Establishment.departement == "57"))
+    assert covered > 70_000
+    home = client.get("/").get_data(as_text=True)
+    assert f'<dd class="govuk-summary-list__value">{covered}</dd>' in home  # the agent's home page
