@@ -62,6 +62,11 @@ def is_htmx() -> bool:
     )
 
 
+def page_number(value: str | None) -> int:
+    """The page a listing's ``page`` parameter asks for; 1 when it is missing or not a small number."""
+    return int(value) if value and value.isdigit() and len(value) < 6 else 1
+
+
 def navigate(url: str):
     """Leave the page: a 303 redirect, or for an htmx request a full navigation (HX-Redirect)."""
     if is_htmx():

@@ -16,7 +16,7 @@ from app.forms.accounts import (
 from app.services import accounts, journal, mandates
 from app.services.access import authorize_company_admin
 from app.services.accounts import AccountError
-from app.web import is_htmx, navigate
+from app.web import is_htmx, navigate, page_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -83,10 +83,6 @@ def _wants_fragment() -> bool:
     return is_htmx() and request.headers.get("HX-Target") == "habilitations"
 
 
-def _page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 6 else 1
-
-
 def _user_page(user, form, listing, search: str, status: int = 200, *, notice: str | None = None, problem=""):
     return render_template(
         "admin/_habilitations.html" if _wants_fragment() else "admin/user.html",
@@ -118,7 +114,7 @@ def _show_user(target, status: int = 200, *, problem: str = ""):
     """The user's page at the establishments the URL asks for (a search, a page)."""
     search = request.args.get("q", "")
     listing = accounts.find_establishments(
-        current_user.company_id, search, _page_number(request.args.get("page"))
+        current_user.company_id, search, page_number(request.args.get("page"))
     )
     return _user_page(
         target, _habilitations_form(target, listing.items), listing, search, status, problem=problem
@@ -136,7 +132,7 @@ def habilitations(user_id: int):
     stay, or show the search or the page asked for: every button saves first, so that nothing ticked
     is lost by moving on."""
     target = _target_user(user_id)
-    search, page = request.form.get("q", ""), _page_number(request.form.get("page"))
+    search, page = request.form.get("q", ""), page_number(request.form.get("page"))
     listing = accounts.find_establishments(current_user.company_id, search, page)
     shown = accounts.shown_establishments(current_user.company_id, request.form.getlist("etablissement"))
     form = _habilitations_form(target, shown, request.form)
@@ -154,7 +150,7 @@ def habilitations(user_id: int):
     elif going == "tout":
         search, page = "", 1
     elif going.isdigit():
-        page = _page_number(going)
+        page = page_number(going)
     if going or not _wants_fragment():
         if granted or revoked or not going:
             flash(message, "success")

@@ -76,7 +76,7 @@ def _sign_in(user) -> None:
     sessions.start(session)
 
 
-def failed_attempts_message(count: int) -> str:
+def _failed_attempts_message(count: int) -> str:
     attempts = (
         "1 tentative de connexion a échoué" if count == 1 else f"{count} tentatives de connexion ont échoué"
     )
@@ -108,7 +108,7 @@ def login():
         if result.ok:
             _sign_in(result.user)
             if result.failed_before:
-                flash(failed_attempts_message(result.failed_before), "warning")
+                flash(_failed_attempts_message(result.failed_before), "warning")
             target = safe_next(form.next.data)
             if carried and target and _saves_a_step(target):
                 return render_template("auth/resume_answers.html", target=target, carried=carried)

@@ -13,7 +13,7 @@ from app.domain.accounts import Service
 from app.forms import dat as dat_forms
 from app.services import access, dat
 from app.views.dat import pdf_response
-from app.web import is_htmx
+from app.web import is_htmx, page_number
 
 bp = Blueprint("cpam", __name__, url_prefix="/cpam")
 
@@ -37,7 +37,6 @@ def home():
 def inbox():
     form = dat_forms.ListFiltersForm(request.args, statuses=INBOX_STATUSES, meta={"csrf": False})
     form.validate()
-    page = request.args.get("page", "1")
     filters = dat.ListFilters(
         q=(form.q.data or "") if not form.q.errors else "",
         statut=form.choice("statut"),
@@ -46,7 +45,7 @@ def inbox():
         hors_delai=bool(form.hors_delai.data),
         cmi=form.choice("cmi"),
         reserves=bool(form.reserves.data),
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=page_number(request.args.get("page")),
     )
     listing = dat.caisse_inbox(current_user, filters)
     partial = is_htmx() and request.headers.get("HX-Target") == "cpam-results"

@@ -29,7 +29,7 @@ from app.services import dat
 from app.services import drafts as drafts_service
 from app.services.drafts import AlreadySubmitted, DraftConflict, StepNotReachable
 from app.views.workflows import posted_version
-from app.web import is_htmx, navigate
+from app.web import is_htmx, navigate, page_number
 from app.workflows.engine import build_form, extract_raw
 
 bp = Blueprint("dat", __name__, url_prefix="/dat")
@@ -93,7 +93,6 @@ def _navigation():
 
 
 def _filters(form: dat_forms.ListFiltersForm) -> dat.ListFilters:
-    page = request.args.get("page", "1")
     etablissement = form.choice("etablissement")
     return dat.ListFilters(
         q=(form.q.data or "") if not form.q.errors else "",
@@ -102,7 +101,7 @@ def _filters(form: dat_forms.ListFiltersForm) -> dat.ListFilters:
         du=form.date_or_none("du"),
         au=form.date_or_none("au"),
         hors_delai=bool(form.hors_delai.data),
-        page=int(page) if page.isdigit() and len(page) < 6 else 1,
+        page=page_number(request.args.get("page")),
     )
 
 

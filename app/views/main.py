@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from app.services import access
 from app.services import dashboard as dashboards
 from app.services.accounts import get_establishment
+from app.web import page_number
 
 bp = Blueprint("main", __name__)
 
@@ -22,10 +23,7 @@ def establishments():
     """« Vos établissements »: all of them, with a search, for a user who has too many for the home
     page's cards."""
     search = request.args.get("q", "")[:100]
-    page = request.args.get("page", "1")
-    listing = dashboards.establishments_page(
-        current_user, search, int(page) if page.isdigit() and len(page) < 6 else 1
-    )
+    listing = dashboards.establishments_page(current_user, search, page_number(request.args.get("page")))
     return render_template("main/establishments.html", listing=listing, search=search)
 
 
