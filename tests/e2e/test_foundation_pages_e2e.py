@@ -296,3 +296,28 @@ def test_a_large_company_finds_its_establishments_and_pages_through_habilitation
     expect(
         page.get_by_role("group", name="Magasin 00 — Nancy").get_by_label("Courriers (LUCIE)")
     ).to_be_checked()
+
+
+def test_a_large_company_s_habilitations_page_with_the_keyboard_and_without_javascript(
+    new_context, live_server, world, assert_accessible_without_javascript
+):
+    company = world["metz"].company
+    for n in range(55):
+        make_establishment(company, departement="54", name=f"Magasin {n:02d}", city="Nancy")
+    db.session.commit()
+    base = live_server.url
+    page = new_context(java_script_enabled=False).new_page()
+    login_as(page, base, "admin@transports.test", PASSWORD)
+    page.goto(f"{base}/admin/utilisateurs/{world['driver'].id}")
+    page.get_by_label("Rechercher un établissement").fill("magasin 5")
+    page.keyboard.press("Enter")  # the form's first button: save, then search
+    expect(page).to_have_url(re.compile(r"\?q=magasin\+5$"))
+    expect(page.locator("#habilitations-count")).to_contain_text("5 établissements pour « magasin 5 »")
+    assert_accessible_without_javascript(page)
+    page.get_by_role("group", name="Magasin 52 — Nancy").get_by_label("Compte AT/MP").focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Enregistrer les habilitations").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("1 ajoutée(s), 0 retirée(s)")
+    expect(page.get_by_role("group", name="Magasin 52 — Nancy").get_by_label("Compte AT/MP")).to_be_checked()
+    shot(page, "habilitations-search-nojs")
