@@ -30,6 +30,11 @@ def local_today() -> date:
     return datetime.now(PARIS).date()
 
 
+def accident_day() -> date:
+    """The day of :func:`valid_answers`'s accident: yesterday (see there)."""
+    return local_today() - timedelta(days=1)
+
+
 def valid_answers(
     *,
     accident_on: date | None = None,
@@ -38,8 +43,10 @@ def valid_answers(
     prenoms: str = "Lucas",
     reserves: bool = False,
 ) -> dict[str, dict]:
-    """Answers that pass every step's validation (one accident two days ago, known an hour later)."""
-    accident_on = accident_on or local_today() - timedelta(days=2)
+    """Answers that pass every step's validation: one accident yesterday at 9 h 15, known at 10 h. Its
+    48 hours still run whatever the day and time of the test run (yesterday 10 h plus today make at
+    most 38 counted hours by midnight); an accident two days ago was late on Wednesday afternoons."""
+    accident_on = accident_on or accident_day()
     known_on = known_on or accident_on
     birth = date(1985, 5, 15)
     answers = {

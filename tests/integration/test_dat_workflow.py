@@ -24,6 +24,7 @@ from tests.dat_support import (
     PARIS,
     STEPS,
     DatClient,
+    accident_day,
     fresh_draft,
     local_today,
     make_declaration,
@@ -216,8 +217,8 @@ def test_corsican_nir_is_accepted(world, declarant):
 
 def test_victim_dates_are_checked_against_each_other_and_the_accident(world, declarant):
     draft_id = declarant.start(world.metz)
-    declarant.fill(draft_id, until="lesions")  # the accident (two days ago) is known
-    accident = local_today() - timedelta(days=2)
+    declarant.fill(draft_id, until="lesions")  # the accident's date is saved
+    accident = accident_day()
     page = post_invalid(
         declarant, draft_id, "victime", {"date_embauche": parts(accident + timedelta(days=1))}
     )
@@ -337,7 +338,7 @@ def test_death_shows_the_labour_inspectorate_notice_and_needs_its_date(client, w
     page = post_invalid(declarant, draft_id, "lesions", {"consequences": "deces"})
     assert "Saisissez la date du décès" in page
     assert "informez aussi l'inspection du travail dans les 12 heures" in page
-    accident = local_today() - timedelta(days=2)
+    accident = accident_day()
     assert "La date du décès doit être le jour de l'accident" in post_invalid(
         declarant,
         draft_id,
@@ -372,7 +373,7 @@ def test_lesion_choices_and_other_nature(world, declarant):
 def test_knowledge_step_shows_the_due_time_once_saved(client, world, declarant):
     draft_id = draft_at(declarant, world, "connaissance")
     declarant.post_step(draft_id, "connaissance", valid_answers()["connaissance"], action="later")
-    known = datetime.combine(local_today() - timedelta(days=2), datetime.min.time()).replace(hour=10)
+    known = datetime.combine(accident_day(), time(10, 0))  # valid_answers()'s knowledge time
     expected = rules.due_notice(known, "57", datetime.now(UTC))
     page = text(client.get(f"/demarches/brouillons/{draft_id}/etapes/connaissance"))
     assert expected.due_text in page
