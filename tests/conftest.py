@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import warnings
+from datetime import datetime
 
 import html5lib
 import pytest
@@ -15,12 +16,31 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from app.domain.calendars import PARIS
 from app.extensions import db
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock",
+        metavar="YYYY-MM-DDTHH:MM",
+        help="start the clock at this Paris time (it then runs as usual): `make test` runs the unit and "
+        "integration tests again at moments where the calendar bites (docs/testing.md)",
+    )
+
+
+def pytest_configure(config):
+    if moment := config.getoption("--clock"):
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=PARIS), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 class StrictHtmlClient(FlaskClient):
