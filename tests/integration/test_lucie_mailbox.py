@@ -4,17 +4,17 @@ keyset pagination, the letter page with its PDF and legal dates, archive, unread
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app.domain.calendars import PARIS
 from app.domain.lucie import LetterType
 from app.extensions import db
 from app.models import AuditEvent, Letter, Service
 from app.services import lucie, outbox
 from app.services.uploads import blob_path
+from tests.dat_support import local_today
 from tests.factories import make_company, make_establishment, make_firm, make_user
 from tests.lucie_support import deposit, make_mailbox
 
@@ -129,7 +129,7 @@ def test_filters_by_type_state_reference_period_and_search(client, login, box):
     assert _ids(client.get("/courriers/?q=prise+en")) == [decision.id]
     assert _ids(client.get("/courriers/?q=000111")) == [decision.id]
     assert _ids(client.get("/courriers/?q=50%25")) == []  # % is searched for, not a wildcard
-    today = datetime.now(PARIS).date()  # the filter's days are Paris days, not UTC ones
+    today = local_today()  # the filter's days are Paris days, not UTC ones
     recent = client.get(f"/courriers/?du={(today - timedelta(days=7)).isoformat()}&au={today.isoformat()}")
     assert _ids(recent) == [receipt.id, decision.id]
 
