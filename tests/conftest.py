@@ -19,8 +19,29 @@ from app import create_app
 from app.domain.calendars import PARIS
 from app.extensions import db
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+def _worker_database_url() -> str:
+    """DATABASE_URL, or under pytest-xdist (`make test` runs two workers) a database of the worker's own,
+    named after it and created on first use: each worker drops and migrates its schema."""
+    url = os.environ.get("DATABASE_URL", "")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not (ON_POSTGRES and worker):
+        return url
+    base, _, name = url.rpartition("/")
+    own = f"{base}/{name}_{worker}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"{name}_{worker}"})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}_{worker}"'))
+    engine.dispose()
+    os.environ["DATABASE_URL"] = own  # for a process a test starts
+    return own
+
+
+DATABASE_URL = _worker_database_url()
 
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -41,6 +62,33 @@ def pytest_configure(config):
         traveller = time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=PARIS), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+# Modules whose outcome cannot depend on the date or the hour: access rules, schema, sign-in, mail
+# mechanics. The runs at other moments (`make test`, docs/testing.md) leave them out (`-m "not any_day"`);
+# every other module, a new one included, runs at every moment.
+ANY_DAY_MODULES = {
+    "test_identifiers",
+    "test_schema",
+    "test_api_contract",
+    "test_url_map_access",
+    "test_outbox",
+    "test_lucie_outbox",
+    "test_web",
+    "test_uploads",
+    "test_admin",
+    "test_firm",
+    "test_account",
+    "test_auth",
+    "test_auth_reset",
+    "test_access",
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.module.__name__.rpartition(".")[2] in ANY_DAY_MODULES:
+            item.add_marker(pytest.mark.any_day)
 
 
 class StrictHtmlClient(FlaskClient):
