@@ -219,3 +219,24 @@ class Deadline:
     def time_left(self, now: datetime) -> timedelta:
         """Real time from `now` (naive: local time) until the deadline passes; negative once it has."""
         return self.ends_at.astimezone(UTC) - to_local(now, self.departement).astimezone(UTC)
+
+
+def jours_francs_notice_ends(received_on: date, days: int, *, rule: str | None = None) -> date:
+    """Last day of a notice of `days` jours francs received on `received_on`: the event announced may take
+    place the day after, at the earliest (SPEC §3.1, §6).
+
+    A notice ("at least N jours francs before") is counted like any délai — the day of receipt does not count,
+    and with `LAST_DAY_EXCLUDED` the last day does not count either — but it is never extended past a
+    Saturday, Sunday or public holiday: it only sets a minimum lead time, so moving its end would refuse
+    lawful dates (a notice of 10 j.f. received on a Wednesday allows an opening on the Sunday 11 days later).
+    """
+    if isinstance(received_on, datetime):
+        raise TypeError("jours_francs_notice_ends takes the local date of receipt, not a datetime")
+    if days < 0:
+        raise ValueError("a délai has a non-negative number of days")
+    rule = rule or JOURS_FRANCS_RULE
+    if rule == LAST_DAY_INCLUDED:
+        return received_on + timedelta(days=days)
+    if rule == LAST_DAY_EXCLUDED:
+        return received_on + timedelta(days=days + 1)
+    raise ValueError(f"unknown jours-francs rule: {rule!r}")
