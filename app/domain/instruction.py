@@ -163,7 +163,8 @@ class InvestigationMeans:
 
 def investigation_means(kind: str, *, fatal: bool = False) -> InvestigationMeans:
     """Questionnaires to the employer and the victim, or — after a fatal accident — a compulsory enquiry
-    and no questionnaire (SPEC §3.1; CSS R441-8 I)."""
+    and no questionnaire (SPEC §3.1; CSS R441-8 I). The SPEC states that rule for an AT only: an MP keeps
+    its questionnaires whatever `fatal` says."""
     _rules(kind)
     if kind == AT and fatal:
         return InvestigationMeans(
