@@ -3,12 +3,14 @@ sex and a birth date, and a signed-in client that fills a declaration like a per
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.extensions import db
 from app.models import Draft
+from app.services.simple_pdf import make_pdf
 from tests.factories import PASSWORD
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
@@ -189,6 +191,24 @@ class DatClient:
         from app.models import Submission
 
         return db.session.scalar(db.select(Submission.reference).where(Submission.draft_id == draft_id))
+
+
+def attach(declarant: DatClient, draft_id: int, content: bytes | None = None, name: str = "planning.pdf"):
+    """« Joindre le fichier » on the reserves step of the draft, through the page."""
+    response = declarant.client.post(
+        f"/dat/brouillons/{draft_id}/reserves/piece-jointe",
+        data={
+            **valid_answers(reserves=True)["reserves"],
+            "csrf_token": declarant.token,
+            "version": str(fresh_draft(draft_id).version),
+            "fichier": (io.BytesIO(content or make_pdf("Planning du 2 mars")), name),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    from app.models import Upload
+
+    return db.session.get(Upload, int(fresh_draft(draft_id).answers["reserves"]["piece_jointe"]))
 
 
 def to_multidict(data: dict):

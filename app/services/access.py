@@ -13,7 +13,18 @@ from flask import abort, g
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import Caisse, Establishment, Habilitation, Mandate, Service, User, UserKind
+from app.models import (
+    Caisse,
+    Declaration,
+    Draft,
+    Establishment,
+    Habilitation,
+    Mandate,
+    Service,
+    Upload,
+    User,
+    UserKind,
+)
 
 # Services an agent of each kind of caisse works on.
 AGENT_SERVICES = {
@@ -215,6 +226,30 @@ def authorize_employer_side(user: User, service: Service | str, establishment: E
     if not user.is_authenticated or user.is_agent:
         abort(404)
     authorize(user, service, establishment)
+
+
+def authorize_upload(user: User, upload: Upload | None) -> None:
+    """An uploaded file is read under the rules of what holds it (404 when nothing visible holds it):
+
+    - a sent declaration's file (attached to the draft, then sent; or a reserves addendum's): whoever
+      reads the declaration — the employer's side with the service, the agents of the caisse covering
+      the establishment;
+    - a draft's file: whoever works on that draft, never an agent, and nobody once it is deleted;
+    - a file nothing holds (detached from a draft before issue 10, or of a draft deleted before):
+      nobody.
+
+    A LUCIE letter's document is not an upload: it is read by the letter's rules (services/lucie.py)."""
+    if upload is None or upload.service is None:
+        abort(404)
+    if upload.declaration_id is not None:
+        declaration = db.session.get(Declaration, upload.declaration_id)
+        side = authorize_caisse_side if user.is_authenticated and user.is_agent else authorize_employer_side
+        side(user, upload.service, declaration.establishment if declaration else None)
+        return
+    draft = db.session.get(Draft, upload.draft_id) if upload.draft_id is not None else None
+    if draft is None or draft.discarded_at is not None or draft.establishment_id != upload.establishment_id:
+        abort(404)
+    authorize_employer_side(user, upload.service, draft.establishment)
 
 
 def employer_side_establishments(user: User, service: Service | str) -> list[Establishment]:

@@ -166,7 +166,12 @@ def attach_reserves_file(
         raise AttachmentRefused("Choisissez le fichier à joindre")
     try:
         upload = uploads.save_upload(
-            stream, filename, establishment_id=draft.establishment_id, user_id=user.id, service=Service.DAT
+            stream,
+            filename,
+            establishment_id=draft.establishment_id,
+            user_id=user.id,
+            service=Service.DAT,
+            draft_id=draft.id,
         )
         db.session.flush()
     except uploads.UploadRejected as error:
@@ -243,6 +248,10 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
     rules.check_transition(rules.Status.BROUILLON, rules.Status.TRANSMISE)
     db.session.add(declaration)
     db.session.flush()
+    attachment = attachment_of(declaration)
+    if attachment is not None and attachment.draft_id == draft.id:
+        # The file sent with the declaration is the declaration's now: the CPAM reads it too.
+        attachment.declaration_id = declaration.id
     # Through the relationship: the loaded collection stays true (sessions keep objects after commit).
     declaration.events.append(
         DeclarationEvent(
@@ -473,6 +482,7 @@ def add_reserves(
                 establishment_id=declaration.establishment_id,
                 user_id=user.id,
                 service=Service.DAT,
+                declaration_id=declaration.id,
             )
             db.session.flush()
         except uploads.UploadRejected as error:

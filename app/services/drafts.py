@@ -25,7 +25,7 @@ from app.extensions import db
 from app.forms.workflows import StepForm
 from app.models import Draft, Establishment, ReferenceCounter, Submission, User
 from app.models.types import utcnow
-from app.services import access, audit
+from app.services import access, audit, uploads
 from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import (
     CHECK_ANSWERS,
@@ -372,9 +372,11 @@ def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
 
 
 def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None = None) -> None:
-    """Delete a draft in the caller's transaction: its answers erased, the row kept with who
-    (``None``: the retention rule) and when, in the audit trail as ``action``."""
+    """Delete a draft in the caller's transaction: its answers and its files erased (their bytes
+    once it commits, unless another row holds the same content), the row kept with who (``None``:
+    the retention rule) and when, in the audit trail as ``action``."""
     steps_answered = len(draft.answers)
+    files_erased = uploads.erase_draft_files(draft)
     draft.answers = {}
     draft.valid_steps = []
     draft.discarded_at = at or utcnow()
@@ -386,6 +388,7 @@ def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None =
         establishment_id=draft.establishment_id,
         workflow=draft.workflow,
         steps_answered=steps_answered,
+        files_erased=files_erased or None,
     )
 
 

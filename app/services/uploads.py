@@ -1,19 +1,29 @@
 """The shared upload service: size limit, type sniffed from the content (never the name),
-content-addressed storage under STORAGE_DIR, SHA-256 checked on every read."""
+content-addressed storage under STORAGE_DIR, SHA-256 checked on every read; a PDF's active content
+found at upload time; a file read under the rules of what holds it; erased with its draft, its bytes
+with the last row that holds them."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 import puremagic
+import pypdf
 from flask import current_app
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Upload
+from app.models import Draft, Letter, Upload
+
+log = logging.getLogger(__name__)
 
 # Media types a user may upload anywhere in the product, with the label shown in messages.
 ACCEPTED_TYPES = {
@@ -88,10 +98,9 @@ def store_blob(stream: BinaryIO, *, accepted: dict[str, str] | None = None, limi
         sha = digest.hexdigest()
         target = blob_path(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            os.unlink(tmp_name)
-        else:
-            os.replace(tmp_name, target)
+        # Put in place even when the same bytes are there: a blob being erased (its last row gone) at
+        # this moment is then put back rather than lost (see _remove_if_unheld).
+        os.replace(tmp_name, target)
         return sha, size, media_type
     except BaseException:
         if os.path.exists(tmp_name):
@@ -107,9 +116,18 @@ def save_upload(
     user_id: int | None,
     service: str | None,
     accepted: dict[str, str] | None = None,
+    draft_id: int | None = None,
+    declaration_id: int | None = None,
 ) -> Upload:
-    """Store an uploaded file and add its Upload row to the current transaction (caller commits)."""
+    """Store an uploaded file and add its Upload row to the current transaction (caller commits).
+
+    What holds it decides who reads it (:func:`app.services.access.authorize_upload`): ``draft_id``
+    (erased with the draft) or ``declaration_id``. A PDF is checked for active content here, once;
+    one that has some is recorded as such, in the row and in the audit trail."""
+    from app.services import audit
+
     sha, size, media_type = store_blob(stream, accepted=accepted)
+    markers = active_content(blob_path(sha)) if media_type == "application/pdf" else ()
     upload = Upload(
         sha256=sha,
         size=size,
@@ -118,9 +136,85 @@ def save_upload(
         establishment_id=establishment_id,
         service=service,
         uploaded_by_id=user_id,
+        draft_id=draft_id,
+        declaration_id=declaration_id,
+        active_content=bool(markers) if media_type == "application/pdf" else None,
     )
     db.session.add(upload)
+    if markers:
+        db.session.flush()
+        audit.record(
+            "upload.active_content",
+            "upload",
+            upload.id,
+            establishment_id=establishment_id,
+            filename=upload.filename,
+            found=list(markers),
+        )
     return upload
+
+
+# -- active content in PDFs ------------------------------------------------------------------------
+
+# Keys whose presence makes a PDF do something beyond showing pages: scripts (/JS, /JavaScript),
+# actions run on events (/AA; an /OpenAction is judged by its action's /S: opening at a page is
+# fine), programs (/Launch), files inside (/EmbeddedFile(s), /EF), Flash or video players
+# (/RichMedia), XML forms with their own scripts (/XFA).
+ACTIVE_KEYS = frozenset(
+    {"/JS", "/JavaScript", "/AA", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/EF", "/RichMedia", "/XFA"}
+)
+# Action types (/S) that run code, start a program or send data; /GoTo and /URI only move or link.
+ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/RichMediaExecute"})
+ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/RichMedia", "/FileAttachment"})
+MAX_PDF_OBJECTS = 200_000
+UNREADABLE = "illisible"
+
+
+def active_content(path: Path) -> tuple[str, ...]:
+    """The active-content markers found in the PDF at ``path`` (empty: a plain document).
+
+    A real parse (pypdf), not a byte scan: names written with escapes (``/J#61vaScript``) and objects
+    inside compressed object streams are read as a viewer reads them. Every object reachable from the
+    trailer is visited once. A PDF that cannot be read (or decrypted with an empty password, or too
+    large a graph) cannot be vouched for: it counts as active (``"illisible"``)."""
+    try:
+        reader = pypdf.PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return (UNREADABLE,)
+        return _walk(reader.trailer)
+    except Exception as error:  # noqa: BLE001 — any parser failure means "not known to be plain"
+        log.info("PDF %s not readable for the active-content check: %s", path.name, error)
+        return (UNREADABLE,)
+
+
+def _walk(root) -> tuple[str, ...]:
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    visited = 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, IndirectObject):
+            key = (node.idnum, node.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            node = node.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            return (UNREADABLE,)
+        if isinstance(node, DictionaryObject):
+            for name, value in node.items():
+                if name in ACTIVE_KEYS:
+                    found.add(name)
+                elif (name == "/S" and value in ACTIVE_ACTIONS) or (
+                    name in ("/Type", "/Subtype") and value in ACTIVE_TYPES
+                ):
+                    found.add(str(value))
+                stack.append(value)
+        elif isinstance(node, ArrayObject):
+            stack.extend(node)
+    return tuple(sorted(found))
 
 
 def read_blob(sha256: str) -> bytes:
@@ -138,15 +232,80 @@ def _clean_name(filename: str) -> str:
 
 
 def get_upload(upload_id: int, user) -> tuple[Upload, bytes]:
-    """An upload and its verified bytes, for ``user`` (404/403 through the access service).
-    The read is audited."""
-    from app.models import Establishment
+    """An upload and its verified bytes, for ``user``, under the rules of what holds it (404/403
+    through the access service). The read is audited, saying when it was offered as a download
+    because of its active content."""
     from app.services import access, audit
 
     upload = db.session.get(Upload, upload_id)
-    establishment = db.session.get(Establishment, upload.establishment_id) if upload else None
-    access.authorize(user, upload.service if upload else None, establishment)
+    access.authorize_upload(user, upload)
     data = read_blob(upload.sha256)
-    audit.record("read", "upload", upload.id, establishment_id=upload.establishment_id)
+    audit.record(
+        "read",
+        "upload",
+        upload.id,
+        establishment_id=upload.establishment_id,
+        active_content=True if upload.active_content else None,
+    )
     db.session.commit()
     return upload, data
+
+
+# -- erasure -----------------------------------------------------------------------------------------
+
+_PENDING = "uploads.blobs_to_check"
+
+
+def erase_draft_files(draft: Draft) -> int:
+    """Delete the files ``draft`` holds (not those a sent declaration holds), in the caller's
+    transaction; returns how many. Their bytes are removed once the transaction commits, unless
+    another row (an upload, a LUCIE letter) holds the same content."""
+    files = db.session.scalars(
+        select(Upload).where(Upload.draft_id == draft.id, Upload.declaration_id.is_(None))
+    ).all()
+    for upload in files:
+        db.session.info.setdefault(_PENDING, set()).add(upload.sha256)
+        db.session.delete(upload)
+    db.session.flush()
+    return len(files)
+
+
+@event.listens_for(Session, "after_commit")
+def _remove_unheld_blobs(session: Session) -> None:
+    shas = session.info.pop(_PENDING, None)
+    if not shas:
+        return
+    # The session cannot run SQL any more in this event: a connection of its own asks.
+    with session.get_bind().connect() as connection:
+        for sha in shas:
+            try:
+                _remove_if_unheld(connection, sha)
+            except OSError as error:  # the rows are gone; bytes left behind are only unreachable
+                log.warning("blob %s not removed: %s", sha, error)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending_blobs(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _held(connection, sha: str) -> bool:
+    return any(
+        connection.execute(select(model.id).where(model.sha256 == sha).limit(1)).first()
+        for model in (Upload, Letter)
+    )
+
+
+def _remove_if_unheld(connection, sha: str) -> None:
+    """Remove the blob when no row holds it. It is moved aside before a second look, so an upload
+    of the same bytes committed meanwhile keeps them (put back) instead of losing them."""
+    target = blob_path(sha)
+    if _held(connection, sha) or not target.exists():
+        return
+    aside = target.with_name(f".erasing-{sha}-{secrets.token_hex(4)}")
+    os.replace(target, aside)
+    connection.rollback()  # a fresh snapshot for the second look (PostgreSQL: read committed)
+    if _held(connection, sha) and not target.exists():
+        os.replace(aside, target)
+    else:
+        os.unlink(aside)

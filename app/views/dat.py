@@ -7,7 +7,6 @@ pages (/demarches/…). Thin: parse the request, call app/services/dat.py, rende
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -28,6 +27,7 @@ from app.forms import dat as dat_forms
 from app.services import dat
 from app.services import drafts as drafts_service
 from app.services.drafts import AlreadySubmitted, DraftConflict, StepNotReachable
+from app.views.documents import send_document
 from app.views.workflows import posted_version
 from app.web import is_htmx, navigate, page_number
 from app.workflows.engine import build_form, extract_raw
@@ -162,10 +162,8 @@ def receipt(reference: str):
 
 
 def pdf_response(data: bytes, filename: str):
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename, safe='')}"
-    return response
+    """A PDF the platform made (receipt, declaration, feuille d'accident), shown in the browser."""
+    return send_document(data, filename, inline=True)
 
 
 @bp.get("/declarations/<reference>/<any('accuse-reception', 'declaration', 'feuille-accident'):kind>.pdf")

@@ -1,9 +1,8 @@
-from urllib.parse import quote
-
-from flask import Blueprint, make_response, render_template
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from app.services.uploads import StoredFileCorrupted, get_upload
+from app.views.documents import send_document
 
 bp = Blueprint("files", __name__, url_prefix="/fichiers")
 
@@ -22,9 +21,5 @@ def download(upload_id: int):
             text="Ce fichier ne correspond plus à l'original enregistré : il ne peut pas être affiché. "
             "Contactez votre caisse si vous en avez besoin.",
         ), 500
-    response = make_response(data)
-    response.headers["Content-Type"] = upload.media_type
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(upload.filename, safe='')}"
-    )
-    return response
+    # Shown in the browser only when it is a PDF checked at upload and found plain.
+    return send_document(data, upload.filename, media_type=upload.media_type, inline=upload.served_inline)

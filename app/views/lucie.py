@@ -3,9 +3,7 @@ archive; and the company administrator's subscription screens."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -13,6 +11,7 @@ from app.domain.lucie import LETTER_TYPE_CODES, LETTER_TYPE_LABELS
 from app.forms.lucie import AlertAddressForm, ConfirmForm, MailboxFilterForm, parse_iso_date
 from app.services import lucie
 from app.services.lucie import AlertAddressError, LetterUnavailable, MailboxFilters
+from app.views.documents import send_document
 from app.web import is_htmx
 
 bp = Blueprint("lucie", __name__, url_prefix="/courriers")
@@ -106,16 +105,9 @@ def _pdf_response(letter_id: int, disposition: str):
         letter, data = lucie.open_letter(current_user, letter_id)
     except LetterUnavailable:
         return _unavailable()
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f"{disposition}; filename*=UTF-8''{quote(letter.filename, safe='')}"
-    )
-    if disposition == "inline":
-        # Shown in an <iframe> of the letter page: only this site may frame it.
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
-    return response
+    # Shown in an <iframe> of the letter page: only this site may frame it.
+    inline = disposition == "inline"
+    return send_document(data, letter.filename, inline=inline, framed_here=inline)
 
 
 @bp.get("/<int:letter_id>/document")

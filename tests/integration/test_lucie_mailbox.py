@@ -197,7 +197,7 @@ def test_inline_pdf_may_be_framed_by_this_site_only_and_download_is_an_attachmen
     inline = client.get(f"/courriers/{letter.id}/document")
     assert inline.status_code == 200 and inline.data.startswith(b"%PDF-")
     assert inline.headers["X-Frame-Options"] == "SAMEORIGIN"
-    assert inline.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+    assert inline.headers["Content-Security-Policy"] == "sandbox; frame-ancestors 'self'"
     assert inline.headers["Content-Disposition"].startswith("inline;")
     download = client.get(f"/courriers/{letter.id}/telecharger")
     assert download.headers["Content-Disposition"].startswith("attachment;")
