@@ -127,7 +127,7 @@ def open_letter(letter_id: int):
         lucie.open_letter(current_user, letter_id, explicit=True)
     except LetterUnavailable:
         return _unavailable()
-    return redirect(url_for("lucie.letter", letter_id=letter_id, _anchor="le-courrier"), 303)
+    return redirect(url_for("lucie.letter", letter_id=letter_id), 303)
 
 
 def _from_our_pages() -> bool:

@@ -103,7 +103,9 @@ def test_deposit_alert_link_and_first_consultation(page, live_server, smtp, peop
     assert_accessible(page)
 
     # The mailbox lists it as read; the navigation counts no unread letter.
+    page.wait_for_load_state("load")  # the PDF in its frame too
     page.get_by_role("link", name="Retour aux courriers").click()
+    expect(page).to_have_url(re.compile(r"/courriers/$"))
     expect(
         page.get_by_role("link", name="Décision de prise en charge de l'accident du 2 mars")
     ).to_be_visible()

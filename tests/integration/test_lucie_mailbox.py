@@ -171,7 +171,7 @@ def test_letter_page_records_first_consultation_and_shows_the_legal_dates(mail_a
     token = client.csrf(f"/courriers/{letter.id}")
     response = client.post(f"/courriers/{letter.id}/ouvrir", data={"csrf_token": token})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/courriers/{letter.id}#le-courrier"
+    assert response.headers["Location"] == f"/courriers/{letter.id}"
     body = client.get(f"/courriers/{letter.id}").get_data(as_text=True)
     db.session.expire_all()
     consulted = db.session.get(Letter, letter.id)
