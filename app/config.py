@@ -71,6 +71,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # to the people working on it this many days before.
         "DRAFT_RETENTION_DAYS": _int("DRAFT_RETENTION_DAYS", 90),
         "DRAFT_RETENTION_WARNING_DAYS": _int("DRAFT_RETENTION_WARNING_DAYS", 7),
+        # LUCIE: the legal reading of an unopened letter's notification date, "loi" (CSS L242-5: deposit
+        # + 15 days) or "mise_a_disposition" (arrêté of 30 Dec 2019, CRPA R112-20); see app/domain/lucie.py.
+        "LUCIE_NOTIFICATION_READING": os.environ.get("LUCIE_NOTIFICATION_READING", "loi"),
         # Where the development SMTP sink writes .eml files (make run).
         "MAIL_SINK_DIR": os.environ.get("MAIL_SINK_DIR", str(INSTANCE_DIR / "mails")),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -118,6 +121,12 @@ def load_config(overrides: dict | None = None) -> dict:
         not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32
     ):
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+    from app.domain.lucie import notification_rule
+
+    try:
+        notification_rule(cfg["LUCIE_NOTIFICATION_READING"])
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
     if not 0 < cfg["DRAFT_RETENTION_WARNING_DAYS"] < cfg["DRAFT_RETENTION_DAYS"]:
         raise ConfigError("Draft retention: 0 < DRAFT_RETENTION_WARNING_DAYS < DRAFT_RETENTION_DAYS.")
     if not 0 < cfg["SESSION_WARNING_MINUTES"] < cfg["SESSION_IDLE_MINUTES"] <= cfg["SESSION_MAX_HOURS"] * 60:

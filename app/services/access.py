@@ -19,6 +19,7 @@ from app.models import (
     Draft,
     Establishment,
     Habilitation,
+    Letter,
     Mandate,
     Service,
     Upload,
@@ -122,6 +123,30 @@ def authorize(user: User, service: Service | str | None, establishment: Establis
         abort(404)
     if service is not None and not can(user, service, establishment):
         abort(403)
+
+
+def can_read_letter(user: User, letter: Letter) -> bool:
+    """LUCIE letters (SPEC §1, §4): employer users and tiers déclarants holding LUCIE on the letter's
+    establishment; a caisse agent only the letters its own caisse deposited — never another caisse's,
+    nor a letter the application itself deposited, whatever the establishments its caisse covers."""
+    if not user.is_authenticated:
+        return False
+    if user.is_agent:
+        return user.caisse_id is not None and letter.caisse_id == user.caisse_id
+    return can(user, Service.LUCIE, letter.establishment)
+
+
+def authorize_letter(user: User, letter: Letter | None) -> None:
+    """Abort unless ``user`` may read ``letter`` (:func:`can_read_letter`). An agent asking for a
+    letter its caisse did not deposit gets 404 (its existence is not revealed); employer users and
+    tiers déclarants get 404 / 403 as with :func:`authorize`."""
+    if letter is None:
+        abort(404)
+    if user.is_authenticated and user.is_agent:
+        if not can_read_letter(user, letter):
+            abort(404)
+        return
+    authorize(user, Service.LUCIE, letter.establishment)
 
 
 def authorize_company_admin(user: User, company_id: int | None) -> None:

@@ -74,6 +74,7 @@ ACTION_LABELS = {
     "unarchive": "Courrier sorti des archives",
     "integrity_error": "Courrier impossible à ouvrir : fichier altéré ou manquant",
     "deposit": "Courrier déposé",
+    "lucie.letter_page": "Page d'un courrier affichée",
 }
 
 OBJECT_LABELS = {

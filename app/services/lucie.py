@@ -26,12 +26,15 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from app.domain.lucie import (
-    DEEMED_NOTIFICATION_DELAY,
+    APPEAL_BASIS,
     LETTER_TYPE_CODES,
+    DeemedNotice,
     LetterType,
+    NotificationRule,
     appeal_deadline,
-    deemed_notification,
-    notification_if_known,
+    counts_as_first_consultation,
+    deemed_notice,
+    notification_rule,
 )
 from app.extensions import db
 from app.models import (
@@ -65,6 +68,12 @@ REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]*$")
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]+$")
 
 
+UNKNOWN_ESTABLISHMENT = (
+    "Aucun établissement de la circonscription de votre caisse ne correspond à ce SIRET. Vérifiez le "
+    "SIRET et que l'établissement relève bien de votre caisse."
+)
+
+
 class DepositRefused(Exception):
     """A deposit that cannot be made. ``code`` is the API error code, ``status`` the HTTP status,
     ``errors`` maps a field name (the API's: siret, type, reference_dossier, titre, fichier) to a
@@ -80,6 +89,16 @@ class DepositRefused(Exception):
 
 class LetterUnavailable(RuntimeError):
     """The stored PDF is missing or no longer hashes to the SHA-256 recorded at deposit."""
+
+
+class OpeningNotConfirmed(Exception):
+    """The first opening of a letter by a person of the company is legally binding: it must be an
+    explicit action from this site's own pages (the « Ouvrir le courrier » button, a link of the letter
+    page), never a request a link from another site could make. Nothing was recorded."""
+
+    def __init__(self, letter_id: int):
+        super().__init__(letter_id)
+        self.letter_id = letter_id
 
 
 @dataclass(frozen=True)
@@ -223,11 +242,13 @@ def deposit_letter(
     if errors:
         raise DepositRefused("invalid_fields", " ".join(errors.values()), status=422, errors=errors)
     if establishment is None:
+        # Also what a caisse's system gets for an establishment outside its area (app/views/api.py):
+        # the API does not tell whether a SIRET it may not act on has an account here (docs/api.md).
         raise DepositRefused(
             "unknown_establishment",
-            "Aucun établissement abonné à LUCIE ne correspond à ce SIRET.",
+            UNKNOWN_ESTABLISHMENT,
             status=404,
-            errors={"siret": "Aucun établissement ne correspond à ce SIRET."},
+            errors={"siret": UNKNOWN_ESTABLISHMENT},
         )
     if not is_subscribed(establishment):
         raise DepositRefused(
@@ -346,7 +367,9 @@ def alert_message(letter: Letter, establishment: Establishment) -> tuple[str, st
     label = LetterType(letter.letter_type).label
     subject = f"Nouveau courrier LUCIE : {label} – {establishment.name}"
     link = current_app.config["BASE_URL"] + letter_path(letter.id)
-    deemed = letter.deposited_at + DEEMED_NOTIFICATION_DELAY
+    rule = current_rule()
+    deposited = letter.deposited_at
+    deemed = deemed_notice(deposited, None, establishment.departement, deposited, rule.reading)
     body = "\n".join(
         [
             "Bonjour,",
@@ -360,8 +383,7 @@ def alert_message(letter: Letter, establishment: Establishment) -> tuple[str, st
             "Pour le lire, connectez-vous à votre espace Services AT/MP :",
             link,
             "",
-            "Ce courrier a la valeur d'une lettre recommandée. S'il n'est pas ouvert avant, il sera réputé "
-            f"vous avoir été notifié le {paris(deemed, '%d/%m/%Y')}.",
+            _deemed_sentence(rule, deemed),
             "",
             "Ce message est envoyé automatiquement : merci de ne pas y répondre.",
         ]
@@ -369,9 +391,30 @@ def alert_message(letter: Letter, establishment: Establishment) -> tuple[str, st
     return subject, body
 
 
+def _deemed_sentence(rule: NotificationRule, deemed: DeemedNotice) -> str:
+    day = deemed.day.strftime("%d/%m/%Y")
+    if rule.days:
+        text = (
+            "Ce courrier a la valeur d'une lettre recommandée. S'il n'est pas ouvert avant, il sera réputé "
+            f"vous avoir été notifié le {day}"
+        )
+    else:
+        text = (
+            "Ce courrier a la valeur d'une lettre recommandée : il est réputé vous avoir été notifié "
+            f"le {day}"
+        )
+    return f"{text} ({rule.reference})."
+
+
 # --------------------------------------------------------------------------------------------
 # Legal dates of a letter
 # --------------------------------------------------------------------------------------------
+
+
+def current_rule() -> NotificationRule:
+    """The legal reading of the *date de notification réputée* this platform applies (setting
+    ``LUCIE_NOTIFICATION_READING``, default the statute; see :mod:`app.domain.lucie`)."""
+    return notification_rule(current_app.config.get("LUCIE_NOTIFICATION_READING"))
 
 
 @dataclass(frozen=True)
@@ -383,6 +426,9 @@ class LetterDates:
     deemed_notified_at: datetime | None  # once known
     deemed_notified_at_latest: datetime  # if nobody opens it before
     appeal_deadline: date | None  # decisions only, once notified
+    notice: DeemedNotice  # the local day of the notification, known or not, and its legal basis
+    rule: NotificationRule  # the reading applied
+    appeal_basis: str = APPEAL_BASIS
 
 
 def alert_sent_at(letter_id: int) -> datetime | None:
@@ -420,19 +466,24 @@ def alert_status(letter_id: int) -> AlertStatus:
 
 
 def letter_dates(letter: Letter, now: datetime | None = None) -> LetterDates:
+    """The legal dates of a letter, counted in its establishment's local calendar (SPEC §4)."""
     now = now or utcnow()
-    known = notification_if_known(letter.deposited_at, letter.first_consulted_at, now)
+    rule = current_rule()
+    departement = letter.establishment.departement
+    notice = deemed_notice(letter.deposited_at, letter.first_consulted_at, departement, now, rule.reading)
     deadline = None
-    if known is not None and letter.type.is_decision:
-        deadline = appeal_deadline(known, letter.establishment.departement)
+    if notice.known and letter.type.is_decision:
+        deadline = appeal_deadline(notice.at, departement)
     return LetterDates(
         deposited_at=letter.deposited_at,
         alert_sent_at=alert_sent_at(letter.id),
         first_consulted_at=letter.first_consulted_at,
         first_consulted_by=letter.first_consulted_by.full_name if letter.first_consulted_by else None,
-        deemed_notified_at=known,
-        deemed_notified_at_latest=deemed_notification(letter.deposited_at, letter.first_consulted_at),
+        deemed_notified_at=notice.at if notice.known else None,
+        deemed_notified_at_latest=notice.at,
         appeal_deadline=deadline,
+        notice=notice,
+        rule=rule,
     )
 
 
@@ -451,19 +502,45 @@ LETTER_PAGE = (
 
 def _authorized_letter(user: User, letter_id: int) -> Letter:
     letter = db.session.get(Letter, letter_id, options=LETTER_PAGE)
-    access.authorize(user, Service.LUCIE, letter.establishment if letter is not None else None)
+    access.authorize_letter(user, letter)
     return letter
 
 
-def open_letter(user: User, letter_id: int) -> tuple[Letter, bytes]:
-    """The letter and its PDF, verified against its SHA-256, for ``user`` (404/403 through the access
-    service). The first opening by the establishment's side (not a caisse agent) is recorded once —
-    who and when — even when two people open it at the same moment. Every opening is audited.
-    Raises :class:`LetterUnavailable` when the stored file is missing or altered: nothing is recorded
-    as consulted then."""
-    letter = _authorized_letter(user, letter_id)
+def deemed_notices(letters: list[Letter], departements: dict[int, str]) -> dict[int, DeemedNotice]:
+    """The notification of each letter of a list (letter id → notice), ``departements`` mapping the
+    establishments' ids to their départements (no query per letter)."""
+    now = utcnow()
+    reading = current_rule().reading
+    return {
+        letter.id: deemed_notice(
+            letter.deposited_at,
+            letter.first_consulted_at,
+            departements[letter.establishment_id],
+            now,
+            reading,
+        )
+        for letter in letters
+    }
+
+
+def makes_first_consultation(user: User, letter: Letter) -> bool:
+    """Whether ``user`` opening ``letter`` is its first consultation: only a person of the
+    establishment's company, never a tiers déclarant nor an agent (app.domain.lucie)."""
+    return counts_as_first_consultation(
+        reader_is_employer=user.kind == UserKind.EMPLOYER,
+        same_company=user.company_id is not None and user.company_id == letter.establishment.company_id,
+    )
+
+
+def awaits_opening(user: User, letter: Letter) -> bool:
+    """True when ``user`` opening the letter now would be its legally binding first consultation:
+    the letter page then asks for an explicit « Ouvrir le courrier »."""
+    return letter.first_consulted_at is None and makes_first_consultation(user, letter)
+
+
+def _verified_pdf(user: User, letter: Letter) -> bytes:
     try:
-        data = read_blob(letter.sha256)
+        return read_blob(letter.sha256)
     except (StoredFileCorrupted, FileNotFoundError) as error:
         log.error(
             "LUCIE letter %s: stored PDF %s unreadable (%s)", letter.id, letter.sha256, type(error).__name__
@@ -478,8 +555,38 @@ def open_letter(user: User, letter_id: int) -> tuple[Letter, bytes]:
         )
         db.session.commit()
         raise LetterUnavailable(letter.sha256) from error
+
+
+def letter_page(user: User, letter_id: int) -> Letter:
+    """The letter for its page (404/403 through the access service), its PDF verified. Showing the
+    page is audited (``lucie.letter_page``) but records no consultation: the content is opened by an explicit
+    action (:func:`open_letter`)."""
+    letter = _authorized_letter(user, letter_id)
+    _verified_pdf(user, letter)
+    audit.record(
+        "lucie.letter_page", RELATED_TYPE, letter.id, establishment_id=letter.establishment_id, actor=user
+    )
+    db.session.commit()
+    return letter
+
+
+def open_letter(user: User, letter_id: int, *, explicit: bool = True) -> tuple[Letter, bytes]:
+    """The letter and its PDF, verified against its SHA-256, for ``user`` (404/403 through the access
+    service). The first opening by a person of the company (:func:`makes_first_consultation`) is
+    recorded once — who and when — even when two people open it at the same moment; a tiers
+    déclarant's or an agent's opening is audited but is not a consultation. Every opening is audited.
+
+    ``explicit=False`` (a request that may come from another site): when the opening would be the first
+    consultation, nothing is recorded and :class:`OpeningNotConfirmed` is raised.
+    Raises :class:`LetterUnavailable` when the stored file is missing or altered: nothing is recorded
+    as consulted then."""
+    letter = _authorized_letter(user, letter_id)
+    if not explicit and awaits_opening(user, letter):
+        raise OpeningNotConfirmed(letter.id)
+    data = _verified_pdf(user, letter)
     first = False
-    if not user.is_agent:
+    counts = makes_first_consultation(user, letter)
+    if counts:
         result = db.session.execute(
             update(Letter)
             .where(Letter.id == letter.id, Letter.first_consulted_at.is_(None))
@@ -494,6 +601,8 @@ def open_letter(user: User, letter_id: int) -> tuple[Letter, bytes]:
         establishment_id=letter.establishment_id,
         actor=user,
         first_consultation=True if first else None,
+        # A tiers déclarant's or an agent's read: audited, but not a consultation (SPEC §4).
+        not_a_consultation=user.kind if not counts else None,
     )
     db.session.commit()
     if first:
@@ -868,11 +977,28 @@ def remove_alert_address(admin: User, establishment: Establishment, address_id: 
 # --------------------------------------------------------------------------------------------
 
 
+OUTSIDE_AREA = (
+    "Cet établissement ne relève pas de la circonscription de votre caisse ({departements}) : "
+    "le courrier ne peut pas y être déposé. Vérifiez le SIRET, ou transmettez le courrier à la caisse "
+    "de son département ({departement})."
+)
+
+
 def agent_deposit_target(agent: User, siret: str | None) -> Establishment | None:
-    """The establishment an agent may deposit into (its caisse's territory), else None."""
+    """The establishment an agent may deposit into (its caisse's territory). None for a SIRET no
+    establishment has (:func:`deposit_letter` says so); an establishment outside the caisse's area is
+    refused here with its own message: the agent, a caisse employee, may know that it exists and
+    where, so that the letter goes to the right caisse."""
     establishment = establishment_by_siret(siret)
-    if establishment is None or not access.can(agent, Service.LUCIE, establishment):
+    if establishment is None:
         return None
+    if not access.can(agent, Service.LUCIE, establishment):
+        caisse = agent.caisse
+        message = OUTSIDE_AREA.format(
+            departements="départements " + ", ".join(caisse.departements.split()) if caisse else "aucun",
+            departement=establishment.departement,
+        )
+        raise DepositRefused("outside_area", message, status=403, errors={"siret": message})
     return establishment
 
 

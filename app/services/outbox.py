@@ -11,6 +11,7 @@ import contextlib
 import os
 import socket
 from datetime import timedelta
+from email.header import Header
 
 from flask import current_app
 from flask_mail import Message
@@ -22,6 +23,18 @@ from app.models.types import utcnow
 from app.services import audit
 
 CLAIM_SECONDS = 300  # a claimed row whose worker died is retried after this
+
+
+def subject_header(subject: str) -> str:
+    """The Subject header, RFC 2047-encoded here with the header's name counted, so that no line is
+    longer than 78 characters and the SMTP policy keeps it as it is. Left to Flask-Mail, a long
+    French subject was encoded without the name, then refolded by the email package, which doubles
+    some spaces and drops others around encoded words (« dossier  –Établissements »)."""
+    try:
+        subject.encode("ascii")
+    except UnicodeEncodeError:
+        return Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n")
+    return subject
 
 
 def enqueue(
@@ -127,7 +140,7 @@ def send_due(batch: int = 100, worker: str | None = None) -> tuple[int, int]:
             try:
                 connection.send(
                     Message(
-                        subject=message.subject,
+                        subject=subject_header(message.subject),
                         recipients=[message.recipient],
                         body=message.body_text,
                         html=message.body_html,

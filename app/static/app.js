@@ -71,6 +71,20 @@ document.addEventListener("htmx:afterSettle", (event) => {
   focusStep();
 });
 
+// --- a filter form answered 422 (the LUCIE mailbox's dates): focus the error summary, as a full page
+// load of the same answer does (GOV.UK error summary pattern).
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  const xhr = event.detail && event.detail.xhr;
+  const target = event.detail && event.detail.target;
+  if (!xhr || xhr.status !== 422 || !target || !target.querySelector || cameFromStepForm(event)) return;
+  const summary = target.querySelector(".govuk-error-summary");
+  if (!summary) return;
+  initComponents(target);
+  if (!summary.hasAttribute("tabindex")) summary.setAttribute("tabindex", "-1");
+  summary.focus();
+});
+
 // --- autosave and step-save failures -------------------------------------------------------------
 
 function failureText(xhr) {

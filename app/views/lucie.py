@@ -3,6 +3,8 @@ archive; and the company administrator's subscription screens."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
@@ -10,13 +12,16 @@ from wtforms.fields.choices import SelectChoice
 from app.domain.lucie import LETTER_TYPE_CODES, LETTER_TYPE_LABELS
 from app.forms.lucie import AlertAddressForm, ConfirmForm, MailboxFilterForm, parse_iso_date
 from app.services import lucie
-from app.services.lucie import AlertAddressError, LetterUnavailable, MailboxFilters
+from app.services.lucie import AlertAddressError, LetterUnavailable, MailboxFilters, OpeningNotConfirmed
 from app.views.documents import send_document
 from app.web import is_htmx
 
 bp = Blueprint("lucie", __name__, url_prefix="/courriers")
 
 RESULTS_ID = "courriers-resultats"
+# With errors, an htmx filter request gets the page's whole content (form with its messages, error
+# summary, title), swapped into <main>; the form then targets <main> until it is valid again.
+CONTENT_ID = "main-content"
 
 
 @bp.app_context_processor
@@ -78,13 +83,20 @@ def mailbox():
         "filters": filters,
         "establishments": establishments,
         "by_id": {e.id: e for e in establishments},
+        "notices": lucie.deemed_notices(page.letters, {e.id: e.departement for e in establishments}),
+        "rule": lucie.current_rule(),
         "has_errors": bool(form.errors),
         "results_id": RESULTS_ID,
+        "content_id": CONTENT_ID,
         "query_args": {k: v for k, v in request.args.items() if k not in ("apres", "avant") and v},
     }
     status = 422 if form.errors else 200
-    if is_htmx() and request.headers.get("HX-Target") == RESULTS_ID:
+    target = request.headers.get("HX-Target") if is_htmx() else None
+    if target == RESULTS_ID and not form.errors:
         return render_template("lucie/_results.html", **context), status
+    if target in (RESULTS_ID, CONTENT_ID):
+        headers = {"HX-Retarget": f"#{CONTENT_ID}", "HX-Reswap": "innerHTML"}
+        return render_template("lucie/mailbox.html", fragment=True, **context), status, headers
     return render_template("lucie/mailbox.html", **context), status
 
 
@@ -92,17 +104,55 @@ def mailbox():
 @login_required
 def letter(letter_id: int):
     try:
-        letter, _data = lucie.open_letter(current_user, letter_id)
+        letter = lucie.letter_page(current_user, letter_id)
     except LetterUnavailable:
         return _unavailable()
     return render_template(
-        "lucie/letter.html", letter=letter, dates=lucie.letter_dates(letter), form=ConfirmForm()
+        "lucie/letter.html",
+        letter=letter,
+        dates=lucie.letter_dates(letter),
+        form=ConfirmForm(),
+        awaits_opening=lucie.awaits_opening(current_user, letter),
+        counts_as_consultation=lucie.makes_first_consultation(current_user, letter),
     )
+
+
+@bp.post("/<int:letter_id>/ouvrir")
+@login_required
+def open_letter(letter_id: int):
+    """« Ouvrir le courrier »: the explicit first opening (a POST with its CSRF token, so no other
+    site can make it), then the letter page with its document."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        lucie.open_letter(current_user, letter_id, explicit=True)
+    except LetterUnavailable:
+        return _unavailable()
+    return redirect(url_for("lucie.letter", letter_id=letter_id), 303)
+
+
+def _from_our_pages() -> bool:
+    """Whether the request was made from this site's own pages: the browser's Sec-Fetch-Site when it
+    sends one, else the Origin, else the Referer (the app sends Referrer-Policy: same-origin). A link
+    followed from another site, a bookmark or an address typed by hand are not."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site == "same-origin"
+    ours = urlsplit(request.host_url)
+    source = request.headers.get("Origin") or request.referrer
+    if not source or source == "null":
+        return False
+    theirs = urlsplit(source)
+    return (theirs.scheme, theirs.netloc) == (ours.scheme, ours.netloc)
 
 
 def _pdf_response(letter_id: int, disposition: str):
     try:
-        letter, data = lucie.open_letter(current_user, letter_id)
+        letter, data = lucie.open_letter(current_user, letter_id, explicit=_from_our_pages())
+    except OpeningNotConfirmed:
+        # The first consultation is legally binding: never recorded from a request another site could
+        # have made. The letter page asks for « Ouvrir le courrier ».
+        return redirect(url_for("lucie.letter", letter_id=letter_id), 303)
     except LetterUnavailable:
         return _unavailable()
     # Shown in an <iframe> of the letter page: only this site may frame it.
@@ -151,7 +201,10 @@ def unarchive(letter_id: int):
 @login_required
 def subscriptions():
     return render_template(
-        "lucie/subscriptions.html", rows=lucie.subscriptions_for(current_user), form=ConfirmForm()
+        "lucie/subscriptions.html",
+        rows=lucie.subscriptions_for(current_user),
+        form=ConfirmForm(),
+        rule=lucie.current_rule(),
     )
 
 

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Letter, Service, UserKind
 from app.services import lucie, outbox
 from app.services.simple_pdf import make_pdf
-from tests.e2e.conftest import assert_accessible, login_as
+from tests.e2e.conftest import assert_accessible, login_as, shot
 from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
 
 
@@ -87,6 +87,15 @@ def test_deposit_alert_link_and_first_consultation(page, live_server, smtp, peop
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Décision de prise en charge de l'accident du 2 mars"
     )
+    # Showing the page records nothing: opening the letter is an explicit, legally binding action.
+    expect(page.locator("#premiere-consultation")).to_have_text("Pas encore consulté par l'établissement")
+    expect(page.locator("#notification-reputee")).to_contain_text("Base légale : Article L242-5")
+    assert page.locator("iframe").count() == 0
+    assert_accessible(page)
+    shot(page, "lucie-letter-before-opening")
+    page.get_by_role("button", name="Ouvrir le courrier").click()
+    expect(page.locator("iframe.app-letter-frame")).to_be_visible()
+    shot(page, "lucie-letter-opened")
     first = page.locator("#premiere-consultation")
     expect(first).to_have_text(re.compile(r"^Le \d\d/\d\d/\d{4} à \d\d\sh\s\d\d, par Léa Gérante$"))
     expect(page.get_by_text("Alerte envoyée le")).to_be_visible()
@@ -94,7 +103,9 @@ def test_deposit_alert_link_and_first_consultation(page, live_server, smtp, peop
     assert_accessible(page)
 
     # The mailbox lists it as read; the navigation counts no unread letter.
+    page.wait_for_load_state("load")  # the PDF in its frame too
     page.get_by_role("link", name="Retour aux courriers").click()
+    expect(page).to_have_url(re.compile(r"/courriers/$"))
     expect(
         page.get_by_role("link", name="Décision de prise en charge de l'accident du 2 mars")
     ).to_be_visible()
@@ -154,3 +165,53 @@ def test_subscription_screen_is_accessible(page, live_server, people):
     page.get_by_label("Adresse e-mail à alerter").fill("secretariat@menuiserie.test")
     page.get_by_role("button", name="Ajouter l'adresse").click()
     expect(page.get_by_text("secretariat@menuiserie.test recevra les alertes")).to_be_visible()
+
+
+def test_a_link_from_another_site_does_not_open_the_letter(page, live_server, people):
+    letter = lucie.deposit_letter(
+        establishment=people["establishment"],
+        letter_type="notification_decision",
+        title="Décision",
+        document=make_pdf("Décision"),
+        source="service",
+    ).letter
+    base = live_server.url
+    login_as(page, base, people["reader"].email, PASSWORD)
+    # A page of another site links to the document (Chromium sends Sec-Fetch-Site: cross-site).
+    page.route(
+        "https://autre-site.example/",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<!doctype html><html lang="fr"><title>Ailleurs</title>'
+            f'<a href="{base}/courriers/{letter.id}/document">Votre courrier</a></html>',
+        ),
+    )
+    page.goto("https://autre-site.example/")
+    page.get_by_role("link", name="Votre courrier").click()
+    expect(page).to_have_url(f"{base}/courriers/{letter.id}")
+    expect(page.get_by_role("button", name="Ouvrir le courrier")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).first_consulted_at is None
+    # From our own page, without JavaScript's help: a plain form POST.
+    page.get_by_role("button", name="Ouvrir le courrier").click()
+    expect(page.locator("#premiere-consultation")).to_contain_text("par Léa Gérante")
+    db.session.expire_all()
+    assert db.session.get(Letter, letter.id).first_consulted_by_id == people["reader"].id
+
+
+def test_mailbox_date_error_with_htmx_is_announced_like_a_full_page(page, live_server, people):
+    login_as(page, live_server.url, people["reader"].email, PASSWORD)
+    page.goto(f"{live_server.url}/courriers/")
+    page.get_by_label("Déposé à partir du").fill("2026-03-10")
+    page.get_by_label("Déposé jusqu'au").fill("2026-03-01")
+    page.get_by_role("button", name="Filtrer").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Erreur : Courriers"))
+    expect(page.locator("#au-error")).to_contain_text("La date de fin doit être après la date de début")
+    assert_accessible(page)
+    shot(page, "lucie-mailbox-date-error-htmx")
+    page.get_by_label("Déposé jusqu'au").fill("2026-03-20")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+    expect(page).to_have_title(re.compile(r"^Courriers"))

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.domain.calendars import PARIS
 from app.domain.lucie import LetterType
 from app.extensions import db
 from app.models import AuditEvent, Letter, Service
@@ -18,6 +19,7 @@ from tests.dat_support import local_today
 from tests.factories import make_company, make_establishment, make_firm, make_user
 from tests.lucie_support import deposit, make_mailbox
 
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 TITLE_RE = re.compile(r'href="/courriers/(\d+)"')
 
 
@@ -166,6 +168,10 @@ def test_letter_page_records_first_consultation_and_shows_the_legal_dates(mail_a
     )
     outbox.send_due()
     login(box.reader)
+    token = client.csrf(f"/courriers/{letter.id}")
+    response = client.post(f"/courriers/{letter.id}/ouvrir", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/courriers/{letter.id}"
     body = client.get(f"/courriers/{letter.id}").get_data(as_text=True)
     db.session.expire_all()
     consulted = db.session.get(Letter, letter.id)
@@ -175,31 +181,37 @@ def test_letter_page_records_first_consultation_and_shows_the_legal_dates(mail_a
     assert "Date de notification réputée" in body
     deadline = lucie.letter_dates(consulted).appeal_deadline
     assert deadline is not None and f"Jusqu'au {deadline:%d/%m/%Y} inclus" in body
-    assert f'src="/courriers/{letter.id}/document"' in body
+    assert "Base légale : Date de la première consultation par une personne de l&#39;entreprise" in body
+    assert "Base légale : Article R142-1 du code de la sécurité sociale" in body
+    assert f'src="/courriers/{letter.id}/document"' in body and "Ouvrir le courrier<" not in body
 
 
 def test_deemed_notification_is_deposit_plus_15_days_when_never_opened(app, box):
     letter = deposit(box.establishment, box.caisse, letter_type=LetterType.NOTIFICATION_TAUX)
     dates = lucie.letter_dates(letter)
     assert dates.deemed_notified_at is None and dates.appeal_deadline is None
-    assert dates.deemed_notified_at_latest == letter.deposited_at + timedelta(days=15)
+    assert (
+        dates.deemed_notified_at_latest.date()
+        == (letter.deposited_at.astimezone(PARIS) + timedelta(days=15)).date()
+    )
     _shift(letter, 16)
     db.session.expire_all()
     late = db.session.get(Letter, letter.id)
     dates = lucie.letter_dates(late)
-    assert dates.deemed_notified_at == late.deposited_at + timedelta(days=15)
+    expected = (late.deposited_at.astimezone(PARIS) + timedelta(days=15)).date()
+    assert dates.deemed_notified_at.date() == expected
     assert dates.appeal_deadline is not None
 
 
 def test_inline_pdf_may_be_framed_by_this_site_only_and_download_is_an_attachment(client, login, box):
     letter = deposit(box.establishment, box.caisse)
     login(box.reader)
-    inline = client.get(f"/courriers/{letter.id}/document")
+    inline = client.get(f"/courriers/{letter.id}/document", headers=SAME_ORIGIN)
     assert inline.status_code == 200 and inline.data.startswith(b"%PDF-")
     assert inline.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert inline.headers["Content-Security-Policy"] == "sandbox; frame-ancestors 'self'"
     assert inline.headers["Content-Disposition"].startswith("inline;")
-    download = client.get(f"/courriers/{letter.id}/telecharger")
+    download = client.get(f"/courriers/{letter.id}/telecharger", headers=SAME_ORIGIN)
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["X-Frame-Options"] == "DENY"
     assert download.data == inline.data
@@ -215,7 +227,7 @@ def test_an_altered_pdf_is_never_served_nor_counted_as_consulted(client, login, 
         f"/courriers/{letter.id}/document",
         f"/courriers/{letter.id}/telecharger",
     ):
-        response = client.get(url)
+        response = client.get(url, headers=SAME_ORIGIN)
         assert response.status_code == 500
         assert b"%PDF" not in response.data
         assert "Courrier altéré" in response.get_data(as_text=True)
@@ -280,7 +292,6 @@ def test_head_office_user_sees_every_establishment_and_can_filter_one(client, lo
 def test_archive_and_unarchive_never_delete(client, login, box):
     letter = deposit(box.establishment, box.caisse)
     login(box.reader)
-    client.get(f"/courriers/{letter.id}")
     token = client.csrf(f"/courriers/{letter.id}")
     response = client.post(f"/courriers/{letter.id}/archiver", data={"csrf_token": token})
     assert response.status_code == 302

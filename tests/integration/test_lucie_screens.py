@@ -107,7 +107,19 @@ def test_agent_cannot_deposit_outside_the_caisse_territory(client, login, box):
     token, key = _deposit_form(client)
     response = _post_deposit(client, box.head_office.siret, token, key)
     assert response.status_code == 422
-    assert "Aucun établissement ne correspond à ce SIRET" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Aucun établissement" not in page
+    assert (
+        "Cet établissement ne relève pas de la circonscription de votre caisse (départements 57) : "
+        "le courrier ne peut pas y être déposé" in page.replace("&#39;", "'")
+    )
+    assert 'href="#siret"' in page  # in the error summary, linked to the field
+    assert db.session.scalar(select(func.count(Letter.id))) == 0
+    # A SIRET no establishment has is still told apart.
+    response = _post_deposit(client, "73282932000074", token, key)
+    assert "Aucun établissement de la circonscription de votre caisse ne correspond à ce SIRET" in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_only_agents_reach_the_deposit_screen(client, login, box):
