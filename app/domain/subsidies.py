@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import jsonschema
@@ -398,7 +399,7 @@ def _programme_from(path: Path, data: Mapping[str, Any]) -> Programme:
         valid_from=valid_from,
         valid_to=valid_to,
         under_tpe_cap=data["under_tpe_cap"],
-        line_kinds=kinds,
+        line_kinds=MappingProxyType(kinds),
         company_caps=caps,
         file=file,
         data=data,
