@@ -284,3 +284,31 @@ def test_every_dat_date_says_next_to_it_that_it_is_before_1900_or_in_the_future(
         assert message in error.group(1), (typed, error.group(1))
         # One message for the date: the rules comparing it with the other dates say nothing more.
         assert page.count(f'href="#{name}-day"') == 1
+
+
+def test_a_knowledge_date_that_gives_no_deadline_says_so(client, world, declarant):
+    draft_id = declarant.start(world.metz)
+    declarant.fill(draft_id, until="connaissance")
+    for typed, hour in (
+        (["31", "12", "9999"], "23:59"),
+        (["31", "2", "2026"], "10:00"),
+        (["1", "4", "2026"], "25:61"),
+    ):
+        live = client.get(
+            f"/dat/brouillons/{draft_id}/echeance",
+            query_string=[*(("date_connaissance", p) for p in typed), ("heure_connaissance", hour)],
+            headers={"HX-Request": "true"},
+        )
+        assert live.status_code == 200
+        assert "La date limite de transmission ne peut pas être calculée : vérifiez la date et l'heure" in (
+            live.get_data(as_text=True).replace("&#39;", "'")
+        )
+    typed = {
+        **valid_answers()["connaissance"],
+        "date_connaissance": ["31", "12", "9999"],
+        "heure_connaissance": "23:59",
+    }
+    declarant.post_step(draft_id, "connaissance", typed, action="later")
+    for url in ("/demarches/", f"/demarches/brouillons/{draft_id}/sommaire"):
+        page = get(client, url).get_data(as_text=True).replace("&#39;", "'")
+        assert "Délai de 48 heures : vérifiez la date et l'heure de connaissance de l'accident" in page, url
