@@ -225,7 +225,10 @@ class Deadline:
         return dataclasses.replace(deadline, started_at=declared_at)
 
     def with_notified_due(self, notified_due: datetime | date | None) -> Deadline:
-        """The same deadline with the due date a CPAM letter states (SPEC §6: store both)."""
+        """The same deadline with the due date a CPAM letter states (SPEC §6: store both). Raises
+        :class:`OutsideCalendar` for a date outside the supported years (its end would overflow)."""
+        if notified_due is not None:
+            check_in_calendar(notified_due)
         return dataclasses.replace(self, notified_due=notified_due)
 
     @property

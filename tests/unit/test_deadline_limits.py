@@ -97,3 +97,10 @@ def test_the_first_moments_of_the_calendar_have_their_deadlines_long_passed():
     notice = rules.due_notice(first, "75", NOW)
     assert notice is not None and notice.late
     assert notice.due.date() == date(EARLIEST_YEAR, 1, 4)  # 1 January not counted, then the 2nd and 3rd
+
+
+def test_a_notified_due_date_outside_the_calendar_is_refused_before_its_end_overflows():
+    deadline = Deadline.reserves(datetime(2026, 4, 7, 8, 0, tzinfo=UTC), "75")
+    with pytest.raises(OutsideCalendar):
+        deadline.with_notified_due(date.max)
+    assert deadline.with_notified_due(date(2026, 4, 20)).ends_at.date() == date(2026, 4, 21)
