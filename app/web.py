@@ -109,6 +109,28 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Characters an HTML page may not hold (C0 and C1 controls but tab, line feed, form feed and carriage
+# return; noncharacters). A draft keeps its raw answers as typed or pasted, whatever they hold: printed,
+# these become U+FFFD, so that no stored answer makes a page invalid.
+_NOT_IN_HTML = dict.fromkeys(
+    [
+        *range(0x00, 0x09),
+        0x0B,
+        *range(0x0E, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0xFDD0, 0xFDF0),
+        *(plane * 0x10000 + last for plane in range(17) for last in (0xFFFE, 0xFFFF)),
+    ],
+    "\ufffd",
+)
+
+
+def printable(value):
+    """Jinja's ``finalize``: every printed value without the characters HTML forbids."""
+    # Markup.translate stays Markup (markupsafe wraps it), a str stays a str to be escaped.
+    return value.translate(_NOT_IN_HTML) if isinstance(value, str) else value
+
+
 def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
@@ -191,6 +213,7 @@ def register_web(app: Flask) -> None:
             ),
         }
 
+    app.jinja_env.finalize = printable
     app.jinja_env.filters["paris"] = paris
     app.jinja_env.filters["local_format"] = local_format
     from app.forms.workflows import first_input_id

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 import holidays
 
 PARIS = ZoneInfo("Europe/Paris")
+# The last year whose public holidays the package knows (it knows none after it).
+HOLIDAYS_KNOWN_UNTIL: int = holidays.France().end_year
 
 # Département code → (subdivision of holidays.France, time zone). Metropolitan départements other than
 # Moselle and Alsace use the national calendar (no subdivision) and Paris time.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from app.domain.calendars import local_date, to_local
-from app.domain.deadlines import Deadline
+from app.domain.deadlines import Deadline, OutsideCalendar
 
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -228,10 +228,17 @@ class DueNotice:
         return f"Reste {french_duration(self.left)}"
 
 
-def due_notice(known_at: datetime, departement: str, now: datetime) -> DueNotice:
+def due_notice(known_at: datetime, departement: str, now: datetime) -> DueNotice | None:
     """The due time of a declaration whose accident the employer learnt of at ``known_at``
-    (naive: local time of the département), seen at ``now``."""
-    deadline = Deadline.dat(to_local(known_at, departement), departement)
+    (naive: local time of the département), seen at ``now``.
+
+    None when ``known_at`` is outside the years deadlines are computed for (a draft may hold a knowledge
+    date typed 31/12/9999: its step says what is wrong, and every page that shows the deadline shows
+    none instead of failing)."""
+    try:
+        deadline = Deadline.dat(known_at, departement)
+    except OutsideCalendar:
+        return None
     return DueNotice(
         due=deadline.ends_at,
         late=deadline.is_late(now),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from app.domain.calendars import (
+    HOLIDAYS_KNOWN_UNTIL,
     holidays_for,
     is_public_holiday,
     is_working_day,
@@ -28,12 +29,16 @@ from app.domain.calendars import (
 
 __all__ = [
     "DAT_DELAY_HOURS",
+    "EARLIEST_YEAR",
     "JOURS_FRANCS_RULE",
     "LAST_DAY_EXCLUDED",
     "LAST_DAY_INCLUDED",
+    "LATEST_YEAR",
     "RESERVES_DAYS",
     "RULE_VERSION",
     "Deadline",
+    "OutsideCalendar",
+    "check_in_calendar",
     "dat_due",
     "holidays_for",
     "is_public_holiday",
@@ -60,6 +65,26 @@ JOURS_FRANCS_RULE = LAST_DAY_INCLUDED
 HOURS = "heures"
 JOURS_FRANCS = "jours francs"
 
+# The years deadlines are computed from. A start outside them is a typing error (31/12/9999, 01/01/0001),
+# never a real case: it is refused with :class:`OutsideCalendar` rather than left to overflow Python's dates
+# (``date.max`` is 31/12/9999) or to count days whose public holidays nobody knows. The last year leaves
+# a year of known holidays for the délais to end in (48 hours, jours francs: at most a year).
+EARLIEST_YEAR = 1900
+LATEST_YEAR = HOLIDAYS_KNOWN_UNTIL - 1
+MAX_DELAI_DAYS = 365
+
+
+class OutsideCalendar(ValueError):
+    """A deadline asked for from a moment outside ``EARLIEST_YEAR``–``LATEST_YEAR``."""
+
+
+def check_in_calendar(moment: date | datetime) -> None:
+    """Raise :class:`OutsideCalendar` unless ``moment`` (a date, a naive or an aware datetime) falls in the
+    years deadlines are computed for. Checked on the moment as given: converting 01/01/0001 00:30 in Paris
+    to UTC would itself overflow."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise OutsideCalendar(f"no deadline is computed from year {moment.year}")
+
 
 def _counts_for_48h(day: date, departement: str) -> bool:
     # Saturdays count; Sundays and the département's public holidays do not (CSS R441-3).
@@ -76,8 +101,9 @@ def dat_due(known_at: datetime, departement: str) -> datetime:
     counted day's 00:00. When the 48 hours end exactly at midnight, the due instant is that midnight.
 
     A naive `known_at` is local time and gives a naive local result; an aware one gives an aware result in
-    the same tzinfo.
+    the same tzinfo. Raises :class:`OutsideCalendar` for a `known_at` outside the supported years.
     """
+    check_in_calendar(known_at)
     zone = timezone_for(departement)
     cursor = to_local(known_at, departement).astimezone(UTC)
     remaining = timedelta(hours=DAT_DELAY_HOURS)
@@ -103,12 +129,14 @@ def jours_francs_due(start: date, days: int, departement: str, *, rule: str | No
     The starting day does not count; the délai runs through the end of the returned day. With the default
     reading (`JOURS_FRANCS_RULE`) that is day start + days, moved to the next working day when it is a
     Saturday, Sunday or public holiday of the département. `start` is a local date: for a moment, use
-    `calendars.local_date(moment, departement)`.
+    `calendars.local_date(moment, departement)`. Raises :class:`OutsideCalendar` for a `start` outside the
+    supported years.
     """
     if isinstance(start, datetime):
         raise TypeError("jours_francs_due takes the local date of the starting event, not a datetime")
-    if days < 0:
-        raise ValueError("a délai has a non-negative number of days")
+    check_in_calendar(start)
+    if not 0 <= days <= MAX_DELAI_DAYS:
+        raise ValueError(f"a délai has from 0 to {MAX_DELAI_DAYS} days")
     rule = rule or JOURS_FRANCS_RULE
     if rule == LAST_DAY_INCLUDED:
         last = start + timedelta(days=days)
@@ -122,6 +150,7 @@ def jours_francs_due(start: date, days: int, departement: str, *, rule: str | No
 def reserves_window_due(declared_at: datetime, departement: str, *, rule: str | None = None) -> date:
     """Last day on which the employer may send reasoned reserves after its declaration: 10 jours francs from
     the (local) date it made the DAT (SPEC §2.1; CSS R441-6)."""
+    check_in_calendar(declared_at)
     return jours_francs_due(local_date(declared_at, departement), RESERVES_DAYS, departement, rule=rule)
 
 
@@ -184,6 +213,7 @@ class Deadline:
     @classmethod
     def reserves(cls, declared_at: datetime, departement: str, *, rule: str | None = None) -> Deadline:
         """The 10 jours francs in which reasoned reserves may follow the DAT (SPEC §2.1; CSS R441-6)."""
+        check_in_calendar(declared_at)
         deadline = cls.jours_francs(
             "CSS R441-6",
             "déclaration de l'accident par l'employeur",
@@ -195,7 +225,10 @@ class Deadline:
         return dataclasses.replace(deadline, started_at=declared_at)
 
     def with_notified_due(self, notified_due: datetime | date | None) -> Deadline:
-        """The same deadline with the due date a CPAM letter states (SPEC §6: store both)."""
+        """The same deadline with the due date a CPAM letter states (SPEC §6: store both). Raises
+        :class:`OutsideCalendar` for a date outside the supported years (its end would overflow)."""
+        if notified_due is not None:
+            check_in_calendar(notified_due)
         return dataclasses.replace(self, notified_due=notified_due)
 
     @property

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 
 from wtforms import BooleanField, FileField, Form, HiddenField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from app.domain import dat as rules
 from app.domain.calendars import timezone_for
+from app.domain.deadlines import EARLIEST_YEAR, LATEST_YEAR
 from app.domain.identifiers import (
     is_valid_postal_code,
     is_valid_siret,
@@ -157,7 +158,8 @@ def raw_value(answers: Mapping | None, step: str, name: str):
 
 
 def raw_date(answers: Mapping | None, step: str, name: str) -> date | None:
-    """A date typed in another step (three boxes), or None when absent or not a real date."""
+    """A date typed in another step (three boxes), or None when absent, not a real date, or outside the
+    years anything is computed for (01/01/0001, 31/12/9999: that step's own field says what is wrong)."""
     parts = raw_value(answers, step, name)
     if not isinstance(parts, list) or len(parts) != 3:
         return None
@@ -167,9 +169,10 @@ def raw_date(answers: Mapping | None, step: str, name: str) -> date | None:
     ):
         return None
     try:
-        return date(int(year), int(month), int(day))
+        value = date(int(year), int(month), int(day))
     except ValueError:
         return None
+    return value if EARLIEST_YEAR <= value.year <= LATEST_YEAR else None
 
 
 def raw_time(answers: Mapping | None, step: str, name: str) -> time | None:
@@ -184,6 +187,9 @@ def raw_moment(answers: Mapping | None, step: str, date_name: str, time_name: st
 
 
 def add_years(value: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29 February); ``date.max`` past 9999."""
+    if value.year + years > date.max.year:
+        return date.max
     try:
         return value.replace(year=value.year + years)
     except ValueError:  # 29 February
@@ -278,20 +284,35 @@ def local_now(form) -> datetime:
     return datetime.now(timezone_for(departement)).replace(tzinfo=None)
 
 
-def not_in_future(what: str):
-    def check(form, field) -> None:
-        if field.data and field.data > local_now(form).date():
-            raise ValidationError(f"{what} ne peut pas être dans le futur")
-
-    return check
-
-
 def not_before_1900(what: str):
+    """No date of the DAT is before 1900: 01/01/0001 is a typing error. Stops the field's other rules,
+    which would compare it with the other dates."""
+
     def check(form, field) -> None:
-        if field.data and field.data.year < 1900:
-            raise ValidationError(f"{what} doit être après 1900")
+        if field.data and field.data.year < EARLIEST_YEAR:
+            raise StopValidation(f"{what} doit être le 1er janvier {EARLIEST_YEAR} ou après")
 
     return check
+
+
+def past_event(what: str):
+    """A date of something that has happened (birth, hiring, accident, knowledge, death, register):
+    from 1900 to today in the establishment's département, with one French message for each bound. Stops
+    the field's other rules on a date out of these bounds (31/12/9999 is compared with nothing)."""
+
+    def check(form, field) -> None:
+        if not field.data:
+            return
+        not_before_1900(what)(form, field)
+        if field.data > local_now(form).date():
+            raise StopValidation(f"{what} ne peut pas être dans le futur")
+
+    return check
+
+
+def valid_data(field):
+    """The field's value when it holds no error (a cross-field rule compares with nothing else)."""
+    return None if field.errors else field.data
 
 
 # --- the base form ---------------------------------------------------------------------------------
@@ -490,13 +511,13 @@ def nir_consistent(form, field) -> None:
     if not field.data:
         return
     sexe = form.sexe.data if form.sexe.data in SEXES else None
-    errors = nir_errors(field.data, sexe, form.date_naissance.data)
+    errors = nir_errors(field.data, sexe, valid_data(form.date_naissance))
     if errors:
         raise ValidationError(errors[0])
 
 
 def hired_after_birth(form, field) -> None:
-    birth = form.date_naissance.data
+    birth = valid_data(form.date_naissance)
     if field.data and birth and field.data < add_years(birth, MIN_AGE_YEARS):
         raise ValidationError(
             f"La date d'embauche doit être au moins {MIN_AGE_YEARS} ans après la date de naissance "
@@ -522,12 +543,12 @@ def born_14_years_before_accident(form, field) -> None:
 
 
 def months(form, field) -> None:
-    if field.data and not (field.data.isdigit() and int(field.data) <= 11):
+    if field.data and not (re.fullmatch(r"[0-9]{1,2}", field.data) and int(field.data) <= 11):
         raise ValidationError("Le nombre de mois doit être un nombre entier entre 0 et 11")
 
 
 def years(form, field) -> None:
-    if field.data and not (field.data.isdigit() and int(field.data) <= 70):
+    if field.data and not (re.fullmatch(r"[0-9]{1,2}", field.data) and int(field.data) <= 70):
         raise ValidationError("Le nombre d'années doit être un nombre entier entre 0 et 70")
 
 
@@ -586,8 +607,7 @@ class VictimeForm(DatStepForm):
         description="Par exemple 27 3 1985",
         validators=[
             DataRequired("Saisissez la date de naissance de la victime"),
-            not_in_future("La date de naissance"),
-            not_before_1900("La date de naissance"),
+            past_event("La date de naissance"),
             born_14_years_before_accident,
         ],
     )
@@ -635,7 +655,7 @@ class VictimeForm(DatStepForm):
         description="Par exemple 1 9 2020",
         validators=[
             DataRequired("Saisissez la date d'embauche de la victime"),
-            not_in_future("La date d'embauche"),
+            past_event("La date d'embauche"),
             hired_after_birth,
             hired_before_accident,
         ],
@@ -695,11 +715,10 @@ class VictimeForm(DatStepForm):
 
 
 def accident_date_rules(form, field) -> None:
-    """SPEC §2.2: accident ≤ now, ≥ birth + 14 years, ≥ hiring date."""
+    """SPEC §2.2: accident ≤ now (and from 1900), ≥ birth + 14 years, ≥ hiring date."""
     if not field.data:
         return
-    if field.data > local_now(form).date():
-        raise ValidationError("La date de l'accident ne peut pas être dans le futur")
+    past_event("La date de l'accident")(form, field)
     birth = raw_date(form.answers, "victime", "date_naissance")
     if birth and field.data < add_years(birth, MIN_AGE_YEARS):
         raise ValidationError(
@@ -714,7 +733,7 @@ def accident_date_rules(form, field) -> None:
 
 
 def accident_time_rules(form, field) -> None:
-    if not (field.data and form.date_accident.data):
+    if not (field.data and valid_data(form.date_accident)):
         return
     moment = datetime.combine(form.date_accident.data, field.data)
     if moment > local_now(form):
@@ -837,8 +856,7 @@ class AccidentForm(DatStepForm):
 def death_date_rules(form, field) -> None:
     if not field.data:
         return
-    if field.data > local_now(form).date():
-        raise ValidationError("La date du décès ne peut pas être dans le futur")
+    past_event("La date du décès")(form, field)
     accident = raw_date(form.answers, "accident", "date_accident")
     if accident and field.data < accident:
         raise ValidationError(
@@ -898,7 +916,7 @@ class LesionsForm(DatStepForm):
 
 def knowledge_rules(form, field) -> None:
     """SPEC §2.2: knowledge time ≥ accident time, and not in the future."""
-    if not (field.data and form.date_connaissance.data):
+    if not (field.data and valid_data(form.date_connaissance)):
         return
     known = datetime.combine(form.date_connaissance.data, field.data)
     if known > local_now(form):
@@ -916,8 +934,7 @@ def knowledge_rules(form, field) -> None:
 def registre_date_rules(form, field) -> None:
     if not field.data:
         return
-    if field.data > local_now(form).date():
-        raise ValidationError("La date d'inscription au registre ne peut pas être dans le futur")
+    past_event("La date d'inscription au registre")(form, field)
     accident = raw_date(form.answers, "accident", "date_accident")
     if accident and field.data < accident:
         raise ValidationError(
@@ -946,7 +963,7 @@ class ConnaissanceForm(DatStepForm):
         ),
         validators=[
             DataRequired("Saisissez la date à laquelle l'employeur a eu connaissance de l'accident"),
-            not_in_future("La date de connaissance"),
+            past_event("La date de connaissance"),
         ],
     )
     heure_connaissance = FrenchTimeField(
@@ -1173,14 +1190,20 @@ class ReservesForm(DatStepForm):
     # The file's name as stored, shown beside the id (checked against the upload on validation).
     piece_jointe_nom = HiddenField("Nom de la pièce jointe", filters=[strip])
 
+    @property
+    def attachment_id(self) -> int | None:
+        """The upload id the hidden field holds; None unless it is one (a raw answer may hold anything)."""
+        value = self.piece_jointe.data
+        return int(value) if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value) else None
+
     def attachment(self):
         """The Upload the hidden field names, if any (a DB read: only on this step)."""
-        if not (self.piece_jointe.data or "").isdigit() or len(self.piece_jointe.data) > 9:
+        if self.attachment_id is None:
             return None
         from app.extensions import db
         from app.models import Upload
 
-        return db.session.get(Upload, int(self.piece_jointe.data))
+        return db.session.get(Upload, self.attachment_id)
 
 
 # --- step 8: declarant and certification (the send section) ----------------------------------------
@@ -1306,6 +1329,8 @@ def _seniority(data: Mapping) -> str:
     years_, months_ = data.get("anciennete_annees"), data.get("anciennete_mois")
     if years_ is None and months_ is None:
         return ""
+    if not all(re.fullmatch(r"[0-9]{1,2}", v or "0") for v in (years_, months_)):
+        return _lines(years_ and f"{years_} an(s)", months_ and f"{months_} mois")
     y, m = int(years_ or 0), int(months_ or 0)
     parts = []
     if y:

@@ -115,9 +115,12 @@ def due_notice_for(draft: Draft, answers=None, now: datetime | None = None) -> r
 
 
 def draft_note(draft: Draft) -> str | None:
-    """The drafts list's line (engine hook): the time left to send it."""
+    """The drafts list's line (engine hook): the time left to send it, or that the knowledge date and
+    time saved give none (a date typed 31/12/9999 is kept as typed)."""
     notice = due_notice_for(draft)
     if notice is None:
+        if dat_forms.raw_value(draft.answers, "connaissance", "date_connaissance"):
+            return "Délai de 48 heures : vérifiez la date et l'heure de connaissance de l'accident"
         return None
     if notice.late:
         return f"Délai de 48 heures dépassé depuis le {rules.french_moment(notice.due, notice.departement)}"
