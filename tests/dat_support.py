@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,7 +60,8 @@ def valid_answers(
             "sst_adresse": "2 rue du Bon Pasteur, 57000 Metz",
         },
         "victime": {
-            "nir": make_nir("M", birth),
+            # One victim, one NIR: two victims of one accident are not two declarations of it (issue 10).
+            "nir": make_nir("M", birth, order=f"{zlib.crc32(f'{nom} {prenoms}'.encode()) % 1000:03d}"),
             "nom": nom,
             "prenoms": prenoms,
             "date_naissance": parts(birth),
@@ -219,9 +221,11 @@ def to_multidict(data: dict):
     )
 
 
-def make_declaration(user, establishment, answers: dict | None = None) -> str:
+def make_declaration(
+    user, establishment, answers: dict | None = None, declaration: dict | None = None
+) -> str:
     """A declaration sent through the real services (draft, seven steps, submission), without HTTP.
-    Returns its reference."""
+    ``declaration``: more of the send page's answers (e.g. ``confirme_doublon``). Returns its reference."""
     from flask import current_app
 
     from app.services import drafts
@@ -245,7 +249,12 @@ def make_declaration(user, establishment, answers: dict | None = None) -> str:
             workflow,
             base_version=draft.version,
             declaration=to_multidict(
-                {"declarant_nom": user.full_name, "declarant_qualite": "Gérant", "certification": "y"}
+                {
+                    "declarant_nom": user.full_name,
+                    "declarant_qualite": "Gérant",
+                    "certification": "y",
+                    **(declaration or {}),
+                }
             ),
         )
         assert outcome.submission is not None, outcome

@@ -136,9 +136,53 @@ def is_trajet(lieu: str | None) -> bool:
 # --- deadlines ---------------------------------------------------------------------------------------
 
 
-def is_late(known_at: datetime, declared_at: datetime, departement: str) -> bool:
+def is_late(known_at: datetime, declared_at: datetime, departement: str, *, benin: bool = False) -> bool:
     """A declaration made after its 48 hours is accepted and flagged *hors délai* (SPEC §2.1)."""
-    return Deadline.dat(known_at, departement).is_late(declared_at)
+    return Deadline.dat(known_at, departement, benin=benin).is_late(declared_at)
+
+
+@dataclass(frozen=True)
+class DatStart:
+    """The moment the employer's 48 hours run from (SPEC §2.1), and why.
+
+    ``benin``: the accident was first written in the registre des accidents bénins; ``at`` is then when
+    the employer learnt of the medical care or the stoppage it led to (CSS R441-5, D441-1), not when it
+    learnt of the accident."""
+
+    at: datetime
+    benin: bool = False
+
+    def deadline(self, departement: str) -> Deadline:
+        return Deadline.dat(self.at, departement, benin=self.benin)
+
+    @property
+    def reason(self) -> str:
+        return start_reason(self.benin)
+
+
+def dat_start(
+    known_at: datetime | None, *, registre: bool = False, care_known_at: datetime | None = None
+) -> DatStart | None:
+    """Where the 48 hours start: the knowledge of the accident, or, for an accident written in the
+    registre des accidents bénins, the knowledge of the care or stoppage (None while that moment is
+    unknown: an older knowledge time would wrongly make the declaration *hors délai*)."""
+    if registre:
+        return DatStart(care_known_at, benin=True) if care_known_at is not None else None
+    return DatStart(known_at) if known_at is not None else None
+
+
+def start_reason(benin: bool) -> str:
+    """Why the 48 hours start when they do, in the employer's words (receipt, PDFs, step 5)."""
+    if benin:
+        return (
+            "l'accident, d'abord inscrit au registre des accidents bénins, a ensuite entraîné des soins "
+            "médicaux ou un arrêt de travail : les 48 heures courent à partir du moment où l'employeur l'a "
+            "appris (articles R441-5 et D441-1 du code de la sécurité sociale)"
+        )
+    return (
+        "les 48 heures courent à partir du moment où l'employeur a eu connaissance de l'accident "
+        "(articles L441-2 et R441-3 du code de la sécurité sociale)"
+    )
 
 
 def reserves_deadline(declared_at: datetime, departement: str) -> Deadline:
@@ -171,6 +215,12 @@ def french_day(value: date, *, weekday: bool = True) -> str:
 def clock(value: datetime) -> str:
     """``"10 h 00"`` with no-break spaces, so a line never ends between the hour and its minutes."""
     return f"{value.hour}\u00a0h\u00a0{value.minute:02d}"
+
+
+def until_day_included(value: date) -> str:
+    """THE wording of a last day that still counts (a jours-francs deadline):
+    ``"jusqu'au mercredi 16 décembre 2026 inclus"``."""
+    return f"jusqu'au {french_day(value)} inclus"
 
 
 def french_moment(value: datetime, departement: str | None = None, *, weekday: bool = True) -> str:
@@ -207,6 +257,18 @@ class DueNotice:
     late: bool
     left: timedelta  # negative once late
     departement: str
+    benin: bool = False  # the 48 hours run from the care or stoppage of a registre accident
+    started: datetime | None = None  # the moment they run from
+
+    @property
+    def start_text(self) -> str:
+        """« Les 48 heures courent depuis le … : … » (empty without a start)."""
+        if self.started is None:
+            return ""
+        return (
+            f"Les 48 heures courent depuis le {french_moment(self.started, self.departement)} : "
+            f"{start_reason(self.benin)}."
+        )
 
     @property
     def due_text(self) -> str:
@@ -228,20 +290,26 @@ class DueNotice:
         return f"Reste {french_duration(self.left)}"
 
 
-def due_notice(known_at: datetime, departement: str, now: datetime) -> DueNotice | None:
+def due_notice(
+    known_at: datetime, departement: str, now: datetime, *, benin: bool = False
+) -> DueNotice | None:
     """The due time of a declaration whose accident the employer learnt of at ``known_at``
-    (naive: local time of the département), seen at ``now``.
+    (naive: local time of the département), seen at ``now``. ``benin``: ``known_at`` is when the
+    employer learnt of the care or stoppage of an accident in the registre des accidents bénins.
 
     None when ``known_at`` is outside the years deadlines are computed for (a draft may hold a knowledge
     date typed 31/12/9999: its step says what is wrong, and every page that shows the deadline shows
     none instead of failing)."""
     try:
-        deadline = Deadline.dat(known_at, departement)
-    except OutsideCalendar:
+        started = to_local(known_at, departement)
+        deadline = Deadline.dat(started, departement, benin=benin)
+    except (OutsideCalendar, OverflowError):
         return None
     return DueNotice(
         due=deadline.ends_at,
         late=deadline.is_late(now),
         left=deadline.time_left(now),
         departement=departement,
+        benin=benin,
+        started=started,
     )

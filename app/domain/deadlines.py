@@ -1,7 +1,8 @@
 """The one source of deadline arithmetic for the whole product (SPEC §2.1 and §6).
 
 - `dat_due`: the employer's 48 hours to declare an accident, Sundays and public holidays not counted
-  (CSS L441-2, R441-3).
+  (CSS L441-2, R441-3); for an accident first written in the registre des accidents bénins, they run from
+  when the employer learnt of the care or stoppage it later led to (CSS R441-5, D441-1).
 - `jours_francs_due`: a délai of N jours francs (SPEC §6), and on top of it `reserves_window_due`, the
   10 jours francs in which the employer may still send reasoned reserves (CSS R441-6).
 - `Deadline`: what a deadline record stores (SPEC §6), with the CPAM-notified date authoritative over ours.
@@ -49,7 +50,7 @@ __all__ = [
 
 # Bump when any computation below changes meaning; deadline records store it (with the jours-francs reading)
 # so that a stored due date can always be explained.
-RULE_VERSION = "2026.1"
+RULE_VERSION = "2026.2"  # 2026.2: the registre des accidents bénins (R441-5)
 
 DAT_DELAY_HOURS = 48
 RESERVES_DAYS = 10
@@ -61,6 +62,12 @@ RESERVES_DAYS = 10
 LAST_DAY_INCLUDED = "last_day_included"
 LAST_DAY_EXCLUDED = "last_day_excluded"
 JOURS_FRANCS_RULE = LAST_DAY_INCLUDED
+
+DAT_START_EVENT = "connaissance de l'accident par l'employeur"
+BENIN_START_EVENT = (
+    "connaissance par l'employeur des soins médicaux ou de l'arrêt de travail entraînés par un accident "
+    "inscrit au registre des accidents bénins"
+)
 
 HOURS = "heures"
 JOURS_FRANCS = "jours francs"
@@ -173,11 +180,15 @@ class Deadline:
     notified_due: datetime | date | None = None
 
     @classmethod
-    def dat(cls, known_at: datetime, departement: str) -> Deadline:
-        """The 48 hours to declare an accident, from the employer's knowledge of it (SPEC §2.1)."""
+    def dat(cls, known_at: datetime, departement: str, *, benin: bool = False) -> Deadline:
+        """The 48 hours to declare an accident, from the employer's knowledge of it (SPEC §2.1).
+
+        ``benin``: the accident was first written in the registre des accidents bénins and ``known_at`` is
+        when the employer learnt of the medical care or the stoppage it later led to: the 48 hours run
+        from that moment, however old the accident (CSS R441-5, D441-1)."""
         return cls(
-            legal_basis="CSS L441-2, R441-3",
-            start_event="connaissance de l'accident par l'employeur",
+            legal_basis="CSS L441-2, R441-3, R441-5, D441-1" if benin else "CSS L441-2, R441-3",
+            start_event=BENIN_START_EVENT if benin else DAT_START_EVENT,
             started_at=known_at,
             length=DAT_DELAY_HOURS,
             unit=HOURS,

@@ -65,6 +65,16 @@ def normalize_nir(value: str | None) -> str:
     return _strip(value)
 
 
+def format_nir(value: str | None) -> str:
+    """A NIR grouped as on the carte Vitale: ``"185057800604822"`` → ``"1 85 05 78 006 048 22"``
+    (``stdnum.fr.nir.format``). Only for display: NIRs are stored without spaces. A value that is not
+    15 characters is returned as it is."""
+    number = normalize_nir(value)
+    if len(number) != 15:
+        return value or ""
+    return stdnum_nir.format(number)
+
+
 def nir_errors(value: str | None, sexe: str | None = None, birth_date: date | None = None) -> list[str]:
     """French messages for everything wrong with a NIR, empty when it is acceptable (SPEC §2.2).
 

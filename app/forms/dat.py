@@ -23,12 +23,14 @@ from app.domain import dat as rules
 from app.domain.calendars import timezone_for
 from app.domain.deadlines import EARLIEST_YEAR, LATEST_YEAR
 from app.domain.identifiers import (
+    format_nir,
     is_valid_postal_code,
     is_valid_siret,
     nir_errors,
     normalize_nir,
     normalize_siret,
 )
+from app.domain.names import person_name_error
 from app.forms.workflows import (
     CheckboxInput,
     FrenchCheckboxesField,
@@ -269,6 +271,18 @@ def code_risque(form, field) -> None:
         )
 
 
+def person_name(what: str):
+    """A person's name: letters, spaces, apostrophes, hyphens, dots — no control character, no markup
+    (``app.domain.names.person_name_error``)."""
+
+    def check(form, field) -> None:
+        error = person_name_error(field.data, what)
+        if error:
+            raise ValidationError(error)
+
+    return check
+
+
 def min_length(n: int, message: str):
     def check(form, field) -> None:
         if field.data and len(field.data) < n:
@@ -318,15 +332,23 @@ def valid_data(field):
 # --- the base form ---------------------------------------------------------------------------------
 
 
-def due_notice_from(context) -> rules.DueNotice | None:
-    """The 48-hour deadline from the knowledge time saved on step 5 (None before it)."""
-    known = raw_moment(
-        getattr(context, "answers", None), "connaissance", "date_connaissance", "heure_connaissance"
+def raw_start(answers: Mapping | None) -> rules.DatStart | None:
+    """Where the 48 hours start, from step 5's raw answers (SPEC §2.1): the knowledge of the accident,
+    or, for an accident in the registre des accidents bénins, the knowledge of its care or stoppage."""
+    return rules.dat_start(
+        raw_moment(answers, "connaissance", "date_connaissance", "heure_connaissance"),
+        registre=raw_value(answers, "connaissance", "registre") == "oui",
+        care_known_at=raw_moment(answers, "connaissance", "date_soins", "heure_soins"),
     )
+
+
+def due_notice_from(context) -> rules.DueNotice | None:
+    """The 48-hour deadline from the answers saved on step 5 (None before it)."""
+    start = raw_start(getattr(context, "answers", None))
     establishment = getattr(context, "establishment", None)
-    if known is None or establishment is None:
+    if start is None or establishment is None:
         return None
-    return rules.due_notice(known, establishment.departement, datetime.now(UTC))
+    return rules.due_notice(start.at, establishment.departement, datetime.now(UTC), benin=start.benin)
 
 
 class DatStepForm(StepForm):
@@ -583,6 +605,7 @@ class VictimeForm(DatStepForm):
         required="Saisissez le nom de famille de la victime",
         max_len=100,
         what="Le nom de famille",
+        validators=[person_name("Le nom de famille")],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     nom_usage = text_field(
@@ -591,6 +614,7 @@ class VictimeForm(DatStepForm):
         required=None,
         max_len=100,
         what="Le nom d'usage",
+        validators=[person_name("Le nom d'usage")],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     prenoms = text_field(
@@ -599,6 +623,7 @@ class VictimeForm(DatStepForm):
         required="Saisissez le ou les prénoms de la victime",
         max_len=150,
         what="Les prénoms",
+        validators=[person_name("Les prénoms")],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     date_naissance = FrenchDateField(
@@ -943,11 +968,47 @@ def registre_date_rules(form, field) -> None:
         )
 
 
+def care_date_rules(form, field) -> None:
+    if not field.data:
+        return
+    if field.data > local_now(form).date():
+        raise ValidationError(
+            "La date à laquelle vous avez appris les soins ou l'arrêt de travail "
+            "ne peut pas être dans le futur"
+        )
+    registered = form.registre_date.data
+    if registered and field.data < registered:
+        raise ValidationError(
+            "Vous avez appris les soins ou l'arrêt de travail après l'inscription au registre : "
+            f"saisissez une date à partir du {french_date(registered)}"
+        )
+
+
+def care_time_rules(form, field) -> None:
+    """The care or stoppage is learnt of after the accident itself, and not in the future."""
+    if not (field.data and form.date_soins.data):
+        return
+    care = datetime.combine(form.date_soins.data, field.data)
+    if care > local_now(form):
+        raise ValidationError(
+            "L'heure à laquelle vous avez appris les soins ou l'arrêt de travail "
+            "ne peut pas être dans le futur"
+        )
+    known = form.known_at()
+    if known and care < known:
+        raise ValidationError(
+            "Vous avez appris les soins ou l'arrêt de travail après avoir eu connaissance de l'accident "
+            f"(le {french_date(known.date())} à {format_time(known.time())}) : vérifiez la date et l'heure"
+        )
+
+
 class ConnaissanceForm(DatStepForm):
     step_name = "connaissance"
     conditions = {  # noqa: RUF012
         "registre_date": conditional("registre", "oui"),
         "registre_numero": conditional("registre", "oui"),
+        "date_soins": conditional("registre", "oui"),
+        "heure_soins": conditional("registre", "oui"),
     }
 
     mode = radio_field(
@@ -993,18 +1054,52 @@ class ConnaissanceForm(DatStepForm):
         what="Le numéro d'inscription",
         render_kw={"params": {"classes": "govuk-input--width-10"}},
     )
+    # R441-5, D441-1: an accident of the register declared because it later needed care or a stoppage.
+    date_soins = FrenchDateField(
+        "Date à laquelle l'employeur a appris que l'accident entraînait des soins médicaux "
+        "ou un arrêt de travail",
+        what="La date",
+        description=(
+            "Un accident inscrit au registre se déclare dans les 48 heures qui suivent ce moment-là, et non "
+            "le jour de l'accident. Par exemple 27 3 2026"
+        ),
+        validators=[
+            DataRequired(
+                "Saisissez la date à laquelle l'employeur a appris les soins médicaux ou l'arrêt de travail"
+            ),
+            care_date_rules,
+        ],
+    )
+    heure_soins = FrenchTimeField(
+        "Heure",
+        what="L'heure",
+        description="Par exemple 14:30",
+        validators=[
+            DataRequired(
+                "Saisissez l'heure à laquelle l'employeur a appris les soins médicaux ou l'arrêt de travail"
+            ),
+            care_time_rules,
+        ],
+    )
 
     def known_at(self) -> datetime | None:
-        """The naive local moment the 48 hours run from (None until both boxes are valid)."""
+        """The naive local moment the employer learnt of the accident (None until both boxes are valid)."""
         if self.date_connaissance.data and self.heure_connaissance.data:
             return datetime.combine(self.date_connaissance.data, self.heure_connaissance.data)
         return None
 
+    def start(self) -> rules.DatStart | None:
+        """Where the 48 hours run from, as typed on this page (SPEC §2.1)."""
+        care = None
+        if self.date_soins.data and self.heure_soins.data:
+            care = datetime.combine(self.date_soins.data, self.heure_soins.data)
+        return rules.dat_start(self.known_at(), registre=self.registre.data == "oui", care_known_at=care)
+
     def due_notice(self) -> rules.DueNotice | None:
-        known, establishment = self.known_at(), getattr(self.context, "establishment", None)
-        if known is None or establishment is None:
+        start, establishment = self.start(), getattr(self.context, "establishment", None)
+        if start is None or establishment is None:
             return None
-        return rules.due_notice(known, establishment.departement, datetime.now(UTC))
+        return rules.due_notice(start.at, establishment.departement, datetime.now(UTC), benin=start.benin)
 
 
 # --- step 6: témoins et tiers ------------------------------------------------------------------------
@@ -1032,13 +1127,16 @@ def _witness_fields(slot: int) -> tuple:
         ("Adresse", "L'adresse", 300),
     ):
         message = f"Saisissez {what.lower()} du témoin" if required else None
+        checks = [] if required else [witness_complete(slot)]
+        if label != "Adresse":
+            checks.append(person_name(what))
         fields.append(
             text_field(
                 label,
                 required=message,
                 max_len=max_len,
                 what=what,
-                validators=[] if required else [witness_complete(slot)],
+                validators=checks,
                 check_empty=not required,
                 render_kw={"autocomplete": "off"},
             )
@@ -1073,10 +1171,18 @@ class TemoinsForm(DatStepForm):
     temoin2_nom, temoin2_prenom, temoin2_adresse = _witness_fields(2)
     temoin3_nom, temoin3_prenom, temoin3_adresse = _witness_fields(3)
     pp_nom = text_field(
-        "Nom", required="Saisissez le nom de la première personne avisée", max_len=100, what="Le nom"
+        "Nom",
+        required="Saisissez le nom de la première personne avisée",
+        max_len=100,
+        what="Le nom",
+        validators=[person_name("Le nom")],
     )
     pp_prenom = text_field(
-        "Prénom", required="Saisissez le prénom de la première personne avisée", max_len=100, what="Le prénom"
+        "Prénom",
+        required="Saisissez le prénom de la première personne avisée",
+        max_len=100,
+        what="Le prénom",
+        validators=[person_name("Le prénom")],
     )
     pp_adresse = text_field(
         "Adresse",
@@ -1209,8 +1315,19 @@ class ReservesForm(DatStepForm):
 # --- step 8: declarant and certification (the send section) ----------------------------------------
 
 
+def duplicate_confirmed(form, field) -> None:
+    """Another declaration or draft of the same accident exists: sending needs an explicit confirmation."""
+    if form.duplicates() and not field.data:
+        raise ValidationError(
+            "Cet accident semble déjà déclaré : cochez la case pour confirmer qu'il s'agit d'un autre "
+            "accident ou que vous le déclarez à nouveau, ou n'envoyez pas cette déclaration"
+        )
+
+
 class DeclarationForm(StepForm):
-    """Who sends the declaration, and the certification (SPEC §2.2, step 8)."""
+    """Who sends the declaration, and the certification (SPEC §2.2, step 8); when the same accident
+    (NIR, establishment, date and time) is already declared or being declared, the confirmation that
+    this one is wanted all the same."""
 
     declarant_nom = StringField(
         "Nom et prénom du déclarant",
@@ -1218,6 +1335,7 @@ class DeclarationForm(StepForm):
         validators=[
             DataRequired("Saisissez le nom et le prénom de la personne qui déclare"),
             max_length(200, "Le nom du déclarant"),
+            person_name("Le nom du déclarant"),
         ],
         widget=TextInput(),
         render_kw={"autocomplete": "name"},
@@ -1245,7 +1363,36 @@ class DeclarationForm(StepForm):
         validators=[DataRequired("Cochez la case pour certifier l'exactitude de la déclaration")],
         widget=CheckboxInput(),
     )
+    confirme_doublon = BooleanField(
+        "Je confirme qu'il s'agit d'un autre accident, ou que je déclare à nouveau cet accident en "
+        "connaissance de cause",
+        validators=[duplicate_confirmed],
+        widget=CheckboxInput(),
+    )
     summary_labels = {"declarant_nom": "Déclarant", "declarant_qualite": "Qualité"}  # noqa: RUF012
+    # Shown under the title of « Vérifier vos réponses » (the engine's check-answers page).
+    warning_template = "dat/_duplicates.html"
+    _duplicates = None
+
+    def duplicates(self) -> list:
+        """The other declarations and drafts of this accident (``app.services.dat.duplicates_for``),
+        read once per form: the check-answers page shows them, submitting checks them again."""
+        if self._duplicates is None:
+            from app.services import dat as dat_service
+
+            self._duplicates = dat_service.duplicates_for(self.context) if self.context is not None else []
+        return self._duplicates
+
+    def to_data(self) -> dict:
+        """The declarant and certification; the duplicate confirmation only when there was one to
+        confirm, with the references it was about."""
+        data = super().to_data()
+        data.pop("confirme_doublon", None)
+        duplicates = self.duplicates()
+        if duplicates:
+            data["confirme_doublon"] = bool(self.confirme_doublon.data)
+            data["doublons"] = [d.token for d in duplicates]
+        return data
 
     def __init__(self, formdata=None, *, context=None, **kwargs):
         super().__init__(formdata, context=context, **kwargs)
@@ -1373,7 +1520,7 @@ def step_rows(step: str, data: Mapping) -> list[tuple[str, str, str]]:
         row("code_risque", "Code risque", d.get("code_risque"))
         row("sst_nom", "Service de santé au travail", _lines(d.get("sst_nom"), d.get("sst_adresse")))
     elif step == "victime":
-        row("nir", "Numéro de sécurité sociale", d.get("nir"))
+        row("nir", "Numéro de sécurité sociale", format_nir(d.get("nir")))
         row("nom", "Nom de famille", d.get("nom"))
         row("nom_usage", "Nom d'usage", d.get("nom_usage"))
         row("prenoms", "Prénoms", d.get("prenoms"))
@@ -1433,6 +1580,11 @@ def step_rows(step: str, data: Mapping) -> list[tuple[str, str, str]]:
         if d.get("registre") == "oui":
             registre = f"Oui, le {_date(d.get('registre_date'))}, n° {d.get('registre_numero') or ''}"
         row("registre", "Registre des accidents bénins", registre)
+        if d.get("registre") == "oui" and d.get("date_soins"):
+            care = _date(d.get("date_soins"))
+            if d.get("heure_soins"):
+                care += f" à {_time(d.get('heure_soins'))}"
+            row("date_soins", "Soins ou arrêt de travail connus de l'employeur le", care)
     elif step == "temoins":
         row("temoins", "Témoins", _label(TEMOINS, d.get("temoins")))
         for slot in WITNESS_SLOTS:
@@ -1494,6 +1646,11 @@ class ListFiltersForm(Form):
         validate_choice=False,
     )
     reserves = BooleanField("Avec réserves uniquement", widget=CheckboxInput())
+    a_decider = BooleanField(
+        "À instruire ou à décider uniquement",
+        description="Certificat médical reçu, pas encore de décision",
+        widget=CheckboxInput(),
+    )
 
     def __init__(self, formdata=None, *, statuses=(), establishments=(), **kwargs):
         super().__init__(formdata, **kwargs)

@@ -158,6 +158,6 @@ def work_queues_for(user: User) -> list[WorkQueue]:
         WorkQueue(
             "Déclarations à instruire ou à décider (CMI reçu)",
             counts["a_traiter"],
-            url_for("cpam.inbox", cmi="recu"),
+            url_for("cpam.inbox", a_decider="1"),
         ),
     ]

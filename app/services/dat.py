@@ -107,11 +107,12 @@ def known_at_of(answers) -> datetime | None:
 
 
 def due_notice_for(draft: Draft, answers=None, now: datetime | None = None) -> rules.DueNotice | None:
-    """The 48-hour deadline of a draft from its (or the given) answers, None before step 5."""
-    known = known_at_of(draft.answers if answers is None else answers)
-    if known is None:
+    """The 48-hour deadline of a draft from its (or the given) answers, None before step 5. For an
+    accident of the registre des accidents bénins they run from the care or stoppage (SPEC §2.1)."""
+    start = dat_forms.raw_start(draft.answers if answers is None else answers)
+    if start is None:
         return None
-    return rules.due_notice(known, draft.establishment.departement, now_utc(now))
+    return rules.due_notice(start.at, draft.establishment.departement, now_utc(now), benin=start.benin)
 
 
 def draft_note(draft: Draft) -> str | None:
@@ -135,12 +136,12 @@ def due_preview(user: User, draft_id: int, formdata: MultiDict, now: datetime | 
         "connaissance": {
             "date_connaissance": formdata.getlist("date_connaissance")[:3],
             "heure_connaissance": formdata.get("heure_connaissance", "")[:20],
+            "registre": formdata.get("registre", "")[:10],
+            "date_soins": formdata.getlist("date_soins")[:3],
+            "heure_soins": formdata.get("heure_soins", "")[:20],
         }
     }
-    known = known_at_of(raw)
-    if known is None:
-        return draft, None
-    return draft, rules.due_notice(known, draft.establishment.departement, now_utc(now))
+    return draft, due_notice_for(draft, raw, now)
 
 
 # Reserves attachment on the draft (step 7) ------------------------------------------------------
@@ -217,6 +218,7 @@ def _local(day: str, hour: str) -> datetime:
 def record_declaration(submission: Submission, draft: Draft) -> Declaration:
     """Engine hook (``on_submit``), inside the submission's transaction: the declaration with its
     deadline facts, the first line of its timeline, and a notification to the sender."""
+    refuse_unconfirmed_duplicate(submission, draft)
     answers = submission.data["answers"]
     establishment = draft.establishment
     departement = establishment.departement
@@ -225,7 +227,7 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
     known = to_local(
         _local(connaissance["date_connaissance"], connaissance["heure_connaissance"]), departement
     )
-    deadline = Deadline.dat(known, departement)
+    deadline = start_of(connaissance, departement).deadline(departement)
     late = deadline.is_late(submission.submitted_at)
     names = [victime["nom"].upper(), victime.get("nom_usage") or "", victime["prenoms"]]
     declaration = Declaration(
@@ -286,6 +288,22 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
             user_id=sender.id,
         )
     return declaration
+
+
+def start_of(connaissance: dict, departement: str) -> rules.DatStart:
+    """Where a sent declaration's 48 hours ran from, from its step 5 (JSON answers): the knowledge
+    of the accident, or of the care or stoppage of an accident in the registre des accidents bénins."""
+    registre = connaissance.get("registre") == "oui" and bool(connaissance.get("date_soins"))
+    if registre:
+        care = _local(connaissance["date_soins"], connaissance["heure_soins"])
+        return rules.DatStart(to_local(care, departement), benin=True)
+    known = _local(connaissance["date_connaissance"], connaissance["heure_connaissance"])
+    return rules.DatStart(to_local(known, departement))
+
+
+def dat_start_of(declaration: Declaration) -> rules.DatStart:
+    """When and why a sent declaration's 48 hours started (receipt, declaration pages, PDFs)."""
+    return start_of(declaration.answers.get("connaissance", {}), declaration.departement)
 
 
 def _deposit_receipt(declaration: Declaration) -> None:
@@ -651,6 +669,7 @@ class ListFilters:
     hors_delai: bool = False
     cmi: str = ""  # CPAM: "" | "attente" | "recu"
     reserves: bool = False  # CPAM: with reserves only
+    a_decider: bool = False  # CPAM: CMI received and no decision yet (the home page's count)
     page: int = 1
 
 
@@ -670,6 +689,8 @@ class Listing:
     page: int = 1
     pages: int = 1
     establishments: list[Establishment] = field(default_factory=list)
+    # declaration id → the other declarations of the same accident (« doublon possible »)
+    duplicates: dict[int, list[Declaration]] = field(default_factory=dict)
 
 
 def _apply_filters(query, filters: ListFilters):
@@ -765,11 +786,22 @@ def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
         query = query.where(Declaration.cmi_received_on.is_(None))
     elif filters.cmi == "recu":
         query = query.where(Declaration.cmi_received_on.is_not(None))
+    if filters.a_decider:
+        query = query.where(_to_decide())
     if filters.reserves:
         with_addenda = select(ReserveAddendum.declaration_id)
         query = query.where(or_(Declaration.has_reserves.is_(True), Declaration.id.in_(with_addenda)))
     listing.declarations, listing.total, listing.page, listing.pages = _page(query, filters)
+    listing.duplicates = possible_duplicates(listing.declarations)
     return listing
+
+
+def _to_decide():
+    """THE rule of a declaration the caisse has to instruct or decide: its CMI is received and no
+    decision is taken yet (transmise or en instruction). The home page counts it, the inbox filters it."""
+    return Declaration.cmi_received_on.is_not(None) & Declaration.status.in_(
+        [rules.Status.TRANSMISE, rules.Status.EN_INSTRUCTION]
+    )
 
 
 def caisse_work_queue(agent: User) -> dict[str, int]:
@@ -783,10 +815,7 @@ def caisse_work_queue(agent: User) -> dict[str, int]:
             base.where(Declaration.status == rules.Status.TRANSMISE, Declaration.cmi_received_on.is_(None))
         )
         or 0,
-        "a_traiter": db.session.scalar(
-            base.where(Declaration.status == rules.Status.TRANSMISE, Declaration.cmi_received_on.is_not(None))
-        )
-        or 0,
+        "a_traiter": db.session.scalar(base.where(_to_decide())) or 0,
     }
 
 
@@ -804,6 +833,7 @@ def _pdf_context(declaration: Declaration) -> dict:
         "sections": sections(declaration),
         "declarant": declarant(declaration),
         "reserves_deadline": reserves_deadline(declaration),
+        "dat_start": dat_start_of(declaration),
         "attachment": attachment_of(declaration),
         "caisse": caisse_of(declaration),
         "labels": dat_forms,
@@ -907,6 +937,8 @@ class DeadlineItem:
     due: datetime  # aware, the instant it passes
     url: str
     late: bool = False
+    # A jours-francs deadline: its last day, which still counts (worded "jusqu'au … inclus").
+    last_day: date | None = None
 
 
 def deadlines_for(user: User, now: datetime | None = None, limit: int = 5) -> list[DeadlineItem]:
@@ -949,7 +981,146 @@ def deadlines_for(user: User, now: datetime | None = None, limit: int = 5) -> li
                     establishment=declaration.establishment,
                     due=deadline.ends_at,
                     url=url_for("dat.declaration", reference=declaration.reference),
+                    last_day=deadline.effective_due,
                 )
             )
     items.sort(key=lambda item: (not item.late, item.due))
     return items[:limit]
+
+
+# --------------------------------------------------------------------------------------------------
+# Two declarations of the same accident (issue 10): same victim NIR, establishment, accident date and
+# time. Warned on "Vérifier vos réponses", confirmed by a checkbox, checked again on submit; flagged
+# « doublon possible » to the CPAM.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Duplicate:
+    """Another declaration, or another draft, of the same accident. ``declaration`` or ``draft`` is
+    None when the person looking may not see it (then only its existence is said)."""
+
+    kind: str  # "declaration" | "draft"
+    declaration: Declaration | None = None
+    draft: Draft | None = None
+
+    @property
+    def token(self) -> str:
+        return self.declaration.reference if self.declaration is not None else "brouillon"
+
+
+def _nir_of(answers: dict) -> str:
+    from app.domain.identifiers import normalize_nir
+
+    value = (answers.get("victime") or {}).get("nir")
+    return normalize_nir(value) if isinstance(value, str) else ""
+
+
+def _raw_accident(answers) -> tuple[str, datetime] | None:
+    """(NIR, naive local accident time) from a draft's raw answers, None while either is missing."""
+    nir = _nir_of(answers)
+    moment = dat_forms.raw_moment(answers, "accident", "date_accident", "heure_accident")
+    return (nir, moment) if nir and moment else None
+
+
+def duplicates_for(context) -> list[Duplicate]:
+    """The declarations and other drafts of the accident being declared in ``context`` (a
+    :class:`~app.workflows.engine.StepContext`): same NIR, establishment, accident date and time.
+    A draft is named only when ``context.user`` may see it (DAT on its establishment)."""
+    establishment, user = getattr(context, "establishment", None), getattr(context, "user", None)
+    key = _raw_accident(getattr(context, "answers", None) or {})
+    if establishment is None or key is None:
+        return []
+    nir, local_moment = key
+    try:
+        accident_at = to_local(local_moment, establishment.departement).astimezone(UTC)
+    except (OverflowError, ValueError):
+        return []
+    current = getattr(context, "draft", None)
+    found = [
+        Duplicate("declaration", declaration=d)
+        for d in _declarations_at(establishment.id, accident_at)
+        if _nir_of(d.answers) == nir and (current is None or d.submission.draft_id != current.id)
+    ]
+    others = db.session.scalars(
+        select(Draft)
+        .where(
+            Draft.workflow == WORKFLOW,
+            Draft.establishment_id == establishment.id,
+            Draft.submitted_at.is_(None),
+            Draft.discarded_at.is_(None),
+            Draft.id != (current.id if current is not None else -1),
+        )
+        .options(joinedload(Draft.updated_by), joinedload(Draft.created_by))
+        .order_by(Draft.updated_at.desc())
+    )
+    visible = (
+        {e.id for e in access.employer_side_establishments(user, Service.DAT)} if user is not None else set()
+    )
+    for draft in others:
+        if _raw_accident(draft.answers) == key:
+            found.append(Duplicate("draft", draft=draft if draft.establishment_id in visible else None))
+    return found
+
+
+def _declarations_at(establishment_id: int, accident_at: datetime) -> list[Declaration]:
+    return list(
+        db.session.scalars(
+            select(Declaration)
+            .where(Declaration.establishment_id == establishment_id, Declaration.accident_at == accident_at)
+            .options(joinedload(Declaration.submission))
+            .order_by(Declaration.submitted_at)
+        )
+    )
+
+
+def duplicates_of_declaration(declaration: Declaration) -> list[Declaration]:
+    """The other sent declarations of the same accident (« doublon possible »). They are on the same
+    establishment, so whoever may see ``declaration`` may see them."""
+    nir = _nir_of(declaration.answers)
+    return [
+        other
+        for other in _declarations_at(declaration.establishment_id, declaration.accident_at)
+        if other.id != declaration.id and _nir_of(other.answers) == nir
+    ]
+
+
+def possible_duplicates(declarations: list[Declaration]) -> dict[int, list[Declaration]]:
+    """For a page of a list: each declaration's other declarations of the same accident, in one query."""
+    if not declarations:
+        return {}
+    candidates = db.session.scalars(
+        select(Declaration)
+        .where(
+            Declaration.establishment_id.in_({d.establishment_id for d in declarations}),
+            Declaration.accident_at.in_({d.accident_at for d in declarations}),
+        )
+        .options(joinedload(Declaration.submission))
+        .order_by(Declaration.submitted_at)
+    ).all()
+    result: dict[int, list[Declaration]] = {}
+    for declaration in declarations:
+        nir = _nir_of(declaration.answers)
+        others = [
+            c
+            for c in candidates
+            if c.id != declaration.id
+            and c.establishment_id == declaration.establishment_id
+            and c.accident_at == declaration.accident_at
+            and _nir_of(c.answers) == nir
+        ]
+        if others:
+            result[declaration.id] = others
+    return result
+
+
+def refuse_unconfirmed_duplicate(submission: Submission, draft: Draft) -> None:
+    """Inside the submission's transaction, once the reference number is taken (which makes
+    concurrent submissions wait for each other): a declaration of the same accident sent meanwhile
+    must have been seen and confirmed. Raises ``SubmitRefused`` (nothing is kept) otherwise."""
+    from app.workflows.engine import StepContext, SubmitRefused
+
+    confirmed = bool(submission.data.get("declaration", {}).get("confirme_doublon"))
+    context = StepContext(answers=draft.answers, establishment=draft.establishment, draft=draft)
+    if not confirmed and any(d.kind == "declaration" for d in duplicates_for(context)):
+        raise SubmitRefused("a declaration of the same accident was sent meanwhile")

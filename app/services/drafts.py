@@ -31,6 +31,7 @@ from app.workflows.engine import (
     CHECK_ANSWERS,
     Step,
     StepContext,
+    SubmitRefused,
     Workflow,
     extract_raw,
     format_reference,
@@ -148,7 +149,10 @@ def resume_link(draft: Draft) -> str:
 
 def context_for(draft: Draft, user: User, answers=None) -> StepContext:
     return StepContext(
-        answers=draft.answers if answers is None else answers, establishment=draft.establishment, user=user
+        answers=draft.answers if answers is None else answers,
+        establishment=draft.establishment,
+        user=user,
+        draft=draft,
     )
 
 
@@ -511,4 +515,15 @@ def submit_draft(
         if existing is None:
             raise
         return SubmitOutcome(existing)
+    except SubmitRefused:
+        # The workflow's last check failed (e.g. a duplicate sent meanwhile): nothing is kept, and
+        # the declaration form, validated again, says what to do.
+        db.session.rollback()
+        if workflow.declaration_form is None:
+            raise
+        refused = workflow.declaration_form(
+            declaration if declaration is not None else MultiDict(), context=context_for(draft, user)
+        )
+        refused.validate()
+        return SubmitOutcome(None, declaration_form=refused)
     return SubmitOutcome(submission)

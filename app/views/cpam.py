@@ -45,6 +45,7 @@ def inbox():
         hors_delai=bool(form.hors_delai.data),
         cmi=form.choice("cmi"),
         reserves=bool(form.reserves.data),
+        a_decider=bool(form.a_decider.data),
         page=page_number(request.args.get("page")),
     )
     listing = dat.caisse_inbox(current_user, filters)
@@ -69,6 +70,8 @@ def _render_declaration(record, *, cmi_form=None, status_form=None, status: int 
         reserves_deadline=dat.reserves_deadline(record),
         reserves_open=dat.reserves_open(record),
         attachment=dat.attachment_of(record),
+        dat_start=dat.dat_start_of(record),
+        duplicates=dat.duplicates_of_declaration(record),
         d0=dat.d0(record),
         facts=facts,
         cmi_form=cmi_form or dat_forms.CmiForm(),

@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from app.domain import dat as rules
 from app.domain.calendars import to_local
+from app.domain.identifiers import format_nir
 from app.forms import dat as dat_forms
 from app.services import dat
 from app.services import drafts as drafts_service
@@ -74,6 +75,18 @@ def _time(value) -> str:
 @bp.app_template_filter("dat_day")
 def _day(value) -> str:
     return rules.french_day(value) if value else ""
+
+
+@bp.app_template_filter("dat_until")
+def _until(value) -> str:
+    """The last day of a jours-francs deadline: "jusqu'au mercredi 16 décembre 2026 inclus"."""
+    return rules.until_day_included(value) if value else ""
+
+
+@bp.app_template_filter("nir")
+def _nir(value) -> str:
+    """A NIR grouped as on the carte Vitale: "1 85 05 78 006 048 22" (stored without spaces)."""
+    return format_nir(value) if isinstance(value, str) else ""
 
 
 @bp.app_template_filter("dat_iso_date")
@@ -146,6 +159,8 @@ def declaration(reference: str):
         reserves_deadline=dat.reserves_deadline(record),
         reserves_open=dat.reserves_open(record),
         attachment=dat.attachment_of(record),
+        dat_start=dat.dat_start_of(record),
+        duplicates=dat.duplicates_of_declaration(record),
     )
 
 
@@ -158,6 +173,7 @@ def receipt(reference: str):
         declarant=dat.declarant(record),
         reserves_deadline=dat.reserves_deadline(record),
         reserves_open=dat.reserves_open(record),
+        dat_start=dat.dat_start_of(record),
     )
 
 

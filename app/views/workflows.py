@@ -32,6 +32,7 @@ from app.services.drafts import (
     DraftDiscarded,
     StepNotReachable,
 )
+from app.views.auth import safe_next
 from app.web import is_htmx, navigate, paris
 from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
@@ -91,15 +92,24 @@ def start(workflow_name: str):
     if not establishments:
         abort(403)
     form = StartForm(request.form if request.method == "POST" else None, establishments=establishments)
-    if len(establishments) == 1 and request.method == "GET":
-        form.establishment.data = str(establishments[0].id)
+    # Started from a page about one establishment (e.g. /dat/?etablissement=2): it is preselected, and
+    # « Retour » goes back to that page (a path of this site only).
+    back_url = safe_next(request.values.get("retour")) or url_for(".drafts")
+    if request.method == "GET":
+        wanted = request.args.get("etablissement", "")
+        if len(establishments) == 1:
+            form.establishment.data = str(establishments[0].id)
+        elif any(str(e.id) == wanted for e in establishments):
+            form.establishment.data = wanted
     if request.method == "POST":
         if form.validate():
             chosen = next(e for e in establishments if str(e.id) == form.establishment.data)
             draft = drafts.start_draft(current_user, workflow, chosen)
             return redirect(_target_url(draft.id, draft.current_step), 303)
-        return _render("workflows/start.html", 422, workflow=workflow, form=form, has_errors=True)
-    return render_template("workflows/start.html", workflow=workflow, form=form)
+        return _render(
+            "workflows/start.html", 422, workflow=workflow, form=form, has_errors=True, back_url=back_url
+        )
+    return render_template("workflows/start.html", workflow=workflow, form=form, back_url=back_url)
 
 
 @bp.get("/brouillons/<int:draft_id>")

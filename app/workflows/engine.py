@@ -42,6 +42,13 @@ class StepContext:
     answers: Mapping[str, RawAnswers]
     establishment: Any = None
     user: Any = None
+    draft: Any = None  # the draft being filled (None when validating answers alone)
+
+
+class SubmitRefused(Exception):
+    """Raised by a workflow's ``on_submit`` to refuse the submission after all, e.g. when a concurrent
+    submission has just made it a duplicate: nothing is written, and the send page shows the
+    declaration form validated again (its errors say why)."""
 
 
 SEND_TASK = "Vérifier et envoyer"

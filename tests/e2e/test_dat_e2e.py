@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Service, UserKind
 from app.services.simple_pdf import make_pdf
 from tests.dat_support import STEPS, make_declaration, valid_answers
-from tests.e2e.conftest import assert_accessible, login_as
+from tests.e2e.conftest import assert_accessible, login_as, shot
 from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
 
 TITLES = {
@@ -304,3 +304,57 @@ def test_reserves_after_sending_and_the_cpam_records_the_cmi(page, live_server, 
     page.get_by_role("button", name="Enregistrer le statut").click()
     expect(page.get_by_text("Statut enregistré : En instruction.")).to_be_visible()
     assert_accessible(page)
+
+
+def filled_draft(user, establishment, answers: dict) -> int:
+    """A draft with every step validly answered, through the real services (not sent)."""
+    from flask import current_app
+
+    from app.services import drafts
+    from app.workflows import get_workflow
+    from tests.dat_support import to_multidict
+
+    workflow = get_workflow("dat")
+    with current_app.test_request_context():
+        draft = drafts.start_draft(user, workflow, establishment)
+        for name in STEPS:
+            data = (
+                {**draft.answers.get("employeur", {}), **answers[name]}
+                if name == "employeur"
+                else answers[name]
+            )
+            saved = drafts.save_step(
+                user, draft, workflow, workflow.step(name), to_multidict(data), base_version=draft.version
+            )
+            assert saved.valid, (name, saved.form.errors)
+        return draft.id
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_the_same_accident_twice_is_warned_and_needs_a_confirmation(browser, live_server, people, javascript):
+    first = make_declaration(people["employer"], people["metz"])
+    draft_id = filled_draft(people["employer"], people["metz"], valid_answers())
+    context = browser.new_context(java_script_enabled=javascript, locale="fr-FR", timezone_id="Europe/Paris")
+    page = context.new_page()
+    login_as(page, live_server.url, people["employer"].email, PASSWORD)
+    page.goto(f"{live_server.url}/demarches/brouillons/{draft_id}/verifier")
+    heading(page, "Vérifier vos réponses avant d'envoyer")
+    expect(page.get_by_text("Cet accident semble déjà déclaré")).to_be_visible()
+    expect(page.get_by_role("link", name=first)).to_have_attribute("href", f"/dat/declarations/{first}")
+    if javascript:
+        assert_accessible(page)
+    shot(page, f"dat-duplicate-warning-{'js' if javascript else 'nojs'}")
+    page.get_by_label("Qualité du déclarant").fill("Responsable des ressources humaines")
+    page.get_by_label("Je certifie exactes les informations de cette déclaration").check()
+    page.get_by_role("button", name="Envoyer la déclaration").click()
+    expect(page.get_by_role("link", name=re.compile("cochez la case pour confirmer"))).to_be_visible()
+    assert page.title().startswith("Erreur : ")
+    if javascript:
+        assert_accessible(page)
+    page.get_by_label("Je certifie exactes les informations de cette déclaration").check()
+    page.get_by_label(re.compile("Je confirme qu'il s'agit d'un autre accident")).check()
+    page.get_by_role("button", name="Envoyer la déclaration").click()
+    heading(page, "Déclaration transmise")
+    page.goto(f"{live_server.url}/dat/declarations/{first}")
+    expect(page.get_by_text("Doublon possible").first).to_be_visible()
+    context.close()

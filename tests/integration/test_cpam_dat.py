@@ -5,6 +5,7 @@ transition table — audited, and visible to the employer on the declaration's t
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -271,3 +272,22 @@ def test_the_inbox_of_a_departement_with_70_000_establishments_answers(client, w
     assert covered > 70_000
     home = client.get("/").get_data(as_text=True)
     assert f'<dd class="govuk-summary-list__value">{covered}</dd>' in home  # the agent's home page
+
+
+def test_the_home_page_counts_to_decide_what_the_inbox_shows_to_decide(client, world, refs, agent):
+    """A declaration « en instruction » with its CMI received is still to decide (issue 10)."""
+    dat_service.record_cmi(world.agent, refs["reserves"], local_today())
+    dat_service.change_status(world.agent, refs["reserves"], "en_instruction")
+    dat_service.record_cmi(world.agent, refs["metz"], local_today())
+    home = " ".join(text(client.get("/")).split())
+    assert "Déclarations à instruire ou à décider (CMI reçu)</a> : <strong>2</strong>" in home
+    link = re.search(r'<a class="govuk-link" href="([^"]+)">Déclarations à instruire', home).group(1)
+    inbox = text(client.get(html.unescape(link)))
+    assert "2 déclarations" in inbox
+    assert refs["reserves"] in inbox and refs["metz"] in inbox
+    # Once decided it leaves both.
+    close_reserves_window(refs["metz"])
+    dat_service.change_status(world.agent, refs["metz"], "prise_en_charge")
+    home = " ".join(text(client.get("/")).split())
+    assert "Déclarations à instruire ou à décider (CMI reçu)</a> : <strong>1</strong>" in home
+    assert "1 déclaration." in text(client.get(html.unescape(link)))

@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from app.domain.identifiers import format_nir
 from app.extensions import db
 from app.models import AuditEvent, Declaration, Service
 from app.services import dat as dat_service
@@ -115,12 +116,12 @@ def test_htmx_filter_gets_only_the_results_fragment(client, world, declarant, se
 
 def test_pagination_keeps_the_filters(client, world, declarant):
     for i in range(dat_service.PAGE_SIZE + 2):
-        make_declaration(world.employer, world.metz, valid_answers(nom=f"Victime{i:02d}"))
+        make_declaration(world.employer, world.metz, valid_answers(nom=f"Victime-{chr(ord('a') + i)}"))
     page = text(client.get("/dat/", query_string={"statut": "transmise"}))
     assert f"{dat_service.PAGE_SIZE + 2} déclarations transmises" in page
     assert "page=2" in page and "statut=transmise" in page
     second = text(client.get("/dat/", query_string={"statut": "transmise", "page": "2"}))
-    assert "VICTIME00" in second and "VICTIME21" not in second
+    assert "VICTIME-A" in second and "VICTIME-V" not in second
     assert text(client.get("/dat/", query_string={"page": "99999999"})).count("VICTIME") > 0
 
 
@@ -214,7 +215,8 @@ def test_declaration_pdf_is_laid_out_like_the_cerfa(client, world, declarant, se
         "Retard",
         "Hors délai",
         "Chute de hauteur",
-        valid_answers()["victime"]["nir"],
+        # Grouped as on the carte Vitale (1 85 05 57 463 … ), stored without spaces.
+        format_nir(valid_answers(nom="Retard")["victime"]["nir"]),
     ):
         assert expected in content, expected
     accident = local_today() - timedelta(days=8)
@@ -321,3 +323,40 @@ def test_the_receipt_is_also_deposited_in_lucie_when_the_establishment_is_subscr
     # Not subscribed: no letter.
     make_declaration(world.employer, world.paris)
     assert db.session.scalar(select(func.count(Letter.id))) == 1
+
+
+def test_the_home_page_words_the_reserves_deadline_like_the_receipt(client, world, declarant, several):
+    from app.domain.dat import until_day_included
+
+    due = db.session.scalar(
+        db.select(Declaration.reserves_due_on).where(Declaration.reference == several["schneider"])
+    )
+    wording = until_day_included(due)  # « jusqu'au mercredi 16 décembre 2026 inclus »
+    home = " ".join(html.unescape(client.get("/").get_data(as_text=True)).split())
+    assert f"Agence de Metz — {wording}" in home
+    assert "à 00 h 00" not in home
+    receipt = text(client.get(f"/dat/declarations/{several['schneider']}/accuse-reception"))
+    assert wording in " ".join(receipt.split())
+
+
+def test_declaring_from_a_filtered_list_keeps_the_establishment_and_comes_back(client, world, declarant):
+    page = client.get("/dat/", query_string={"etablissement": str(world.paris.id)}).get_data(as_text=True)
+    start = re.search(r'<a id="dat-start" href="([^"]+)"', page).group(1)
+    start = html.unescape(start)
+    assert f"etablissement={world.paris.id}" in start
+    form = client.get(start).get_data(as_text=True)
+    assert re.search(rf'value="{world.paris.id}"\s+checked', form)
+    assert re.search(rf'value="{world.metz.id}"\s+checked', form) is None
+    back = html.unescape(re.search(r'<a href="([^"]+)" class="govuk-back-link"', form).group(1))
+    assert back == f"/dat/?etablissement={world.paris.id}"
+    # A foreign site as « retour » is ignored.
+    form = client.get("/demarches/dat/commencer?retour=//evil.example/").get_data(as_text=True)
+    assert 'href="/demarches/" class="govuk-back-link"' in form
+    # With htmx, filtering updates the button out of band.
+    fragment = client.get(
+        "/dat/",
+        query_string={"etablissement": str(world.metz.id)},
+        headers={"HX-Request": "true", "HX-Target": "dat-results"},
+    ).get_data(as_text=True)
+    assert 'id="dat-start"' in fragment and 'hx-swap-oob="true"' in fragment
+    assert f"etablissement={world.metz.id}" in html.unescape(fragment)

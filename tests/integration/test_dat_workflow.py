@@ -574,7 +574,10 @@ def test_a_forged_attachment_id_of_another_company_is_refused(world, declarant):
 
 
 def test_html_is_escaped_everywhere(client, world, declarant):
-    answers = valid_answers(nom="<script>alert(1)</script>")
+    # Names refuse markup (see test_person_names_refuse_markup_and_control_characters); free texts keep it,
+    # escaped wherever they are shown.
+    answers = valid_answers()
+    answers["accident"]["lieu_precis"] = "<script>alert(1)</script> quai n° 3"
     answers["accident"]["circonstances"] = '<img src=x onerror="alert(1)"> il est tombé de l\'échelle.'
     draft_id = declarant.start(world.metz)
     declarant.fill(draft_id, answers)
@@ -584,7 +587,7 @@ def test_html_is_escaped_everywhere(client, world, declarant):
     declarant.submit(draft_id)
     reference = db.session.scalar(select(Declaration.reference))
     raw = client.get(f"/dat/declarations/{reference}").get_data(as_text=True)
-    assert "<script>alert(1)" not in raw and "&lt;SCRIPT&gt;" in raw
+    assert "<script>alert(1)" not in raw and "&lt;script&gt;" in raw
 
 
 def test_huge_values_are_cut_and_refused_with_a_length_message(world, declarant):
@@ -731,3 +734,43 @@ def test_deadline_is_computed_with_the_establishment_calendar(world):
     assert by_ref[paris].due_at.astimezone(PARIS) == datetime.combine(saturday, time(10), PARIS)
     assert by_ref[metz].late and by_ref[paris].late
     assert all(step in by_ref[metz].answers for step in STEPS)
+
+
+# --- issue 10: names and the NIR as people read them ------------------------------------------------------
+
+
+def test_person_names_refuse_markup_and_control_characters(world, declarant):
+    draft_id = draft_at(declarant, world, "victime")
+    page = post_invalid(declarant, draft_id, "victime", {"nom": "Lefèvre<b>bold</b>"})
+    assert "Le nom de famille ne peut pas contenir de balise ni les signes < et >" in page
+    page = post_invalid(declarant, draft_id, "victime", {"prenoms": "Lu\tcas", "nom_usage": "Mar\u202etin"})
+    assert "Les prénoms contient un caractère invisible ou de contrôle" in page
+    assert "Le nom d'usage contient un caractère invisible ou de contrôle" in page
+    accepted = {**valid_answers()["victime"], "nom": "O'Neill-Lefèvre", "prenoms": "Jean-Éric St. John"}
+    assert declarant.post_step(draft_id, "victime", accepted).status_code == 303
+    declarant.fill(draft_id, until="temoins")
+    page = post_invalid(
+        declarant, draft_id, "temoins", {"temoin1_nom": "<i>Weber</i>", "temoin1_prenom": "P4ul"}
+    )
+    assert "Le nom ne peut pas contenir de balise" in page
+    assert (
+        "Le prénom ne peut contenir que des lettres, des espaces, des apostrophes, des tirets et des points"
+        in page
+    )
+    declarant.fill(draft_id)
+    page = text(declarant.submit(draft_id, declarant_nom="Camille <script>Martin"))
+    assert "Le nom du déclarant ne peut pas contenir de balise" in page
+
+
+def test_the_nir_is_shown_grouped_as_on_the_carte_vitale_and_stored_unchanged(client, world, declarant):
+    draft_id = declarant.start(world.metz)
+    declarant.fill(draft_id)
+    nir = valid_answers()["victime"]["nir"]
+    grouped = f"{nir[0]} {nir[1:3]} {nir[3:5]} {nir[5:7]} {nir[7:10]} {nir[10:13]} {nir[13:]}"
+    assert grouped in text(client.get(f"/demarches/brouillons/{draft_id}/verifier"))
+    declarant.submit(draft_id)
+    submission = db.session.scalar(select(Submission))
+    assert submission.data["answers"]["victime"]["nir"] == nir
+    assert grouped in text(client.get(f"/dat/declarations/{submission.reference}"))
+    agent = DatClient(client.application.test_client(), world.agent)
+    assert grouped in text(agent.client.get(f"/cpam/declarations/{submission.reference}"))

@@ -173,3 +173,42 @@ def test_status_labels_are_french():
         "Prise en charge",
         "Refus de prise en charge",
     ]
+
+
+# --- registre des accidents bénins (SPEC §2.1; CSS R441-5, D441-1) ---------------------------------------
+
+
+def test_48h_of_a_registre_accident_run_from_the_care_not_from_the_accident():
+    # Known Monday 2 March 2026 at 10:00 and written in the register; the care it led to learnt of on
+    # Thursday 12 March at 10:00: due Saturday 14 March 10:00, so a declaration on Friday 13 is on time.
+    known, care = datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 12, 10, 0)
+    start = rules.dat_start(known, registre=True, care_known_at=care)
+    assert start == rules.DatStart(care, benin=True)
+    deadline = start.deadline("57")
+    assert deadline.due == datetime(2026, 3, 14, 10, 0)
+    assert "R441-5" in deadline.legal_basis and "D441-1" in deadline.legal_basis
+    assert "registre des accidents bénins" in deadline.start_event
+    assert not rules.is_late(care, paris(2026, 3, 13, 16, 0), "57", benin=True)
+    assert rules.is_late(known, paris(2026, 3, 13, 16, 0), "57")
+
+
+def test_a_registre_accident_has_no_deadline_until_the_care_is_known():
+    assert rules.dat_start(datetime(2026, 3, 2, 10, 0), registre=True) is None
+    plain = rules.dat_start(datetime(2026, 3, 2, 10, 0), care_known_at=datetime(2026, 3, 12, 10, 0))
+    assert plain == rules.DatStart(datetime(2026, 3, 2, 10, 0))
+
+
+def test_the_due_notice_of_a_registre_accident_says_why_it_starts_then():
+    notice = rules.due_notice(datetime(2026, 3, 12, 10, 0), "57", paris(2026, 3, 13, 9, 0), benin=True)
+    assert not notice.late
+    assert notice.start_text.startswith(
+        "Les 48 heures courent depuis le jeudi 12 mars 2026 à 10\u00a0h\u00a000"
+    )
+    assert "articles R441-5 et D441-1" in notice.start_text
+    plain = rules.due_notice(datetime(2026, 3, 12, 10, 0), "57", paris(2026, 3, 13, 9, 0))
+    assert "L441-2 et R441-3" in plain.start_text and not plain.benin
+
+
+def test_a_last_day_that_counts_is_worded_one_way():
+    assert rules.until_day_included(date(2026, 12, 16)) == "jusqu'au mercredi 16 décembre 2026 inclus"
+    assert rules.until_day_included(date(2026, 4, 1)) == "jusqu'au mercredi 1er avril 2026 inclus"

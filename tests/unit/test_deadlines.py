@@ -532,3 +532,14 @@ def test_time_left_counts_real_time_to_the_deadline():
     assert deadline.time_left(datetime(2026, 1, 12, 11, 0)) == timedelta(hours=-1)
     reserves = Deadline.reserves(datetime(2026, 3, 2, 14, 0), "75")
     assert reserves.time_left(datetime(2026, 3, 12, 23, 0)) == timedelta(hours=1)
+
+
+def test_48h_from_the_care_of_a_registre_accident_carry_their_own_legal_basis():
+    """SPEC §2.1 (CSS R441-5, D441-1): same arithmetic, another starting event, recorded as such."""
+    care = datetime(2026, 4, 3, 10, 0)  # Good Friday in Moselle, not counted
+    plain = deadlines.Deadline.dat(care, "57")
+    benin = deadlines.Deadline.dat(care, "57", benin=True)
+    assert benin.due == plain.due == datetime(2026, 4, 8, 0, 0)
+    assert plain.legal_basis == "CSS L441-2, R441-3"
+    assert benin.legal_basis == "CSS L441-2, R441-3, R441-5, D441-1"
+    assert benin.start_event == deadlines.BENIN_START_EVENT != plain.start_event

@@ -197,3 +197,12 @@ def test_french_postal_codes_are_accepted(code):
 )
 def test_bad_postal_codes_are_refused(code):
     assert not is_valid_postal_code(code)
+
+
+def test_a_nir_is_shown_grouped_as_on_the_carte_vitale():
+    from app.domain.identifiers import format_nir
+
+    assert format_nir("185057800604822") == "1 85 05 78 006 048 22"
+    assert format_nir("1 85 05 78 006 048 22") == "1 85 05 78 006 048 22"
+    assert format_nir("185052A00604822") == "1 85 05 2A 006 048 22"
+    assert format_nir("12345") == "12345" and format_nir(None) == ""
