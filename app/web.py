@@ -27,6 +27,7 @@ from app.domain.calendars import PARIS
 from app.extensions import db, login_manager
 from app.forms.accounts import LoginForm
 from app.models import SERVICE_LABELS, Service, User
+from app.services import user_sessions
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -117,13 +118,8 @@ def register_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or str(user.credentials_version) != version:
-            return None
-        return user
+        # The session must still be open on the server (revoked on sign-out, password change…).
+        return user_sessions.signed_in_user(user_id, session.get(sessions.SERVER_SESSION_KEY))
 
     @login_manager.unauthorized_handler
     def sign_in_first():
