@@ -129,8 +129,9 @@ def _new_password_fields(label: str = "Choisissez un mot de passe") -> tuple[Pas
     order they were created)."""
     password = PasswordField(
         label,
-        description=f"Au moins {MIN_LENGTH} caractères. Une phrase de plusieurs mots est facile "
-        "à retenir et difficile à deviner.",
+        description=f"Au moins {MIN_LENGTH} caractères, difficiles à deviner : ni votre nom, ni une "
+        "suite de chiffres ou de touches, ni un mot de passe courant. Trois ou quatre mots sans "
+        "rapport entre eux sont faciles à retenir.",
         validators=[
             DataRequired("Saisissez un mot de passe"),
             Length(

@@ -83,9 +83,17 @@ def strength_problem(password: str, user_inputs: tuple[str, ...] | list[str] = (
             inputs.append(value)
             inputs.extend(part for part in _words(value) if len(part) > 2)
     result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=inputs)
-    if result["score"] >= MIN_SCORE:
+    # zxcvbn counts « camille.martin2026 » as 10¹² guesses (a separator, a year); an attacker who
+    # knows the name tries it early. Without the person's words, too few letters are left.
+    rest = password.lower()
+    for word in sorted({w for value in inputs for w in _words(value) if len(w) > 2}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    mostly_inputs = rest != password.lower() and sum(ch.isalpha() for ch in rest) < 4
+    if result["score"] >= MIN_SCORE and not mostly_inputs:
         return None
-    matched_inputs = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
+    matched_inputs = mostly_inputs or any(
+        m.get("dictionary_name") == "user_inputs" for m in result["sequence"]
+    )
     warning = result["feedback"].get("warning") or ""
     if matched_inputs:
         reason = "il reprend votre nom, votre adresse e-mail ou le nom du service"
