@@ -35,7 +35,10 @@ demo: migrate
 
 # Serve the app on http://127.0.0.1:$(PORT) with the outbox worker, the DAT deadline reminders and a local
 # SMTP sink, started first so that the worker sends the demo e-mails at once (mails land as .eml files in
-# instance/mails/ and on the page /dev/courriels).
+# instance/mails/ and on the page /dev/courriels). Development mode (production is the app's default),
+# for this target and the ones it runs first; e-mailed links point to this server's port.
+run: export APP_ENV ?= development
+run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
