@@ -7,7 +7,7 @@ FLASK := FLASK_APP=wsgi.py $(BIN)/flask
 PORT ?= 5000
 MAIL_PORT ?= 8025
 
-.PHONY: run test lint format install install-dev browser migrate demo lock frontend bench clean
+.PHONY: run test lint format install install-dev browser redis migrate demo lock frontend bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,6 +55,14 @@ browser: install-dev
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else $(BIN)/playwright install chromium; fi
+
+# redis-server for the test of the rate limits shared by two gunicorn workers (tests/integration/
+# test_gunicorn.py; production keeps them in Redis): the distribution's when present, else install it (root).
+redis:
+	@if command -v redis-server >/dev/null; then echo "redis-server: $$(command -v redis-server)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else echo "redis-server is missing: install the distribution's redis-server package" >&2; exit 1; fi
 
 lint: install-dev
 	$(BIN)/ruff check .

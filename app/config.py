@@ -102,6 +102,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # htmx may be served from a CDN with the same integrity hash; empty = the vendored file.
         "HTMX_URL": os.environ.get("HTMX_URL", ""),
         "PROXY_FIX": _bool("PROXY_FIX", False),
+        # A longer URL answers 414 in French (app/web.py); gunicorn's own limit is above it.
+        "MAX_URL_LENGTH": _int("MAX_URL_LENGTH", 4096),
         # The page that shows the e-mails the development sink received (reset links!): development
         # only, and only from this machine (app/views/dev.py).
         "DEV_MAIL_PAGE": env == "development" and _bool("DEV_MAIL_PAGE", True),

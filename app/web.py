@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    abort,
     flash,
     g,
     jsonify,
@@ -42,6 +43,10 @@ ERROR_TEXTS = {
     404: ("Page introuvable", "Vérifiez l'adresse saisie, ou revenez à votre tableau de bord."),
     405: ("Action non autorisée", "Cette action n'est pas possible sur cette page."),
     409: ("Conflit", "Ces informations ont été modifiées entre-temps."),
+    414: (
+        "Adresse trop longue",
+        "L'adresse de la page demandée est trop longue. Revenez en arrière, ou repartez de l'accueil.",
+    ),
     413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
     422: ("Données invalides", "Les informations envoyées ne sont pas valides."),
     429: (
@@ -250,3 +255,7 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def _mark_start():
         g.htmx = is_htmx()
+        # No page of ours needs a longer address; gunicorn lets longer ones through (gunicorn.conf.py)
+        # so that this answer is French.
+        if len(request.environ.get("RAW_URI") or request.full_path) > app.config["MAX_URL_LENGTH"]:
+            abort(414)
