@@ -73,13 +73,19 @@ def user_agent_summary(user_agent: str) -> str:
 _MARKUP = frozenset("<>")
 
 
-def name_problem(value: str, what: str = "Le nom") -> str | None:
+def name_problem(value: str, what: str = "un nom") -> str | None:
     """Why ``value`` cannot be a person's, a company's or an establishment's name, in French, or None.
     Refused: control and invisible formatting characters, and ``<`` ``>`` (markup typed into a name
     would be printed on receipts and letters)."""
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cf"):
-            return f"{what} ne doit pas contenir de caractère de contrôle (retour à la ligne, tabulation…)"
+            return f"Saisissez {what} sans caractère de contrôle (retour à la ligne, tabulation…)"
         if char in _MARKUP:
-            return f"{what} ne doit pas contenir les caractères < et >"
+            return f"Saisissez {what} sans les caractères < et >"
     return None
+
+
+def without_control_characters(value: str) -> str:
+    """``value`` without its control and format characters: what a refused name is shown again as
+    (a NUL cannot be written back into a page)."""
+    return "".join(char for char in value if unicodedata.category(char) not in ("Cc", "Cf"))
