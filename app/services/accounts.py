@@ -596,6 +596,15 @@ def set_company_admin(admin: User, user: User, is_admin: bool) -> None:
     db.session.commit()
 
 
+def revoke_sessions(admin: User, user: User) -> int:
+    """An administrator signs a person of the company out of every browser (a lost laptop, a shared
+    computer); the account stays active. Returns how many sessions were open."""
+    count = user_sessions.revoke_all(user)
+    audit.record("sessions_revoked", "user", user.id, sessions=count)
+    db.session.commit()
+    return count
+
+
 def set_active(admin: User, user: User, active: bool) -> None:
     """Deactivate (sessions end at once) or reactivate a user of the company."""
     if user.is_active_account == active:

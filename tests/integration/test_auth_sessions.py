@@ -152,3 +152,34 @@ def test_a_session_of_another_user_does_not_open_this_one(app, client, world):
     with client.session_transaction() as session:
         session["_user_id"] = f"{world['admin'].id}:{world['admin'].credentials_version}"
     assert client.get("/compte").status_code == 302
+
+
+def test_an_administrator_signs_a_person_out_of_every_device_and_the_account_stays(app, client, world):
+    user_client = app.test_client()
+    sign_in(user_client, world["user"])
+    thief = copy_of_cookie(app, user_client)
+    sign_in(client, world["admin"])
+    page = f"/admin/utilisateurs/{world['user'].id}"
+    assert "Déconnecter de tous ses appareils" in client.get(page).get_data(as_text=True)
+    response = client.post(f"{page}/sessions/fermer", data={"csrf_token": client.csrf(page)})
+    assert response.status_code == 302
+    assert "Les sessions de Camille Martin sont fermées" in client.get(page).get_data(as_text=True)
+    assert not signed_in(user_client) and not signed_in(thief)
+    assert signed_in(client)  # the administrator's own session goes on
+    sign_in(user_client, world["user"])  # the account is still active
+    assert signed_in(user_client)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sessions_revoked"))
+    assert event.user_id == world["admin"].id and event.object_id == str(world["user"].id)
+
+
+def test_an_administrator_cannot_sign_out_a_person_of_another_company(app, client, world):
+    stranger = make_user("autre@exemple.fr", company=make_company("Autre"), full_name="Autre Personne")
+    db.session.commit()
+    other = app.test_client()
+    sign_in(other, stranger)
+    sign_in(client, world["admin"])
+    response = client.post(
+        f"/admin/utilisateurs/{stranger.id}/sessions/fermer", data={"csrf_token": client.csrf("/")}
+    )
+    assert response.status_code == 404
+    assert signed_in(other)
