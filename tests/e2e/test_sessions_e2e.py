@@ -66,3 +66,20 @@ def test_my_account_lists_the_sessions_and_signs_out_everywhere(browser, page, l
     phone.goto(f"{base}/compte")
     expect(phone.get_by_role("heading", name="Se connecter")).to_be_visible()
     phone_context.close()
+
+
+def test_a_wrong_password_and_an_unknown_address_get_the_same_accessible_answer(page, live_server, claire):
+    texts = []
+    for email in (claire.email, "personne@exemple.fr"):
+        page.goto(f"{live_server.url}/connexion")
+        page.get_by_label("Adresse e-mail").fill(email)
+        page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon-mot-de-passe")
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page).to_have_title(re.compile(r"^Erreur : "))
+        texts.append(
+            page.locator(".govuk-error-summary").inner_text() + page.locator(".govuk-inset-text").inner_text()
+        )
+    assert texts[0] == texts[1]
+    assert "son titulaire est prévenu par e-mail" in texts[0]
+    assert_accessible(page)
+    shot(page, "login-failure")
