@@ -3,11 +3,14 @@ checked on every request, so that a copy of the cookie stops working as soon as 
 revoked — by signing out, a password change or reset, a lock-out, an administrator deactivating the
 person, or « Se déconnecter de tous les appareils » — instead of at the end of its 12 hours."""
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, UserSession
+from app.models.types import utcnow
 from app.services import accounts
 from tests.factories import PASSWORD, make_company, make_establishment, make_user
 
@@ -183,3 +186,16 @@ def test_an_administrator_cannot_sign_out_a_person_of_another_company(app, clien
     )
     assert response.status_code == 404
     assert signed_in(other)
+
+
+def test_last_activity_is_written_at_most_every_five_minutes(app, client, world):
+    sign_in(client, world["user"])
+    (row,) = db.session.scalars(select(UserSession)).all()
+    recent, old = utcnow() - timedelta(minutes=2), utcnow() - timedelta(minutes=10)
+    for seen, moves in ((recent, False), (old, True)):
+        db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=seen))
+        db.session.commit()
+        assert signed_in(client)
+        db.session.expire_all()
+        stored = db.session.get(UserSession, row.id).last_seen_at
+        assert (stored > seen + timedelta(minutes=1)) is moves
