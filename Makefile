@@ -7,7 +7,7 @@ FLASK := FLASK_APP=wsgi.py $(BIN)/flask
 PORT ?= 5000
 MAIL_PORT ?= 8025
 
-.PHONY: run test lint format install install-dev browser migrate demo lock frontend bench clean
+.PHONY: run test lint format install install-dev browser redis migrate demo lock frontend bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -35,7 +35,10 @@ demo: migrate
 
 # Serve the app on http://127.0.0.1:$(PORT) with the outbox worker, the DAT deadline reminders and a local
 # SMTP sink, started first so that the worker sends the demo e-mails at once (mails land as .eml files in
-# instance/mails/ and on the page /dev/courriels).
+# instance/mails/ and on the page /dev/courriels). Development mode (production is the app's default),
+# for this target and the ones it runs first; e-mailed links point to this server's port.
+run: export APP_ENV ?= development
+run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
 	@trap 'kill 0' EXIT INT TERM; \
 	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
@@ -52,6 +55,14 @@ browser: install-dev
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else $(BIN)/playwright install chromium; fi
+
+# redis-server for the test of the rate limits shared by two gunicorn workers (tests/integration/
+# test_gunicorn.py; production keeps them in Redis): the distribution's when present, else install it (root).
+redis:
+	@if command -v redis-server >/dev/null; then echo "redis-server: $$(command -v redis-server)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else echo "redis-server is missing: install the distribution's redis-server package" >&2; exit 1; fi
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -71,7 +82,7 @@ CLOCKS ?= 2026-12-09T14:00 2026-12-25T00:30
 # pytest-xdist workers: one per core.
 JOBS ?= auto
 
-test: lint browser
+test: lint browser redis
 	$(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS)
 	@for clock in $(CLOCKS); do \
 	  echo "== unit and integration tests at $$clock (Paris)"; \

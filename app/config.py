@@ -1,7 +1,9 @@
-"""Settings read from the environment, with development defaults.
+"""Settings read from the environment.
 
-Every setting can be overridden by an environment variable of the same name. In production
-(``APP_ENV=production``) the application refuses to start without a real ``SECRET_KEY``.
+Every setting can be overridden by an environment variable of the same name. The application runs
+in production mode unless ``APP_ENV=development`` says otherwise (``make run`` does): production
+refuses to start without a real ``SECRET_KEY`` and a rate-limit store shared by every process, and
+never serves the development mail page.
 """
 
 from __future__ import annotations
@@ -38,7 +40,10 @@ class ConfigError(RuntimeError):
 
 def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask configuration from the environment, then apply ``overrides`` (tests)."""
-    env = os.environ.get("APP_ENV", "development")
+    # Safe by default: development only when asked for (make run, the tests).
+    env = (overrides or {}).get("APP_ENV") or os.environ.get("APP_ENV") or "production"
+    if env not in ("development", "production"):
+        raise ConfigError(f"APP_ENV must be development or production, not {env!r}.")
     cfg: dict = {
         "APP_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
@@ -100,7 +105,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # htmx may be served from a CDN with the same integrity hash; empty = the vendored file.
         "HTMX_URL": os.environ.get("HTMX_URL", ""),
         "PROXY_FIX": _bool("PROXY_FIX", False),
-        "DEV_MAIL_PAGE": _bool("DEV_MAIL_PAGE", env == "development"),
+        # A longer URL answers 414 in French (app/web.py); gunicorn's own limit is above it.
+        "MAX_URL_LENGTH": _int("MAX_URL_LENGTH", 4096),
+        # The page that shows the e-mails the development sink received (reset links!): development
+        # only, and only from this machine (app/views/dev.py).
+        "DEV_MAIL_PAGE": env == "development" and _bool("DEV_MAIL_PAGE", True),
         # Static assets only: compressing HTML that carries a CSRF token next to reflected input
         # would expose the token to BREACH-style attacks.
         "COMPRESS_MIMETYPES": [
@@ -121,6 +130,18 @@ def load_config(overrides: dict | None = None) -> dict:
         not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32
     ):
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+    if (
+        cfg["APP_ENV"] == "production"
+        and cfg["RATELIMIT_ENABLED"]
+        and cfg["RATELIMIT_STORAGE_URI"].startswith("memory://")
+    ):
+        # Each process would count on its own: with N gunicorn workers (or N machines) a limit of 10
+        # sign-in attempts a minute lets N × 10 through. Required whatever the worker count: the
+        # count can change without this process knowing (WEB_CONCURRENCY, a second machine).
+        raise ConfigError(
+            "RATELIMIT_STORAGE_URI must name a store shared by every process in production, "
+            "e.g. redis://127.0.0.1:6379/0 (memory:// counts in each worker separately)."
+        )
     from app.domain.lucie import notification_rule
 
     try:

@@ -23,6 +23,9 @@ from itsdangerous import BadSignature
 
 SIGNED_IN_AT = "signed_in_at"
 USER_KEY = "_user_id"  # Flask-Login's key: a session that holds it is signed in
+# The random token naming this browser's row in `user_session` (app/services/user_sessions.py): the
+# server checks on every request that it is still open, so that signing out ends a copied cookie too.
+SERVER_SESSION_KEY = "_sid"
 # Requests that are not the user's activity: they never push the session's end back.
 NOT_ACTIVITY = frozenset({"static", "auth.session_status"})
 

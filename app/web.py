@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Flask,
+    abort,
     flash,
     g,
     jsonify,
@@ -27,6 +28,7 @@ from app.domain.calendars import PARIS
 from app.extensions import db, login_manager
 from app.forms.accounts import LoginForm
 from app.models import SERVICE_LABELS, Service, User
+from app.services import user_sessions
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -41,6 +43,10 @@ ERROR_TEXTS = {
     404: ("Page introuvable", "Vérifiez l'adresse saisie, ou revenez à votre tableau de bord."),
     405: ("Action non autorisée", "Cette action n'est pas possible sur cette page."),
     409: ("Conflit", "Ces informations ont été modifiées entre-temps."),
+    414: (
+        "Adresse trop longue",
+        "L'adresse de la page demandée est trop longue. Revenez en arrière, ou repartez de l'accueil.",
+    ),
     413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
     422: ("Données invalides", "Les informations envoyées ne sont pas valides."),
     429: (
@@ -139,13 +145,8 @@ def register_web(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
-        ident, _, version = user_id.partition(":")
-        if not ident.isdigit():
-            return None
-        user = db.session.get(User, int(ident))
-        if user is None or str(user.credentials_version) != version:
-            return None
-        return user
+        # The session must still be open on the server (revoked on sign-out, password change…).
+        return user_sessions.signed_in_user(user_id, session.get(sessions.SERVER_SESSION_KEY))
 
     @login_manager.unauthorized_handler
     def sign_in_first():
@@ -277,3 +278,7 @@ def register_web(app: Flask) -> None:
     @app.before_request
     def _mark_start():
         g.htmx = is_htmx()
+        # No page of ours needs a longer address; gunicorn lets longer ones through (gunicorn.conf.py)
+        # so that this answer is French.
+        if len(request.environ.get("RAW_URI") or request.full_path) > app.config["MAX_URL_LENGTH"]:
+            abort(414)

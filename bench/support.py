@@ -15,6 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# The benchmarks run the development configuration (its key, in-process rate-limit counters);
+# production is the default (app/config.py). Set here so the gunicorn processes inherit it too.
+os.environ.setdefault("APP_ENV", "development")
 VENV_BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 

@@ -128,6 +128,7 @@ class StrictHtmlClient(FlaskClient):
 def _base_config(database_url: str, tmp_path) -> dict:
     return {
         "TESTING": True,
+        "APP_ENV": "development",  # production is the default (app/config.py)
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "STORAGE_DIR": str(tmp_path / "storage"),

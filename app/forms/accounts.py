@@ -22,6 +22,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
+from app.domain.accounts import name_problem, without_control_characters
 from app.forms.workflows import (
     ERROR_PREFIX,
     CheckboxesInput,
@@ -74,6 +75,13 @@ def email_format(form, field) -> None:
         raise ValidationError(
             "Saisissez une adresse e-mail valide, par exemple prenom.nom@exemple.fr"
         ) from None
+
+
+def name_format(form, field) -> None:
+    """A person's or an organisation's name: no control character, no markup (app/domain/accounts.py)."""
+    if field.data and (problem := name_problem(field.data, "le nom et le prénom")):
+        field.data = without_control_characters(field.data)  # shown again, to be corrected
+        raise ValidationError(problem)
 
 
 def siret_format(form, field) -> None:
@@ -129,8 +137,9 @@ def _new_password_fields(label: str = "Choisissez un mot de passe") -> tuple[Pas
     order they were created)."""
     password = PasswordField(
         label,
-        description=f"Au moins {MIN_LENGTH} caractères. Une phrase de plusieurs mots est facile "
-        "à retenir et difficile à deviner.",
+        description=f"Au moins {MIN_LENGTH} caractères, difficiles à deviner : ni votre nom, ni une "
+        "suite de chiffres ou de touches, ni un mot de passe courant. Trois ou quatre mots sans "
+        "rapport entre eux sont faciles à retenir.",
         validators=[
             DataRequired("Saisissez un mot de passe"),
             Length(
@@ -210,6 +219,7 @@ class InviteForm(EstablishmentGrantsMixin, FlaskForm):
         validators=[
             DataRequired("Saisissez le nom et le prénom"),
             Length(max=200, message="Le nom et le prénom doivent faire au plus 200 caractères"),
+            name_format,
         ],
         widget=TextInput(),
     )

@@ -4,7 +4,7 @@ sources), defined in app/domain."""
 
 from app.domain.accounts import SERVICE_LABELS, Service, UserKind
 from app.domain.lucie import LetterSource
-from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User
+from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
@@ -50,5 +50,6 @@ __all__ = [
     "Upload",
     "User",
     "UserKind",
+    "UserSession",
     "include_in_schema_comparison",
 ]

@@ -145,6 +145,26 @@ class User(UserMixin, db.Model):
         return self.kind in (UserKind.CPAM, UserKind.CARSAT)
 
 
+class UserSession(db.Model):
+    """One signed-in browser (docs/security.md): the signed cookie names it by a random token, kept here
+    only as its SHA-256, and every request checks it is still open. Revoked, never deleted, so that
+    « Mon compte » and an audit can tell which browser was signed out and when."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of the token in the cookie (hex): a copy of this table opens no session.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most every few minutes (app/services/sessions.py), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(120), default="")  # « Firefox sous Windows »
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class Habilitation(db.Model):
     """User × establishment × service. On the head office it covers every establishment."""
 

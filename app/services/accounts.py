@@ -19,9 +19,9 @@ from app.domain.calendars import PARIS
 from app.extensions import db
 from app.models import AuditEvent, Company, Establishment, Habilitation, Service, User, UserKind
 from app.models.types import utcnow
-from app.services import access, audit, outbox
+from app.services import access, audit, outbox, user_sessions
 from app.services.paging import Page, paginate
-from app.services.passwords import hash_password, needs_rehash, verify_password
+from app.services.passwords import hash_password, needs_rehash, strength_problem, verify_password
 
 RESET_SALT = "password-reset"
 INVITATION_SALT = "invitation"
@@ -75,6 +75,7 @@ def sign_in(email: str, password: str) -> SignInResult:
         return SignInResult(error=SignInError.INVALID)
 
     if user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)  # the same work as any other refusal: timing tells nothing
         _count_since_login(user)
         audit.record("login_refused_locked", "user", user.id, email=email)
         db.session.commit()
@@ -122,6 +123,8 @@ def _count_failure(user: User, email: str, now: datetime) -> SignInResult:
         user.locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
         user.failed_logins = 0
         audit.record("account_locked", "user", user.id, minutes=config["LOCKOUT_MINUTES"], email=email)
+        # Someone is trying the password: the holder's open sessions end too (they get the e-mail).
+        user_sessions.revoke_all(user)
         _tell_account_locked(user)
         db.session.commit()
         return SignInResult(error=SignInError.LOCKED, locked_until=user.locked_until)
@@ -162,9 +165,20 @@ def recent_sign_ins(user: User, limit: int = 5) -> list[AuditEvent]:
     )
 
 
-def record_sign_out(user: User) -> None:
+def record_sign_out(user: User, session_token: str | None) -> None:
+    """Sign-out: the session is revoked on the server, so a copy of its cookie opens nothing."""
+    user_sessions.revoke(session_token)
     audit.record("logout", "user", user.id, actor=user)
     db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> int:
+    """« Se déconnecter de tous les appareils »: every session of the account ends, this one
+    included. Returns how many were open."""
+    count = user_sessions.revoke_all(user)
+    audit.record("sessions_revoked", "user", user.id, actor=user, sessions=count)
+    db.session.commit()
+    return count
 
 
 # --- Signed links (password reset, invitation) -----------------------------------------------
@@ -241,10 +255,19 @@ def request_password_reset(email: str) -> None:
     db.session.commit()
 
 
+def check_new_password(user: User, password: str) -> None:
+    """Refuse a password that is easy to guess (zxcvbn, with the person's e-mail and name as words an
+    attacker knows): raises :class:`AccountError` on the ``password`` field, in French."""
+    if problem := strength_problem(password, (user.email, user.full_name)):
+        raise AccountError(problem, field="password")
+
+
 def _set_password(user: User, password: str) -> None:
+    check_new_password(user, password)
     user.password_hash = hash_password(password)
     # Ends every open session of this account and kills the link that was used.
     user.credentials_version += 1
+    user_sessions.revoke_all(user)
     user.failed_logins = 0
     user.locked_until = None
 
@@ -263,7 +286,8 @@ def _tell_password_changed(user: User) -> None:
 
 
 def reset_password(user: User, password: str) -> None:
-    """Set a new password from a reset link; old sessions and the link stop working."""
+    """Set a new password from a reset link; old sessions and the link stop working. Raises
+    :class:`AccountError` for a password easy to guess; nothing changes then."""
     _set_password(user, password)
     _tell_password_changed(user)
     audit.record("password_reset", "user", user.id, actor=user)
@@ -287,7 +311,8 @@ def change_password(user: User, current: str, password: str) -> None:
 
 
 def accept_invitation(user: User, password: str) -> None:
-    """The invited user chooses a password; the invitation link stops working."""
+    """The invited user chooses a password; the invitation link stops working. Raises
+    :class:`AccountError` for a password easy to guess; nothing changes then."""
     _set_password(user, password)
     audit.record("invitation_accepted", "user", user.id, actor=user)
     db.session.commit()
@@ -571,6 +596,15 @@ def set_company_admin(admin: User, user: User, is_admin: bool) -> None:
     db.session.commit()
 
 
+def revoke_sessions(admin: User, user: User) -> int:
+    """An administrator signs a person of the company out of every browser (a lost laptop, a shared
+    computer); the account stays active. Returns how many sessions were open."""
+    count = user_sessions.revoke_all(user)
+    audit.record("sessions_revoked", "user", user.id, sessions=count)
+    db.session.commit()
+    return count
+
+
 def set_active(admin: User, user: User, active: bool) -> None:
     """Deactivate (sessions end at once) or reactivate a user of the company."""
     if user.is_active_account == active:
@@ -581,6 +615,7 @@ def set_active(admin: User, user: User, active: bool) -> None:
         if user.is_company_admin and _active_admins(user.company_id) <= 1:
             raise AccountError("L'entreprise doit garder au moins un administrateur actif.")
         user.credentials_version += 1  # ends the person's open sessions
+        user_sessions.revoke_all(user)
     user.is_active_account = active
     audit.record("user_reactivated" if active else "user_deactivated", "user", user.id)
     db.session.commit()

@@ -36,3 +36,84 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _hasher().check_needs_rehash(password_hash)
+
+
+# --- Strength: zxcvbn's estimate, explained in French ----------------------------------------
+
+#: zxcvbn's score (0–4) a new password must reach: 4, over 10¹⁰ guesses. Twelve characters that are
+#: not a pattern, a common password or the person's own name reach it easily.
+MIN_SCORE = 4
+#: Words every account of this platform would be tempted to use.
+PLATFORM_WORDS = ("atmp", "at/mp", "accident", "travail", "maladie", "professionnelle", "cpam", "carsat")
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer passwords; their first 72 characters are estimated
+
+# zxcvbn's warnings (it ships no French), each with what to do instead.
+_WARNINGS_FR = {
+    "Straight rows of keys are easy to guess.": "une rangée de touches du clavier se devine facilement",
+    "Short keyboard patterns are easy to guess.": "un motif du clavier se devine facilement",
+    'Repeats like "aaa" are easy to guess.': "une répétition comme « aaa » se devine facilement",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': (
+        "une répétition comme « abcabcabc » se devine presque aussi facilement que « abc »"
+    ),
+    'Sequences like "abc" or "6543" are easy to guess.': (
+        "une suite comme « abc » ou « 6543 » se devine facilement"
+    ),
+    "Recent years are easy to guess.": "une année récente se devine facilement",
+    "Dates are often easy to guess.": "une date se devine facilement",
+    "This is a top-10 common password.": "c'est l'un des 10 mots de passe les plus courants",
+    "This is a top-100 common password.": "c'est l'un des 100 mots de passe les plus courants",
+    "This is a very common password.": "c'est un mot de passe très courant",
+    "This is similar to a commonly used password.": "il ressemble à un mot de passe très courant",
+    "A word by itself is easy to guess.": "un mot seul se devine facilement",
+    "Names and surnames by themselves are easy to guess.": "un nom ou un prénom seul se devine facilement",
+    "Common names and surnames are easy to guess.": "les noms et prénoms courants se devinent facilement",
+}
+
+
+def strength_problem(password: str, user_inputs: tuple[str, ...] | list[str] = ()) -> str | None:
+    """Why ``password`` is too easy to guess, in French, or None when it is strong enough. zxcvbn
+    estimates the guesses an attacker needs, knowing the common passwords, words, names, keyboard
+    patterns, dates, repeats and sequences, and ``user_inputs`` (the person's e-mail and name, which an
+    attacker knows too) with :data:`PLATFORM_WORDS`."""
+    from zxcvbn import zxcvbn
+
+    inputs = [*PLATFORM_WORDS]
+    for value in user_inputs:
+        if value:
+            inputs.append(value)
+            inputs.extend(part for part in _words(value) if len(part) > 2)
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=inputs)
+    # zxcvbn counts « camille.martin2026 » as 10¹² guesses (a separator, a year); an attacker who
+    # knows the name tries it early. Without the person's words, too few letters are left.
+    rest = password.lower()
+    for word in sorted({w for value in inputs for w in _words(value) if len(w) > 2}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    mostly_inputs = rest != password.lower() and sum(ch.isalpha() for ch in rest) < 4
+    if result["score"] >= MIN_SCORE and not mostly_inputs:
+        return None
+    matched_inputs = mostly_inputs or any(
+        m.get("dictionary_name") == "user_inputs" for m in result["sequence"]
+    )
+    warning = result["feedback"].get("warning") or ""
+    if matched_inputs:
+        reason = "il reprend votre nom, votre adresse e-mail ou le nom du service"
+    else:
+        reason = _WARNINGS_FR.get(warning, "")
+    message = "Ce mot de passe est trop facile à deviner"
+    if reason:
+        message += f" : {reason}"
+    return message + ". Choisissez par exemple trois ou quatre mots sans rapport entre eux"
+
+
+def _words(value: str) -> list[str]:
+    """« jean.dupont@exemple.fr » → jean, dupont, exemple, fr: the parts someone would reuse."""
+    word, words = "", []
+    for char in value.lower():
+        if char.isalnum():
+            word += char
+        elif word:
+            words.append(word)
+            word = ""
+    if word:
+        words.append(word)
+    return words

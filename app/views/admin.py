@@ -192,6 +192,16 @@ def deactivate(user_id: int):
     )
 
 
+@bp.post("/utilisateurs/<int:user_id>/sessions/fermer")
+def revoke_sessions(user_id: int):
+    """A lost laptop, a shared computer: the person is signed out everywhere, and keeps the account."""
+    return _post_action(
+        user_id,
+        lambda u: accounts.revoke_sessions(current_user, u),
+        "Les sessions de {name} sont fermées sur tous ses appareils.",
+    )
+
+
 @bp.post("/utilisateurs/<int:user_id>/reactiver")
 def reactivate(user_id: int):
     return _post_action(

@@ -22,10 +22,15 @@ from werkzeug.exceptions import HTTPException
 
 from app import sessions
 from app.extensions import limiter
-from app.forms.accounts import ChangePasswordForm, ForgotPasswordForm, LoginForm, NewPasswordForm
-from app.services import accounts
+from app.forms.accounts import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
+from app.services import accounts, user_sessions
 from app.services.accounts import AccountError, SignInError
-from app.web import paris
 
 bp = Blueprint("auth", __name__)
 
@@ -70,10 +75,23 @@ def _new_session() -> None:
 
 def _sign_in(user) -> None:
     """A fresh session (nothing from before survives: session fixation) that ends after a while
-    without activity, and at the latest some hours later (app/sessions.py)."""
+    without activity, and at the latest some hours later (app/sessions.py), or as soon as it is
+    revoked on the server (sign-out, password change…: app/services/user_sessions.py)."""
     _new_session()
+    token = user_sessions.open_session(user, request.headers.get("User-Agent"))
     login_user(user)
+    session[sessions.SERVER_SESSION_KEY] = token
     sessions.start(session)
+
+
+def _sign_out() -> None:
+    logout_user()
+    _new_session()
+
+
+def _lockout_rule() -> dict:
+    config = current_app.config
+    return {"threshold": config["LOCKOUT_THRESHOLD"], "minutes": config["LOCKOUT_MINUTES"]}
 
 
 def _failed_attempts_message(count: int) -> str:
@@ -113,36 +131,50 @@ def login():
             if carried and target and _saves_a_step(target):
                 return render_template("auth/resume_answers.html", target=target, carried=carried)
             return redirect(target or url_for("main.dashboard"))
-        if result.error == SignInError.LOCKED:
-            message = (
-                "Votre compte est verrouillé après plusieurs tentatives infructueuses, "
-                f"jusqu'à {paris(result.locked_until, '%H h %M')}. Réessayez plus tard ou "
-                "choisissez un nouveau mot de passe avec « Mot de passe oublié »."
-            )
-        elif result.error == SignInError.INACTIVE:
+        if result.error == SignInError.INACTIVE:  # the right password: the holder may know it
             message = "Ce compte est désactivé. Adressez-vous à l'administrateur de votre entreprise."
         else:
+            # A locked account gets the unknown e-mail's answer, word for word (and the same work:
+            # accounts.sign_in), so that the page tells no one which addresses have an account.
+            # The holder learns of the lock by e-mail.
             message = GENERIC_FAILURE
         form.email.errors.append(message)
         form.password.data = ""
-    return _form_page("auth/login.html", form, carried=carried)
+    return _form_page("auth/login.html", form, carried=carried, lockout=_lockout_rule())
 
 
 @bp.post("/deconnexion")
 @login_required
 def logout():
-    accounts.record_sign_out(current_user)
-    logout_user()
-    _new_session()
+    accounts.record_sign_out(current_user, session.get(sessions.SERVER_SESSION_KEY))
+    _sign_out()
     flash("Vous êtes déconnecté.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/compte/sessions/fermer")
+@login_required
+def sign_out_everywhere():
+    """« Se déconnecter de tous les appareils »: every session of the account ends, this one too."""
+    count = accounts.sign_out_everywhere(current_user._get_current_object())
+    _sign_out()
+    flash(
+        "Vous êtes déconnecté de tous vos appareils"
+        + (f" ({count} sessions fermées)." if count > 1 else "."),
+        "success",
+    )
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.get("/compte")
 @login_required
 def account():
     return render_template(
-        "auth/account.html", user=current_user, sign_ins=accounts.recent_sign_ins(current_user)
+        "auth/account.html",
+        user=current_user,
+        sign_ins=accounts.recent_sign_ins(current_user),
+        open_sessions=user_sessions.open_sessions(current_user, current_app.config["SESSION_MAX_HOURS"]),
+        form=ConfirmForm(),
     )
 
 
@@ -183,12 +215,14 @@ def reset_password(token: str):
         return render_template("auth/link_invalid.html", purpose="reset"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        accounts.reset_password(user, form.password.data)
-        if current_user.is_authenticated:
-            logout_user()
-        _new_session()
-        flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
-        return redirect(url_for("auth.login"))
+        try:
+            accounts.reset_password(user, form.password.data)
+        except AccountError as error:
+            form[error.field].errors.append(error.message)
+        else:
+            _sign_out()
+            flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
+            return redirect(url_for("auth.login"))
     return _form_page("auth/new_password.html", form, user=user, purpose="reset")
 
 
@@ -200,12 +234,14 @@ def accept_invitation(token: str):
         return render_template("auth/link_invalid.html", purpose="invitation"), 404
     form = NewPasswordForm()
     if form.validate_on_submit():
-        accounts.accept_invitation(user, form.password.data)
-        if current_user.is_authenticated:
-            logout_user()
-        _new_session()
-        flash("Votre compte est activé. Connectez-vous avec votre adresse e-mail.", "success")
-        return redirect(url_for("auth.login"))
+        try:
+            accounts.accept_invitation(user, form.password.data)
+        except AccountError as error:
+            form[error.field].errors.append(error.message)
+        else:
+            _sign_out()
+            flash("Votre compte est activé. Connectez-vous avec votre adresse e-mail.", "success")
+            return redirect(url_for("auth.login"))
     return _form_page("auth/new_password.html", form, user=user, purpose="invitation")
 
 

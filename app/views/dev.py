@@ -1,12 +1,29 @@
-"""Development-only page listing the e-mails the local SMTP sink received (make run)."""
+"""Development-only page listing the e-mails the local SMTP sink received (make run). They hold
+password-reset links: the page answers only in development (``APP_ENV=development``) and only to a
+browser on this machine (the request's address is loopback); anything else gets a 404, as if it did
+not exist."""
 
+import ipaddress
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template, request
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+def _from_this_machine() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+@bp.before_request
+def development_and_loopback_only():
+    if current_app.config["APP_ENV"] != "development" or not _from_this_machine():
+        abort(404)
 
 
 def _mails() -> list[dict]:

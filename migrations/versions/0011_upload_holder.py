@@ -1,7 +1,7 @@
 """uploads follow what holds them: the draft or the declaration, and whether a PDF has active content
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 09:00:00
 
 An upload was read by anyone who could see its establishment with its service — a CPAM agent read
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

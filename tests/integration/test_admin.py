@@ -221,16 +221,44 @@ def test_invitation_ignores_habilitations_forged_on_another_company(client, logi
     assert grants_of(invited) == set()
 
 
-def test_html_in_a_name_is_shown_as_text(client, login, world):
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Lefèvre<b>bold</b>", "Saisissez le nom et le prénom sans les caractères &lt; et &gt;"),
+        ("<script>alert('x')</script>", "Saisissez le nom et le prénom sans les caractères &lt; et &gt;"),
+        ("Jean\x00Dupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
+        ("Jean\nDupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
+        ("Jean\u202eDupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
+    ],
+)
+def test_markup_and_control_characters_in_a_name_are_refused_next_to_the_field(
+    client, login, world, name, message
+):
     login(world["admin"])
-    post(
+    response = post(
         client,
         "/admin/utilisateurs/inviter",
-        {"full_name": "<script>alert('x')</script>", "email": "evil@exemple.fr", "is_admin": "non"},
+        {"full_name": name, "email": "evil@exemple.fr", "is_admin": "non"},
     )
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert message in body and 'href="#full_name"' in body
+    assert db.session.scalar(select(User).where(User.email == "evil@exemple.fr")) is None
+
+
+def test_a_name_stored_before_the_rule_is_shown_as_text(client, login, world):
+    make_user("evil@exemple.fr", company=world["company"], full_name="<script>alert('x')</script>")
+    db.session.commit()
+    login(world["admin"])
     body = client.get("/admin/utilisateurs").get_data(as_text=True)
     assert "<script>alert" not in body
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in body
+
+
+def test_names_with_accents_apostrophes_and_hyphens_are_accepted(client, login, world):
+    login(world["admin"])
+    data = {"full_name": "Zoë L'Hôte-Ó Briain", "email": "zoe@exemple.fr", "is_admin": "non"}
+    assert post(client, "/admin/utilisateurs/inviter", data).status_code == 302
 
 
 def test_grant_and_revoke_habilitations_with_audit(client, login, world):

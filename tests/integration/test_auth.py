@@ -1,6 +1,9 @@
 """Sign-in and sign-out (SPEC §1): Argon2 passwords, generic failure message, lock-out, rate
 limit, safe redirects, a fresh session, audit of every attempt."""
 
+import re
+import statistics
+import time
 from datetime import timedelta
 
 import pytest
@@ -64,6 +67,13 @@ def test_login_with_the_right_password_opens_the_dashboard_and_is_audited(client
     assert ("login", user.id, {}) in actions()
 
 
+def error_of(response) -> str:
+    """The message next to the e-mail field, and what the page says around it, without the parts
+    that differ by design (the e-mail typed, the CSRF token)."""
+    body = response.get_data(as_text=True)
+    return re.sub(r'(value|content)="[^"]*"', "", body)
+
+
 @pytest.mark.parametrize("email", ["camille@exemple.fr", "inconnu@exemple.fr"])
 def test_wrong_password_and_unknown_email_get_the_same_answer(client, user, email):
     response = post_login(client, email, "pas-le-bon-mot-de-passe")
@@ -71,7 +81,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, user, emai
     body = response.get_data(as_text=True)
     assert GENERIC in body
     assert "Il y a un problème" in body and "<title>Erreur : " in body
-    assert "verrouill" not in body
+    assert "un compte est bloqué pendant 15 minutes et son titulaire est prévenu par e-mail" in body
     assert client.get("/").status_code == 302  # still signed out
     failures = [a for a in actions() if a[0] == "login_failed"]
     assert len(failures) == 1 and failures[0][2]["email"] == email
@@ -94,21 +104,57 @@ def test_very_long_values_get_a_french_length_error(client):
     assert "Le mot de passe doit faire au plus 256 caractères" in body
 
 
+def lock(app, client, user):
+    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
+        post_login(client, user.email, "mauvais")
+
+
 def test_account_locks_after_the_threshold_then_refuses_even_the_right_password(app, client, user):
     threshold = app.config["LOCKOUT_THRESHOLD"]
-    for _ in range(threshold - 1):
+    for _ in range(threshold):
         body = post_login(client, user.email, "mauvais").get_data(as_text=True)
         assert GENERIC in body
-    body = post_login(client, user.email, "mauvais").get_data(as_text=True)
-    assert "verrouillé" in body and GENERIC not in body
     response = post_login(client, user.email, PASSWORD)
     assert response.status_code == 422
-    assert "verrouillé" in response.get_data(as_text=True)
+    assert GENERIC in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
     names = [a[0] for a in actions()]
     assert names.count("login_failed") == threshold
     assert names.count("account_locked") == 1
     assert "login_refused_locked" in names
+
+
+def test_a_locked_account_and_an_unknown_email_get_the_same_page_and_status(app, client, user):
+    """The lock-out message told whether an e-mail had an account: now the page is the unknown
+    e-mail's, word for word (only the e-mail typed and the CSRF token differ)."""
+    lock(app, client, user)
+    locked = post_login(client, user.email, PASSWORD)
+    unknown = post_login(client, "personne@exemple.fr", PASSWORD)
+    assert locked.status_code == unknown.status_code == 422
+    assert error_of(locked) == error_of(unknown)
+    assert "verrouill" not in error_of(locked) and "jusqu" not in error_of(locked)
+
+
+class TestLockedAccountTiming:
+    @pytest.fixture
+    def app_config(self):
+        # The real Argon2 cost, the one an attacker would time; no rate limit in the way of the count.
+        return {"PASSWORD_HASH_FAST": False, "RATELIMIT_ENABLED": False}
+
+    def test_a_locked_account_answers_as_slowly_as_an_unknown_email(self, app, client, user):
+        lock(app, client, user)
+
+        def median(email):
+            times = []
+            for _ in range(5):
+                token = client.csrf("/connexion")
+                start = time.perf_counter()
+                client.post("/connexion", data={"email": email, "password": "x" * 12, "csrf_token": token})
+                times.append(time.perf_counter() - start)
+            return statistics.median(times)
+
+        locked, unknown = median(user.email), median("personne@exemple.fr")
+        assert 0.5 < locked / unknown < 2, (locked, unknown)
 
 
 def test_unknown_email_is_never_reported_as_locked(app, client):
@@ -118,9 +164,8 @@ def test_unknown_email_is_never_reported_as_locked(app, client):
 
 
 def test_lock_ends_after_the_lockout_minutes(app, client, user, monkeypatch):
-    for _ in range(app.config["LOCKOUT_THRESHOLD"]):
-        post_login(client, user.email, "mauvais")
-    assert "verrouillé" in post_login(client, user.email, PASSWORD).get_data(as_text=True)
+    lock(app, client, user)
+    assert post_login(client, user.email, PASSWORD).status_code == 422
     later = utcnow() + timedelta(minutes=app.config["LOCKOUT_MINUTES"], seconds=1)
     monkeypatch.setattr(accounts, "utcnow", lambda: later)
     response = post_login(client, user.email, PASSWORD)

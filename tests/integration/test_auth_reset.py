@@ -129,9 +129,15 @@ def test_an_expired_link_is_refused(app, client, user, monkeypatch):
     assert "expire après" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("token", ["abc", "eyJ1IjoxLCJ2IjoxfQ.forged.sig", "x" * 5000])
+@pytest.mark.parametrize("token", ["abc", "eyJ1IjoxLCJ2IjoxfQ.forged.sig", "x" * 4000])
 def test_forged_links_are_refused(client, user, token):
     assert client.get(f"/mot-de-passe/nouveau/{token}").status_code == 404
+
+
+def test_an_address_longer_than_any_of_ours_gets_a_french_414(client, user):
+    response = client.get("/mot-de-passe/nouveau/" + "x" * 5000)
+    assert response.status_code == 414
+    assert "Adresse trop longue" in response.get_data(as_text=True)
 
 
 def test_an_invitation_link_is_not_a_reset_link(client, user):

@@ -180,7 +180,7 @@ def test_migration_0011_gives_existing_files_their_holders(app, world, declarant
     db.session.remove()
     db.engine.dispose()
 
-    downgrade(revision="0009")
+    downgrade(revision="0010")
     db.engine.dispose()
     upgrade()
 

@@ -1,0 +1,196 @@
+"""The application as production runs it: gunicorn with two workers (gunicorn.conf.py), the rate
+limits in a real Redis shared by both (docs/security.md), French answers for addresses too long,
+and no control socket shared with other instances."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import _fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_answering(
+    port: int, process: subprocess.Popen, path: str = "/sante", timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server stopped (exit code {process.returncode})"
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answers on port {port}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free loopback port, keeping nothing on disk (`make redis` installs it)."""
+    assert Path(REDIS).exists(), "redis-server is missing: `make redis` installs it"
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            REDIS,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path_factory.mktemp("redis")),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    stop(process)
+
+
+class Gunicorn:
+    def __init__(self, port: int, access_log: Path, home: Path):
+        self.port, self.access_log, self.home = port, access_log, home
+
+    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read().decode()
+
+    def pids_of(self, path: str) -> list[str]:
+        """The worker process that answered each request to ``path`` (gunicorn's access log)."""
+        lines = self.access_log.read_text().splitlines()
+        return [line.split()[0] for line in lines if line.split()[2:3] == [path]]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(migrated_template, tmp_path_factory, redis_url):
+    """`gunicorn -c gunicorn.conf.py wsgi:app` with two workers, in production mode (one server for
+    the module: starting one takes seconds)."""
+    tmp_path = tmp_path_factory.mktemp("gunicorn")
+    port = free_port()
+    runtime_dir = tmp_path / "run"
+    runtime_dir.mkdir()
+    access_log = tmp_path / "access.log"
+    env = {
+        **os.environ,
+        "APP_ENV": "production",
+        "SECRET_KEY": "a-production-like-secret-key-0123456789abcdef",
+        "DATABASE_URL": _fresh_database(migrated_template, tmp_path),
+        "STORAGE_DIR": str(tmp_path / "storage"),
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback
+        "XDG_RUNTIME_DIR": str(runtime_dir),
+        "HOME": str(tmp_path),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(s)s %(U)s",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_until_answering(port, process)
+        yield Gunicorn(port, access_log, tmp_path)
+    finally:
+        stop(process)
+
+
+def test_the_sign_in_limit_holds_across_two_gunicorn_workers(gunicorn):
+    """10 attempts a minute per address: the workers count together in Redis. Before, each worker
+    counted its own, and 25 attempts in 9.5 s got only 7 refusals."""
+    status, headers, page = gunicorn.request("GET", "/connexion")
+    cookie = next(value.split(";")[0] for name, value in headers if name.lower() == "set-cookie")
+    token = CSRF_RE.search(page).group(1)
+    form = urlencode({"email": "personne@exemple.fr", "password": "pas-le-bon-mot", "csrf_token": token})
+    post_headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+
+    def attempt(_):
+        return gunicorn.request("POST", "/connexion", form, post_headers)[0]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:  # at once, so that both workers take some
+        statuses = list(pool.map(attempt, range(10)))
+    assert statuses == [422] * 10
+    assert len(set(gunicorn.pids_of("/connexion")[1:])) == 2, "the attempts should reach both workers"
+
+    status, _, body = gunicorn.request("POST", "/connexion", form, post_headers)
+    assert status == 429
+    assert "Trop de tentatives" in body and 'lang="fr"' in body
+
+
+def test_an_address_longer_than_ours_gets_a_french_414_from_the_application(gunicorn):
+    status, _, body = gunicorn.request("GET", "/connexion?q=" + "a" * 5000)
+    assert status == 414
+    assert "Adresse trop longue" in body and "Services AT/MP" in body
+
+
+def test_an_address_longer_than_gunicorn_accepts_gets_a_french_414_too(gunicorn):
+    status, _, body = gunicorn.request("GET", "/connexion?q=" + "a" * 9000)
+    assert status == 414
+    assert "Adresse trop longue" in body and 'lang="fr"' in body
+    assert "URI Too Long" not in body and "aaaa" not in body
+
+
+def test_gunicorn_opens_no_control_socket_another_instance_would_share(gunicorn):
+    """gunicorn ≥ 25.1 opens $XDG_RUNTIME_DIR/gunicorn.ctl (else ~/.gunicorn/gunicorn.ctl), one path
+    for every instance of a user: gunicorn.conf.py turns it off."""
+    assert list((gunicorn.home / "run").iterdir()) == []
+    assert not (gunicorn.home / ".gunicorn").exists()
