@@ -58,9 +58,11 @@ def api_rate_limit() -> str:
 
 
 def token_key() -> str:
-    """Rate limits count per token (per address when there is none)."""
-    header = request.headers.get("Authorization", "")
-    return "token:" + hash_token(header) if header else "ip:" + (request.remote_addr or "")
+    """Rate limits count per valid token, and per client address until a token is valid: a made-up
+    token must not open a fresh bucket of its own."""
+    if _authenticate() is not None:
+        return "token:" + hash_token(_bearer() or "")
+    return "ip:" + (request.remote_addr or "")
 
 
 def _bearer() -> str | None:
@@ -69,7 +71,9 @@ def _bearer() -> str | None:
 
 
 def _authenticate():
-    g.api_caisse = caisse_for_token(_bearer())
+    """The caisse of the request's token (looked up once per request: the rate limit asks first)."""
+    if "api_caisse" not in g:
+        g.api_caisse = caisse_for_token(_bearer())
     return g.api_caisse
 
 

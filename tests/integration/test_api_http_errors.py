@@ -124,3 +124,34 @@ def test_every_405_of_the_site_says_which_methods_are_allowed(app, client):
             if response.status_code != 405 or set(allow.split(", ")) != set(allowed):
                 failures.append(f"{method} {url} → {response.status_code} Allow={allow}")
     assert not failures, "\n".join(failures[:40])
+
+
+@pytest.fixture
+def app_config():
+    return {"API_RATE_LIMIT": "5 per minute"}
+
+
+def test_invalid_tokens_from_one_address_share_one_rate_limit(client):
+    statuses = [
+        client.get("/api/v1/courriers/1", headers={"Authorization": f"Bearer atmp_guess{n}"}).status_code
+        for n in range(7)
+    ]
+    assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
+
+
+def test_a_valid_token_has_its_own_limit_whatever_the_invalid_ones_did(app, client):
+    box = make_mailbox()
+    token = create_token(box.caisse.name)[1]
+    for n in range(6):
+        client.get("/api/v1/courriers/1", headers={"Authorization": f"Bearer atmp_guess{n}"})
+    statuses = [
+        client.get("/api/v1/courriers/1", headers={"Authorization": f"Bearer {token}"}).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [404] * 5 + [429]
+    other_address = client.get(
+        "/api/v1/courriers/1",
+        headers={"Authorization": "Bearer atmp_guess"},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert other_address.status_code == 401
