@@ -6,14 +6,35 @@ and every response described here is produced by a test whose body matches the s
 
 from __future__ import annotations
 
+import re
+
 from app.domain.lucie import LETTER_TYPE_LABELS
+from app.services.lucie import IDEMPOTENCY_KEY_RE, MAX_IDEMPOTENCY_KEY, MAX_REFERENCE, MAX_TITLE
 
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"
+
+# What the server enforces on the values as sent, stated once: the description publishes these
+# patterns and app/views/api.py checks the form fields with the same ones. They use explicit
+# character classes and no `$` (whose meaning before a final newline differs between Python and
+# ECMA-262), so every JSON Schema validator reads them alike.
+SIRET_PATTERN = "^[0-9]{14}$"
+CONTROL_CHARACTER = "[\\x00-\\x1f\\x7f-\\x9f]"
+# A character that is neither a control character nor a space (the spaces str.strip() removes).
+VISIBLE_CHARACTER = "[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+# A reference is letters, digits, spaces and . / _ -, starting with a letter or a digit.
+REFERENCE_FORBIDDEN = "[^A-Za-z0-9 ./_-]|^[ ./_-]"
+LETTER_ID_MAX = 2**31 - 1  # the database's INTEGER; a larger id answers 404 (app/web.py)
 
 
-def _error(description: str, example_code: str) -> dict:
+def matches(pattern: str, value: str) -> bool:
+    """Whether ``value`` satisfies a JSON Schema ``pattern`` (an unanchored search)."""
+    return re.search(pattern, value) is not None
+
+
+def _error(description: str, example_code: str, headers: dict | None = None) -> dict:
     return {
         "description": description,
+        **({"headers": headers} if headers else {}),
         "content": {
             "application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"},
@@ -23,14 +44,49 @@ def _error(description: str, example_code: str) -> dict:
     }
 
 
-def openapi_document(base_url: str) -> dict:
+UNAUTHORIZED = {
+    "WWW-Authenticate": {
+        "required": True,
+        "schema": {"type": "string", "pattern": "^Bearer"},
+        "description": "Toujours `Bearer` : le schéma d'authentification attendu.",
+    }
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        "description": "Nombre de secondes à attendre avant de réessayer.",
+    }
+}
+
+
+def _common_errors() -> dict:
+    return {
+        "401": _error(
+            "Jeton absent, invalide ou révoqué (`unauthorized`).", "unauthorized", headers=UNAUTHORIZED
+        ),
+        "429": _error(
+            "Trop de requêtes (`too_many_requests`) : la limite compte par jeton valide, et par adresse "
+            "du client tant qu'aucun jeton valide n'est présenté.",
+            "too_many_requests",
+            headers=RETRY_AFTER,
+        ),
+    }
+
+
+def openapi_document(base_url: str, max_upload_bytes: int = 10 * 1024 * 1024) -> dict:
     types = [str(t) for t in LETTER_TYPE_LABELS]
+    max_mo = f"{max_upload_bytes / (1024 * 1024):g}".replace(".", ",")
     type_doc = "; ".join(f"`{t}` : {label}" for t, label in LETTER_TYPE_LABELS.items())
     letter_properties = {
-        "id": {"type": "integer", "description": "Numéro du courrier."},
-        "siret": {"type": "string", "pattern": "^[0-9]{14}$"},
+        "id": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": LETTER_ID_MAX,
+            "description": "Numéro du courrier.",
+        },
+        "siret": {"type": "string", "pattern": SIRET_PATTERN},
         "type": {"type": "string", "enum": types},
-        "titre": {"type": "string", "maxLength": 200},
+        "titre": {"type": "string", "maxLength": MAX_TITLE},
         "deposited_at": {
             "type": "string",
             "format": "date-time",
@@ -52,7 +108,9 @@ def openapi_document(base_url: str) -> dict:
                 "dates légales. Chaque caisse s'authentifie avec son jeton (`Authorization: Bearer <jeton>`, "
                 'créé par `flask api-token create --caisse "<nom>"`) et ne voit que les courriers qu\'elle a '
                 'déposés. Les erreurs sont des objets JSON `{"error", "message"}` ; `message` est en '
-                "français."
+                "français. Une adresse inconnue sous `/api/` répond 404 (`not_found`) ; une méthode qu'une "
+                "adresse ne prévoit pas répond 405 (`method_not_allowed`) avec l'en-tête `Allow` qui liste "
+                "les méthodes possibles (RFC 9110)."
             ),
         },
         "servers": [{"url": f"{base_url}/api/v1"}],
@@ -64,22 +122,29 @@ def openapi_document(base_url: str) -> dict:
                     "summary": "Déposer un courrier",
                     "description": (
                         "Dépose un PDF dans la boîte LUCIE de l'établissement et envoie l'alerte e-mail à "
-                        "chaque "
-                        "adresse abonnée. Le courrier est ensuite immuable. Avec `Idempotency-Key`, une "
-                        "requête "
-                        "rejouée avec la même clé (par la même caisse) et le même contenu renvoie le même "
-                        "courrier, "
-                        "sans second courrier ni seconde alerte (réponse 201 avec l'en-tête "
-                        "`Idempotent-Replayed: true`) ; la même clé avec un autre contenu est refusée (422, "
-                        "`idempotency_key_reused`). Deux caisses peuvent utiliser la même clé sans se gêner."
+                        "chaque adresse abonnée. Le courrier est ensuite immuable. L'établissement doit être "
+                        "du territoire de la caisse (ses départements) et abonné à LUCIE : sinon 404. Avec "
+                        "`Idempotency-Key`, une requête rejouée avec la même clé (par la même caisse) et le "
+                        "même contenu renvoie le même courrier, sans second courrier ni seconde alerte "
+                        "(réponse 201 avec l'en-tête `Idempotent-Replayed: true`) ; la même clé avec un "
+                        "autre contenu est refusée (422, `idempotency_key_reused`). Deux caisses peuvent "
+                        "utiliser la même clé sans se gêner."
                     ),
                     "parameters": [
                         {
                             "name": "Idempotency-Key",
                             "in": "header",
                             "required": False,
-                            "description": "Clé choisie par la caisse (1 à 200 caractères ASCII visibles).",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "description": (
+                                f"Clé choisie par la caisse (1 à {MAX_IDEMPOTENCY_KEY} caractères ASCII "
+                                "visibles, sans espace)."
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_IDEMPOTENCY_KEY,
+                                "pattern": IDEMPOTENCY_KEY_RE.pattern,
+                            },
                         }
                     ],
                     "requestBody": {
@@ -92,27 +157,56 @@ def openapi_document(base_url: str) -> dict:
                                     "properties": {
                                         "siret": {
                                             "type": "string",
-                                            "pattern": "^[0-9]{14}$",
+                                            "pattern": SIRET_PATTERN,
                                             "description": (
-                                                "SIRET de l'établissement destinataire, abonné à LUCIE."
+                                                "SIRET (14 chiffres) d'un établissement du territoire de la "
+                                                "caisse, abonné à LUCIE. Le numéro n'est pas contrôlé par "
+                                                "sa clé : c'est l'établissement qui doit exister. Un SIRET "
+                                                "inconnu ou hors du territoire répond 404 "
+                                                "(`unknown_establishment`), un établissement non abonné "
+                                                "404 (`not_subscribed`)."
                                             ),
                                         },
                                         "type": {"type": "string", "enum": types, "description": type_doc},
                                         "reference_dossier": {
                                             "type": "string",
-                                            "maxLength": 40,
-                                            "description": "Référence du dossier (facultative).",
+                                            "maxLength": MAX_REFERENCE,
+                                            "not": {"pattern": REFERENCE_FORBIDDEN},
+                                            "description": (
+                                                "Référence du dossier (facultative) : lettres, chiffres, "
+                                                "espaces et `. / _ -`, commençant par une lettre ou un "
+                                                "chiffre."
+                                            ),
                                         },
-                                        "titre": {"type": "string", "minLength": 1, "maxLength": 200},
+                                        "titre": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": MAX_TITLE,
+                                            "pattern": VISIBLE_CHARACTER,
+                                            "not": {"pattern": CONTROL_CHARACTER},
+                                            "description": (
+                                                "Titre affiché dans la boîte : au moins un caractère "
+                                                "visible, sans caractère de contrôle (ni retour à la "
+                                                "ligne)."
+                                            ),
+                                        },
                                         "fichier": {
                                             "type": "string",
+                                            "format": "binary",
                                             "contentMediaType": "application/pdf",
+                                            "minLength": 1,
+                                            "maxLength": max_upload_bytes,
                                             "description": (
-                                                "Le courrier en PDF (type vérifié sur le contenu)."
+                                                "Le courrier en PDF, envoyé comme fichier (partie avec "
+                                                "`filename`). Son type est vérifié sur le contenu, quel que "
+                                                "soit son nom : autre chose qu'un PDF répond 415. Vide : "
+                                                f"422 ; plus de {max_mo} Mo ({max_upload_bytes} "
+                                                "octets) : 413."
                                             ),
                                         },
                                     },
-                                }
+                                },
+                                "encoding": {"fichier": {"contentType": "application/pdf"}},
                             }
                         },
                     },
@@ -120,7 +214,11 @@ def openapi_document(base_url: str) -> dict:
                         "201": {
                             "description": "Courrier déposé (ou déjà déposé avec cette clé d'idempotence).",
                             "headers": {
-                                "Location": {"schema": {"type": "string"}},
+                                "Location": {
+                                    "required": True,
+                                    "schema": {"type": "string", "pattern": "^/api/v1/courriers/[0-9]+$"},
+                                    "description": "L'adresse du courrier, à lire avec `GET`.",
+                                },
                                 "Idempotent-Replayed": {
                                     "schema": {"type": "string", "enum": ["true"]},
                                     "description": "Présent quand la réponse rejoue un dépôt antérieur.",
@@ -131,24 +229,36 @@ def openapi_document(base_url: str) -> dict:
                                     "schema": {"$ref": "#/components/schemas/LetterDeposited"}
                                 }
                             },
+                            "links": {
+                                "lireCourrier": {
+                                    "operationId": "lireCourrier",
+                                    "parameters": {"id": "$response.body#/id"},
+                                    "description": "Le courrier déposé, et ses dates légales.",
+                                }
+                            },
                         },
-                        "401": _error("Jeton absent, invalide ou révoqué.", "unauthorized"),
                         "404": _error(
-                            "SIRET inconnu, hors du territoire de la caisse, ou établissement non abonné à "
-                            "LUCIE.",
+                            "SIRET inconnu ou hors du territoire de la caisse (`unknown_establishment`), ou "
+                            "établissement non abonné à LUCIE (`not_subscribed`).",
                             "not_subscribed",
                         ),
-                        "413": _error("Fichier trop volumineux.", "file_too_large"),
+                        "413": _error(
+                            f"Fichier de plus de {max_mo} Mo, ou requête entière trop volumineuse "
+                            "(`file_too_large`).",
+                            "file_too_large",
+                        ),
                         "415": _error(
-                            "Le fichier n'est pas un PDF (vérifié sur son contenu).", "unsupported_media_type"
+                            "Le fichier n'est pas un PDF, vérifié sur son contenu "
+                            "(`unsupported_media_type`).",
+                            "unsupported_media_type",
                         ),
                         "422": _error(
-                            "Champs absents ou invalides (`invalid_fields`, détail par champ dans "
-                            "`fields`), ou clé "
-                            "d'idempotence déjà utilisée pour un autre contenu (`idempotency_key_reused`).",
+                            "Champs absents ou invalides, dont un fichier vide (`invalid_fields`, détail par "
+                            "champ dans `fields`), ou clé d'idempotence déjà utilisée pour un autre contenu "
+                            "(`idempotency_key_reused`).",
                             "invalid_fields",
                         ),
-                        "429": _error("Trop de requêtes pour ce jeton.", "too_many_requests"),
+                        **_common_errors(),
                     },
                 }
             },
@@ -157,7 +267,13 @@ def openapi_document(base_url: str) -> dict:
                     "operationId": "lireCourrier",
                     "summary": "Lire un courrier déposé par la caisse et ses dates légales",
                     "parameters": [
-                        {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "description": "Numéro du courrier (réponse du dépôt, champ `id`).",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": LETTER_ID_MAX},
+                        }
                     ],
                     "responses": {
                         "200": {
@@ -166,9 +282,10 @@ def openapi_document(base_url: str) -> dict:
                                 "application/json": {"schema": {"$ref": "#/components/schemas/Letter"}}
                             },
                         },
-                        "401": _error("Jeton absent, invalide ou révoqué.", "unauthorized"),
-                        "404": _error("Aucun courrier de cette caisse ne porte ce numéro.", "not_found"),
-                        "429": _error("Trop de requêtes pour ce jeton.", "too_many_requests"),
+                        "404": _error(
+                            "Aucun courrier de cette caisse ne porte ce numéro (`not_found`).", "not_found"
+                        ),
+                        **_common_errors(),
                     },
                 }
             },

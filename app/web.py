@@ -11,7 +11,6 @@ from flask import (
     abort,
     flash,
     g,
-    jsonify,
     make_response,
     redirect,
     render_template,
@@ -21,7 +20,8 @@ from flask import (
 )
 from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import IntegerConverter
 
 from app import sessions
 from app.domain.calendars import PARIS
@@ -111,6 +111,23 @@ def service_url(service, establishment) -> str | None:
     return url_for(endpoint, etablissement=establishment.id) if endpoint else None
 
 
+# Ids are INTEGER columns, 32-bit in PostgreSQL: a larger number in a URL names nothing.
+DATABASE_INT_MAX = 2**31 - 1
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` everywhere: a number the database cannot hold names nothing (404), instead of
+    reaching a query and failing there (500)."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > DATABASE_INT_MAX:
+            # NotFound, not ValidationError: Werkzeug turns the latter into a 405 when a sibling
+            # rule of the same path has other methods.
+            raise NotFound()
+        return number
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -138,6 +155,7 @@ def printable(value):
 
 
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"
@@ -226,7 +244,9 @@ def register_web(app: Flask) -> None:
     def render_error(code: int, description: str | None = None):
         title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
         if wants_json():
-            return jsonify(error=title.lower().replace(" ", "_"), message=description or text), code
+            from app.views.api import error as api_error  # the API's codes, as docs/api.md lists them
+
+            return api_error(code, description)
         sign_in = url_for("auth.login", next=_page_left()) if code == 401 else None
         return render_template(
             "errors/error.html", code=code, title=title, text=description or text, sign_in=sign_in
@@ -267,7 +287,11 @@ def register_web(app: Flask) -> None:
         if error.code in (301, 302, 303, 307, 308) or error.code is None:
             return error
         description = getattr(error, "french_description", None)
-        return render_error(error.code, description)
+        response = make_response(render_error(error.code, description))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            # RFC 9110 §15.5.6: a 405 lists the methods the resource does allow.
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.teardown_request
     def _rollback_leftovers(exc):

@@ -12,12 +12,19 @@ from datetime import UTC, datetime
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from app.api_spec import openapi_document
+from app.api_spec import (
+    CONTROL_CHARACTER,
+    REFERENCE_FORBIDDEN,
+    SIRET_PATTERN,
+    VISIBLE_CHARACTER,
+    matches,
+    openapi_document,
+)
 from app.domain.lucie import LetterSource
 from app.extensions import csrf, limiter
 from app.services import access, lucie
 from app.services.api_tokens import caisse_for_token, hash_token
-from app.services.lucie import DepositRefused
+from app.services.lucie import MAX_REFERENCE, MAX_TITLE, DepositRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -28,8 +35,10 @@ ERRORS = {
         "unauthorized",
         "Jeton d'accès absent, invalide ou révoqué : envoyez l'en-tête Authorization: Bearer <jeton>.",
     ),
+    403: ("forbidden", "Accès refusé."),
     404: ("not_found", "Ressource introuvable."),
     405: ("method_not_allowed", "Méthode non autorisée sur cette adresse."),
+    409: ("conflict", "La ressource a été modifiée entre-temps."),
     413: ("file_too_large", "Le fichier ou la requête dépasse la taille autorisée."),
     415: ("unsupported_media_type", "Le fichier n'est pas un PDF."),
     422: ("invalid_fields", "Des champs sont absents ou invalides."),
@@ -58,9 +67,11 @@ def api_rate_limit() -> str:
 
 
 def token_key() -> str:
-    """Rate limits count per token (per address when there is none)."""
-    header = request.headers.get("Authorization", "")
-    return "token:" + hash_token(header) if header else "ip:" + (request.remote_addr or "")
+    """Rate limits count per valid token, and per client address until a token is valid: a made-up
+    token must not open a fresh bucket of its own."""
+    if _authenticate() is not None:
+        return "token:" + hash_token(_bearer() or "")
+    return "ip:" + (request.remote_addr or "")
 
 
 def _bearer() -> str | None:
@@ -69,7 +80,9 @@ def _bearer() -> str | None:
 
 
 def _authenticate():
-    g.api_caisse = caisse_for_token(_bearer())
+    """The caisse of the request's token (looked up once per request: the rate limit asks first)."""
+    if "api_caisse" not in g:
+        g.api_caisse = caisse_for_token(_bearer())
     return g.api_caisse
 
 
@@ -88,6 +101,36 @@ def letter_json(letter) -> dict:
     }
 
 
+def _contract_errors(form, upload) -> dict[str, str]:
+    """Refusals of the published contract (/api/v1/openapi.json), on the values as sent: the
+    description's patterns and lengths, checked the way JSON Schema checks them."""
+    errors = {}
+    siret = form.get("siret")
+    if not siret:
+        errors["siret"] = "Indiquez le SIRET de l'établissement destinataire."
+    elif not matches(SIRET_PATTERN, siret):
+        errors["siret"] = "Le SIRET doit faire 14 chiffres."
+    title = form.get("titre")
+    if title and (
+        len(title) > MAX_TITLE or not matches(VISIBLE_CHARACTER, title) or matches(CONTROL_CHARACTER, title)
+    ):
+        errors["titre"] = (
+            f"Le titre doit faire de 1 à {MAX_TITLE} caractères, dont au moins un visible, sans caractère "
+            "de contrôle ni retour à la ligne."
+        )
+    reference = form.get("reference_dossier")
+    if reference and (len(reference) > MAX_REFERENCE or matches(REFERENCE_FORBIDDEN, reference)):
+        errors["reference_dossier"] = (
+            f"La référence du dossier doit faire au plus {MAX_REFERENCE} caractères : lettres, chiffres, "
+            "espaces et les signes . / _ -, en commençant par une lettre ou un chiffre."
+        )
+    if upload is None and "fichier" in form:
+        errors["fichier"] = (
+            "Joignez le courrier comme fichier (une partie multipart avec un nom de fichier), au format PDF."
+        )
+    return errors
+
+
 @bp.post("/courriers")
 @limiter.limit(api_rate_limit, key_func=token_key)
 def create_letter():
@@ -95,27 +138,17 @@ def create_letter():
     if caisse is None:
         return error(401)
     form, files = request.form, request.files  # a body over MAX_CONTENT_LENGTH raises 413 here
-    siret = (form.get("siret") or "").strip()
-    establishment = lucie.establishment_by_siret(siret) if siret else None
-    if establishment is not None and not access.caisse_covers(caisse, establishment):
-        establishment = None  # another caisse's territory: as unknown as a wrong SIRET
-    upload = files.get("fichier")
-    missing = {}
-    if not siret:
-        missing["siret"] = "Indiquez le SIRET de l'établissement destinataire."
-    elif not (len(siret) == 14 and siret.isdigit()):
-        missing["siret"] = "Le SIRET doit faire 14 chiffres."
+    upload = files.get("fichier") or None  # a part without a file name is no file
     try:
-        if missing:
+        if contract_errors := _contract_errors(form, upload):
             field_errors = lucie.validate_fields(
-                form.get("type"), form.get("titre"), form.get("reference_dossier"), upload or None
+                form.get("type"), form.get("titre"), form.get("reference_dossier"), upload
             )
-            raise DepositRefused(
-                "invalid_fields",
-                " ".join({**missing, **field_errors}.values()),
-                status=422,
-                errors={**missing, **field_errors},
-            )
+            errors = {**field_errors, **contract_errors}
+            raise DepositRefused("invalid_fields", " ".join(errors.values()), status=422, errors=errors)
+        establishment = lucie.establishment_by_siret(form["siret"].strip())
+        if establishment is not None and not access.caisse_covers(caisse, establishment):
+            establishment = None  # another caisse's territory: as unknown as a wrong SIRET
         result = lucie.deposit_letter(
             establishment=establishment,
             letter_type=form.get("type"),
@@ -162,4 +195,5 @@ def get_letter(letter_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(current_app.config["BASE_URL"]))
+    config = current_app.config
+    return jsonify(openapi_document(config["BASE_URL"], config["MAX_UPLOAD_BYTES_PER_FILE"]))

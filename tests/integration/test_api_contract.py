@@ -7,6 +7,7 @@ import io
 import re
 
 import pytest
+from openapi_spec_validator import validate
 
 from app.api_spec import openapi_document
 from app.extensions import db
@@ -170,6 +171,21 @@ def test_documented_response_is_produced_with_its_schema(client, ctx, path, meth
     media = described.get("content", {}).get("application/json")
     assert media is not None and response.mimetype == "application/json"
     check(response.get_json(), media["schema"])
-    for header in described.get("headers", {}):
-        if header == "Location":
-            assert response.headers.get(header)
+    for header, spec in described.get("headers", {}).items():
+        if spec.get("required"):
+            assert response.headers.get(header), header
+        if header in response.headers:
+            check(response.headers[header], spec["schema"], f"header {header}")
+
+
+def test_the_description_is_valid_openapi_3_1(client):
+    validate(client.get("/api/v1/openapi.json").get_json())
+
+
+def test_the_description_states_the_configured_size_limit(client, app):
+    body = client.get("/api/v1/openapi.json").get_json()
+    form = body["paths"]["/courriers"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    fichier = form["schema"]["properties"]["fichier"]
+    assert fichier["format"] == "binary" and fichier["contentMediaType"] == "application/pdf"
+    assert fichier["minLength"] == 1 and fichier["maxLength"] == app.config["MAX_UPLOAD_BYTES_PER_FILE"]
+    assert form["encoding"]["fichier"]["contentType"] == "application/pdf"

@@ -224,3 +224,43 @@ def test_openapi_description_is_served(client):
     body = client.get("/api/v1/openapi.json").get_json()
     assert body["openapi"].startswith("3.1")
     assert {"/courriers", "/courriers/{id}", "/openapi.json"} <= set(body["paths"])
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"titre": "   "}, "titre"),
+        ({"titre": "Décision\x00"}, "titre"),
+        ({"titre": "Décision\nde prise en charge"}, "titre"),
+        ({"titre": "\u3000\u00a0"}, "titre"),
+        ({"titre": " " + "x" * 200}, "titre"),
+        ({"reference_dossier": " 57-2026"}, "reference_dossier"),
+        ({"reference_dossier": "57-2026\n"}, "reference_dossier"),
+        ({"siret": "1234567890123²"}, "siret"),
+        ({"siret": " 81234567600025"}, "siret"),
+    ],
+)
+def test_values_outside_the_published_patterns_are_422(client, box, token, fields, field):
+    response = post(client, token, **{"siret": box.establishment.siret, **fields})
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["fields"]
+    assert count(Letter) == 0
+
+
+def test_an_empty_file_or_a_pdf_sent_as_a_plain_field_is_422(client, box, token):
+    empty = post(client, token, siret=box.establishment.siret, file=b"")
+    assert empty.status_code == 422 and "fichier" in empty.get_json()["fields"]
+    as_field = client.post(
+        "/api/v1/courriers",
+        data={"siret": box.establishment.siret, "type": "autre", "titre": "Courrier", "fichier": "%PDF-1.4"},
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert as_field.status_code == 422
+    assert "nom de fichier" in as_field.get_json()["fields"]["fichier"]
+    assert count(Letter) == 0
+
+
+def test_a_title_with_visible_text_and_spaces_around_is_kept_without_them(client, box, token):
+    response = post(client, token, siret=box.establishment.siret, titre="\u00a0 Décision n° 2 ")
+    assert response.status_code == 201 and response.get_json()["titre"] == "Décision n° 2"
