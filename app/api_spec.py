@@ -359,10 +359,11 @@ def openapi_document(base_url: str, max_upload_bytes: int = 10 * 1024 * 1024) ->
                             "type": ["string", "null"],
                             "format": "date-time",
                             "description": (
-                                "Date de notification réputée : la première consultation, ou la mise à "
-                                "disposition "
-                                "+ 15 jours si personne ne l'a ouvert avant ; null tant qu'elle n'est pas "
-                                "acquise."
+                                "Date de notification réputée : la première consultation par une personne "
+                                "de l'entreprise, ou, si personne ne l'a ouverte avant, la date que donne "
+                                "la lecture légale configurée (LUCIE_NOTIFICATION_READING : par défaut la "
+                                "mise à disposition + 15 jours calendaires, heure locale de "
+                                "l'établissement) ; null tant qu'elle n'est pas acquise."
                             ),
                         },
                         "appeal_deadline": {

@@ -70,19 +70,6 @@ def user_agent_summary(user_agent: str) -> str:
 
 # Characters a person's or an organisation's name never holds: control and format characters
 # (Unicode categories Cc, Cf: a line break, a NUL, a right-to-left override…), and markup.
-_MARKUP = frozenset("<>")
-
-
-def name_problem(value: str, what: str = "un nom") -> str | None:
-    """Why ``value`` cannot be a person's, a company's or an establishment's name, in French, or None.
-    Refused: control and invisible formatting characters, and ``<`` ``>`` (markup typed into a name
-    would be printed on receipts and letters)."""
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cf"):
-            return f"Saisissez {what} sans caractère de contrôle (retour à la ligne, tabulation…)"
-        if char in _MARKUP:
-            return f"Saisissez {what} sans les caractères < et >"
-    return None
 
 
 def without_control_characters(value: str) -> str:

@@ -22,7 +22,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
-from app.domain.accounts import name_problem, without_control_characters
+from app.domain.accounts import without_control_characters
+from app.domain.names import person_name_error
 from app.forms.workflows import (
     ERROR_PREFIX,
     CheckboxesInput,
@@ -78,8 +79,8 @@ def email_format(form, field) -> None:
 
 
 def name_format(form, field) -> None:
-    """A person's or an organisation's name: no control character, no markup (app/domain/accounts.py)."""
-    if field.data and (problem := name_problem(field.data, "le nom et le prénom")):
+    """A person's name: the one rule of app/domain/names.py (no control character, no markup)."""
+    if field.data and (problem := person_name_error(field.data, "Ce nom")):
         field.data = without_control_characters(field.data)  # shown again, to be corrected
         raise ValidationError(problem)
 

@@ -224,11 +224,11 @@ def test_invitation_ignores_habilitations_forged_on_another_company(client, logi
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("Lefèvre<b>bold</b>", "Saisissez le nom et le prénom sans les caractères &lt; et &gt;"),
-        ("<script>alert('x')</script>", "Saisissez le nom et le prénom sans les caractères &lt; et &gt;"),
-        ("Jean\x00Dupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
-        ("Jean\nDupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
-        ("Jean\u202eDupont", "Saisissez le nom et le prénom sans caractère de contrôle"),
+        ("Lefèvre<b>bold</b>", "Ce nom ne peut pas contenir de balise ni les signes &lt; et &gt;"),
+        ("<script>alert('x')</script>", "Ce nom ne peut pas contenir de balise ni les signes &lt; et &gt;"),
+        ("Jean\x00Dupont", "Ce nom contient un caractère invisible ou de contrôle"),
+        ("Jean\nDupont", "Ce nom contient un caractère invisible ou de contrôle"),
+        ("Jean\u202eDupont", "Ce nom contient un caractère invisible ou de contrôle"),
     ],
 )
 def test_markup_and_control_characters_in_a_name_are_refused_next_to_the_field(
