@@ -65,6 +65,8 @@ def load_config(overrides: dict | None = None) -> dict:
             "MAIL_DEFAULT_SENDER", "Services AT/MP <ne-pas-repondre@atmp.localhost>"
         ),
         "MAIL_TIMEOUT": _int("MAIL_TIMEOUT", 10),
+        # Where the accessibility statement (/accessibilite) tells users to report a problem.
+        "ACCESSIBILITY_CONTACT": os.environ.get("ACCESSIBILITY_CONTACT", "accessibilite@atmp.localhost"),
         # Flask-Mail suppresses sending under TESTING by default; our tests use a real SMTP server.
         "MAIL_SUPPRESS_SEND": False,
         # Outbox worker: attempts before a message is parked as failed, first retry delay.

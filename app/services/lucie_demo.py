@@ -15,7 +15,7 @@ from app.domain.lucie import LetterType
 from app.extensions import db
 from app.models import Caisse, Establishment, Letter, LetterSource, LucieAlertAddress, User
 from app.services import lucie
-from app.services.simple_pdf import make_pdf
+from app.services.pdf import render_pdf
 
 DEMO_SIREN = "812345676"
 ALERT_ADDRESS = "courrier@batiments-est.test"
@@ -97,27 +97,15 @@ LETTERS = {
 
 def _letter_pdf(
     caisse: str, establishment: Establishment, letter_type: LetterType, title: str, ref: str | None
-):
-    return make_pdf(
-        title,
-        [
-            caisse,
-            "",
-            f"{establishment.name}",
-            f"{establishment.address}, {establishment.postal_code} {establishment.city}",
-            f"SIRET {establishment.siret}",
-            "",
-            f"Objet : {letter_type.label}" + (f" — dossier {ref}" if ref else ""),
-            "",
-            "Madame, Monsieur,",
-            "",
-            "Ce courrier de démonstration est mis à votre disposition dans LUCIE. Il a la valeur d'une "
-            "lettre "
-            "recommandée : s'il n'est pas ouvert, il est réputé notifié 15 jours après sa mise à "
-            "disposition.",
-            "",
-            "Données fictives, générées pour la démonstration des Services AT/MP.",
-        ],
+) -> bytes:
+    """The demo letter, rendered like the application's own PDFs (tagged, in French, titled)."""
+    return render_pdf(
+        "pdf/courrier_demo.html",
+        caisse=caisse,
+        establishment=establishment,
+        letter_type=letter_type,
+        title=title,
+        ref=ref,
     )
 
 

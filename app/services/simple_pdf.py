@@ -1,8 +1,10 @@
-"""A tiny PDF writer for demo and test letters: one or more A4 pages of plain text in Helvetica.
+"""A tiny PDF writer for tests and benchmarks: one or more A4 pages of plain text in Helvetica.
 
 Real readers (browsers, pypdf, poppler) open its output: the cross-reference table carries the
-exact byte offset of every object. Letters from the caisses arrive as their own PDFs; this only
-makes small, honest documents where the application needs some (demo data, tests, benchmarks).
+exact byte offset of every object. It stands for what arrives from outside (a caisse's letter, an
+employer's attachment), which may be untagged, and costs nothing to make. It is not tagged: the
+application's own PDFs, the demo letters included, go through :mod:`app.services.pdf` (WeasyPrint,
+tagged, in French, titled), and nothing in ``app/`` calls this module.
 """
 
 from __future__ import annotations

@@ -279,7 +279,8 @@ def activity_journal():
     company_id, form, filters = _journal_request()
     page = journal.company_journal(company_id, filters)
     journal.record_read()
-    filter_args = {k: v for k, v in request.args.items() if k != "avant" and v}
+    filter_args = {k: v for k, v in request.args.items() if k not in ("avant", "page") and v}
+    first_page = filters.before_id is None
     return render_template(
         "admin/journal.html",
         company=accounts.get_company(company_id),
@@ -287,7 +288,9 @@ def activity_journal():
         page=page,
         has_errors=bool(form.errors),
         filter_args=filter_args,
-        first_page=filters.before_id is None,
+        first_page=first_page,
+        # Pages follow a cursor (``avant``): their number travels with it, for the page's title.
+        page_number=1 if first_page else max(page_number(request.args.get("page")), 2),
     )
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD, load_demo
 from app.extensions import db
-from tests.e2e.conftest import assert_accessible, login_as
+from tests.e2e.conftest import assert_accessible, login_as, shot
 
 PAGES = {
     "employeur@demo.test": ["/", "/demarches/", "/dat/", "/courriers/"],
@@ -85,4 +85,59 @@ def test_the_menu_folds_behind_a_button_on_a_phone_and_lists_everything_without_
     expect(menu.get_by_role("button", name="Menu")).to_be_hidden()
     boxes = [menu.get_by_role("link", name=n).bounding_box() for n in ("Tableau de bord", "Courriers")]
     assert boxes[0]["y"] == boxes[1]["y"]
+    context.close()
+
+
+LISTS = {"/courriers/": "Filtrer les courriers", "/dat/": "Filtrer les déclarations"}
+PHONE = {"width": 375, "height": 667}
+
+
+@pytest.mark.parametrize("path", sorted(LISTS))
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_on_a_375px_phone_the_list_comes_first_and_the_filters_behind_a_disclosure(
+    browser, demo_server, assert_accessible_without_javascript, path, javascript
+):
+    context = browser.new_context(viewport=PHONE, locale="fr-FR", java_script_enabled=javascript)
+    page = context.new_page()
+    login_as(page, demo_server.url, "employeur@demo.test", DEMO_PASSWORD)
+    page.goto(demo_server.url + path)
+    shot(page, f"phone-{path.strip('/')}-{'js' if javascript else 'nojs'}")
+    first_row = page.locator("main table tbody tr").first
+    # The row starts with its key link (a letter's title, a victim, a reference): its first line is
+    # in the first screen.
+    link = first_row.get_by_role("link").first
+    box = link.bounding_box()
+    assert box["y"] + min(box["height"], 24) <= PHONE["height"], f"first row's link at {box}"
+    # Each cell of the row a line of its own, within the screen, after its column's name.
+    for cell in first_row.locator("td").all():
+        cell_box = cell.bounding_box()
+        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= PHONE["width"]
+        label = cell.get_attribute("data-label")
+        if label:
+            before = cell.evaluate("td => getComputedStyle(td, '::before').content")
+            assert before == f'"{label} : "', before
+    filters = page.get_by_role("search")
+    expect(filters).to_be_hidden()
+    if javascript:
+        assert_accessible(page)
+    else:
+        assert_accessible_without_javascript(page)
+    page.get_by_text(LISTS[path], exact=True).click()
+    expect(filters).to_be_visible()
+    context.close()
+
+
+@pytest.mark.parametrize("path", sorted(LISTS))
+def test_on_a_wide_screen_the_filters_are_a_column_beside_the_list(browser, demo_server, path):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+    page = context.new_page()
+    login_as(page, demo_server.url, "employeur@demo.test", DEMO_PASSWORD)
+    page.goto(demo_server.url + path)
+    filters = page.get_by_role("search")
+    expect(filters).to_be_visible()
+    expect(page.get_by_text(LISTS[path], exact=True)).to_be_hidden()
+    table = page.locator("main table").first
+    assert filters.bounding_box()["x"] + filters.bounding_box()["width"] <= table.bounding_box()["x"]
+    shot(page, f"wide-{path.strip('/')}")
+    assert_accessible(page)
     context.close()

@@ -196,9 +196,12 @@ def test_older_activity_is_one_page_further(client, login, world):
     login(world["admin"])
     first = text(client.get(JOURNAL))
     assert "Brouillon n° 1059" in first and "Brouillon n° 1010" not in first
-    older = re.search(r'href="(/admin/journal\?avant=\d+)" rel="next"', first).group(1)
+    older = re.search(r'href="(/admin/journal\?avant=\d+[^"]*)" rel="next"', first).group(1)
     second = text(client.get(older))
     assert "Brouillon n° 1000" in second and "Brouillon n° 1059" not in second
+    # Each page its own title (RGAA 8.6).
+    assert "<title>Journal d'activité – Services AT/MP</title>" in first
+    assert "<title>Journal d'activité, page 2 – Services AT/MP</title>" in second
     assert "Revenir à l'activité la plus récente" in second
     assert 'rel="next"' not in second
 
