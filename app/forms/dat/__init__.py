@@ -1,0 +1,3 @@
+"""Moved to a package; split in the next commit."""
+
+from .fields import *  # noqa: F403
