@@ -66,7 +66,7 @@ __all__ = [
     "rules_on",
 ]
 
-PROGRAMMES_DIR: Final = Path(__file__).with_name("subsidy_programmes")
+PROGRAMMES_DIR: Final = Path(__file__).parents[1] / "subsidy_programmes"
 GENERAL_RULES_FILE: Final = "general_rules.yaml"
 CENT: Final = Decimal("0.01")
 HUNDRED: Final = Decimal(100)
