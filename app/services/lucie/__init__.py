@@ -1,3 +1,126 @@
-"""Moved to a package; split in the next commit."""
+"""LUCIE use cases (SPEC §4): THE one way to deposit a letter, its legal dates, the mailbox, the
+subscription and its alert addresses.
 
-from .deposit import *  # noqa: F403
+:func:`deposit_letter` is the only place letters are created — the CPAM agent's screen, the caisses'
+HTTP API and the other services of the application all call it. A deposit is one transaction: the
+letter, its audit event and one outbox row per alert address commit together or not at all.
+"""
+
+from .caisse import OUTSIDE_AREA, agent_deposit_target, caisse_deposits, letter_for_caisse
+from .common import ALERT_KIND, RELATED_TYPE
+from .dates import AlertStatus, LetterDates, alert_sent_at, alert_status, current_rule, letter_dates
+from .deposit import (
+    IDEMPOTENCY_KEY_RE,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_REFERENCE,
+    MAX_TITLE,
+    PDF_ONLY,
+    REFERENCE_RE,
+    UNKNOWN_ESTABLISHMENT,
+    Deposit,
+    DepositRefused,
+    alert_message,
+    alert_recipients,
+    deposit_letter,
+    establishment_by_siret,
+    is_subscribed,
+    letter_path,
+    validate_fields,
+    validate_idempotency_key,
+)
+from .mailbox import (
+    PAGE_SIZE,
+    UNREAD_CAP,
+    MailboxFilters,
+    MailboxPage,
+    decode_cursor,
+    encode_cursor,
+    mailbox_establishments,
+    mailbox_page,
+    navigation_unread,
+    unread_count,
+    unread_letters,
+)
+from .reading import (
+    LETTER_PAGE,
+    LetterUnavailable,
+    OpeningNotConfirmed,
+    awaits_opening,
+    deemed_notices,
+    letter_page,
+    makes_first_consultation,
+    open_letter,
+    set_archived,
+)
+from .subscriptions import (
+    AlertAddressError,
+    SubscriptionRow,
+    add_alert_address,
+    alert_addresses,
+    establishment_for_admin,
+    remove_alert_address,
+    set_subscription,
+    subscribe,
+    subscriptions_for,
+)
+
+__all__ = [
+    "ALERT_KIND",
+    "IDEMPOTENCY_KEY_RE",
+    "LETTER_PAGE",
+    "MAX_IDEMPOTENCY_KEY",
+    "MAX_REFERENCE",
+    "MAX_TITLE",
+    "OUTSIDE_AREA",
+    "PAGE_SIZE",
+    "PDF_ONLY",
+    "REFERENCE_RE",
+    "RELATED_TYPE",
+    "UNKNOWN_ESTABLISHMENT",
+    "UNREAD_CAP",
+    "AlertAddressError",
+    "AlertStatus",
+    "Deposit",
+    "DepositRefused",
+    "LetterDates",
+    "LetterUnavailable",
+    "MailboxFilters",
+    "MailboxPage",
+    "OpeningNotConfirmed",
+    "SubscriptionRow",
+    "add_alert_address",
+    "agent_deposit_target",
+    "alert_addresses",
+    "alert_message",
+    "alert_recipients",
+    "alert_sent_at",
+    "alert_status",
+    "awaits_opening",
+    "caisse_deposits",
+    "current_rule",
+    "decode_cursor",
+    "deemed_notices",
+    "deposit_letter",
+    "encode_cursor",
+    "establishment_by_siret",
+    "establishment_for_admin",
+    "is_subscribed",
+    "letter_dates",
+    "letter_for_caisse",
+    "letter_page",
+    "letter_path",
+    "mailbox_establishments",
+    "mailbox_page",
+    "makes_first_consultation",
+    "navigation_unread",
+    "open_letter",
+    "remove_alert_address",
+    "set_archived",
+    "set_subscription",
+    "subscribe",
+    "subscriptions_for",
+    "unread_count",
+    "unread_letters",
+    "validate_fields",
+    "validate_idempotency_key",
+]
