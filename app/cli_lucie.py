@@ -76,7 +76,7 @@ def register_lucie_cli(app: Flask) -> None:
     @lucie.command("demo")
     def demo():
         """Load the LUCIE demo letters (after `flask demo load`; idempotent)."""
-        from app.services.lucie_demo import load_lucie_demo
+        from app.demo.lucie import load_lucie_demo
 
         for line in load_lucie_demo():
             click.echo(line)

@@ -196,10 +196,10 @@ def load_demo() -> Iterator[str]:
 
     db.session.commit()
 
-    from app.services.lucie_demo import load_lucie_demo
+    from app.demo.lucie import load_lucie_demo
 
     yield from load_lucie_demo()
-    from app.dat_demo import load_dat_demo
+    from app.demo.dat import load_dat_demo
 
     yield from load_dat_demo()
     yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"
