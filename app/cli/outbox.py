@@ -112,7 +112,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(dat)
     app.cli.add_command(drafts)
 
-    from app.cli_lucie import register_lucie_cli
+    from app.cli.api_tokens import register_lucie_cli
 
     register_lucie_cli(app)
 
