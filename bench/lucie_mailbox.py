@@ -34,6 +34,7 @@ def seed(url: str, storage: Path, letters: int) -> tuple[str, str]:
     from app.domain.lucie import LetterType
     from app.extensions import db
     from app.models import Caisse, Company, Establishment, Habilitation, Letter, Service, User
+    from app.models.types import utcnow
     from app.services import lucie
     from app.services.passwords import hash_password
     from app.services.simple_pdf import make_pdf
@@ -95,7 +96,7 @@ def seed(url: str, storage: Path, letters: int) -> tuple[str, str]:
             db.session.execute(
                 db.update(Letter)
                 .where(Letter.id.in_(chunk))
-                .values(first_consulted_at=lucie.utcnow(), first_consulted_by_id=user.id)
+                .values(first_consulted_at=utcnow(), first_consulted_by_id=user.id)
             )
         db.session.commit()
         # Planner statistics, as autovacuum (PostgreSQL) or a periodic ANALYZE (SQLite) keeps them in

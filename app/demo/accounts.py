@@ -1,5 +1,5 @@
-"""Demo data for `flask demo load` (README): one company with a head office in Paris and two
-establishments in Alsace-Moselle, a tiers-déclarant firm, the caisses and one account per role.
+"""Demo accounts (the first part of `flask demo load`, README): one company with a head office in
+Paris and two establishments in Alsace-Moselle, a tiers-déclarant firm, the caisses and one account per role.
 
 Idempotent: everything is looked up by its natural key (SIREN, SIRET, e-mail, caisse name) and
 created only when missing, so a second run changes nothing.
@@ -111,8 +111,8 @@ def _said(created: bool) -> str:
     return "ajout" if created else "déjà présent"
 
 
-def load_demo() -> Iterator[str]:
-    """Create what is missing of the demo data, yielding one progress line per object."""
+def load_accounts_demo() -> Iterator[str]:
+    """Create what is missing of the demo accounts, yielding one progress line per object."""
     assert siren_check.is_valid(COMPANY["siren"])
     company, created = _get_or_create(Company, {"siren": COMPANY["siren"]}, {"name": COMPANY["name"]})
     yield f"{_said(created)} : entreprise {company.name} (SIREN {company.siren})"
@@ -195,11 +195,3 @@ def load_demo() -> Iterator[str]:
     yield f"Mandats du cabinet sur {target.name} (DAT, LUCIE) : {added} ajouté(s)"
 
     db.session.commit()
-
-    from app.services.lucie_demo import load_lucie_demo
-
-    yield from load_lucie_demo()
-    from app.dat_demo import load_dat_demo
-
-    yield from load_dat_demo()
-    yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"

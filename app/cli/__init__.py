@@ -1,0 +1,28 @@
+"""Flask commands, one module per service or area, each with its group:
+
+- `flask demo load` (demo.py), `flask dev mail-sink` (dev.py);
+- `flask outbox work [--once]`, `flask outbox requeue` (outbox.py);
+- `flask dat remind [--every N]` (dat.py), `flask drafts expire [--every N]` (drafts.py);
+- `flask api-token create|revoke|list` (api_tokens.py), `flask operator grant|revoke` (accounts.py);
+- `flask lucie demo` (lucie.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli import accounts, api_tokens, dat, demo, dev, drafts, lucie, outbox
+
+
+def register_cli(app: Flask) -> None:
+    for group in (
+        demo.demo,
+        outbox.outbox,
+        dev.dev,
+        dat.dat,
+        drafts.drafts,
+        api_tokens.tokens,
+        accounts.operator,
+        lucie.lucie,
+    ):
+        app.cli.add_command(group)

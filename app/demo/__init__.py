@@ -1,0 +1,22 @@
+"""Demo data for `flask demo load` (README), one module per service: the accounts first (companies,
+establishments, caisses, one account per role), then LUCIE's letters, then DAT's declarations. Every
+loader goes through the real services and is idempotent, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from app.demo.accounts import DEMO_PASSWORD, load_accounts_demo
+from app.demo.dat import load_dat_demo
+from app.demo.lucie import load_lucie_demo
+
+__all__ = ["DEMO_PASSWORD", "load_demo"]
+
+
+def load_demo() -> Iterator[str]:
+    """Create what is missing of the demo data, yielding one progress line per object."""
+    yield from load_accounts_demo()
+    yield from load_lucie_demo()
+    yield from load_dat_demo()
+    yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"

@@ -1,0 +1,104 @@
+"""The CPAM side of a declaration: the CMI's date and the status changes (through
+:func:`change_status` only, which applies ``app.domain.dat.check_transition``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from app.domain import dat as rules
+from app.domain.calendars import local_date
+from app.extensions import db
+from app.models import Declaration, DeclarationEvent, Service, User
+from app.services import access, audit
+
+from .common import now_utc
+from .reading import _by_reference, d0, facts
+
+
+class CmiRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def record_cmi(agent: User, reference: str, received_on: date, *, now: datetime | None = None) -> Declaration:
+    """Record the day the CPAM received the initial medical certificate: with the declaration it
+    fixes D0 (SPEC §3.1), the start of the instruction's calendar. Correctable until a status
+    change has been made from it."""
+    declaration = _by_reference(reference)
+    access.authorize_caisse_side(agent, Service.DAT, declaration.establishment if declaration else None)
+    moment = now_utc(now)
+    if received_on > local_date(moment, declaration.departement):
+        raise CmiRefused("La date de réception du certificat médical ne peut pas être dans le futur")
+    if received_on < declaration.accident_on:
+        raise CmiRefused("Le certificat médical initial ne peut pas avoir été reçu avant l'accident")
+    if declaration.status != rules.Status.TRANSMISE:
+        raise CmiRefused(
+            "L'instruction ou la décision est déjà engagée : la date D0 ne peut plus être modifiée"
+        )
+    previous = declaration.cmi_received_on
+    declaration.cmi_received_on = received_on
+    declaration.cmi_recorded_at = moment
+    declaration.cmi_recorded_by_id = agent.id
+    # Through the relationship: the loaded collection stays true (sessions keep objects after commit).
+    declaration.events.append(
+        DeclarationEvent(
+            at=moment,
+            kind="cmi",
+            user_id=agent.id,
+            details={
+                "received_on": received_on.isoformat(),
+                "previous": previous.isoformat() if previous else None,
+                "d0": d0(declaration).isoformat(),
+            },
+        )
+    )
+    audit.record(
+        "dat.cmi",
+        "dat_declaration",
+        declaration.id,
+        establishment_id=declaration.establishment_id,
+        reference=declaration.reference,
+        received_on=received_on.isoformat(),
+    )
+    db.session.commit()
+    return declaration
+
+
+def change_status(
+    agent: User, reference: str, target: str, *, comment: str = "", now: datetime | None = None
+) -> Declaration:
+    """THE way a declaration's status changes after it was sent (SPEC §2.3): the transition rules
+    (``app.domain.dat.check_transition``), a timeline line and the audit, in one transaction.
+    Raises ``TransitionRefused`` with the French reason."""
+    declaration = _by_reference(reference)
+    access.authorize_caisse_side(agent, Service.DAT, declaration.establishment if declaration else None)
+    moment = now_utc(now)
+    current = declaration.status_enum
+    rules.check_transition(current, target, facts(declaration, moment))
+    target_status = rules.Status(target)
+    declaration.status = target_status
+    declaration.status_changed_at = moment
+    # Through the relationship: the loaded collection stays true (sessions keep objects after commit).
+    declaration.events.append(
+        DeclarationEvent(
+            at=moment,
+            kind="statut",
+            from_status=current,
+            to_status=target_status,
+            user_id=agent.id,
+            details={"comment": comment} if comment else {},
+        )
+    )
+    audit.record(
+        "dat.status",
+        "dat_declaration",
+        declaration.id,
+        establishment_id=declaration.establishment_id,
+        reference=declaration.reference,
+        from_status=str(current),
+        to_status=str(target_status),
+    )
+    db.session.commit()
+    return declaration

@@ -1,0 +1,147 @@
+"""Submission → declaration: the declaration recorded when the engine submits a DAT draft, its
+receipt in the employer's LUCIE mailbox, and the links to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from flask import current_app, url_for
+
+from app.domain import dat as rules
+from app.domain.calendars import to_local
+from app.extensions import db
+from app.models import Declaration, DeclarationEvent, Draft, Submission, User
+from app.services import outbox
+
+from .common import _local, search_key
+from .duplicates import refuse_unconfirmed_duplicate
+from .pdfs import pdf
+from .reading import attachment_of, caisse_of, start_of
+
+log = logging.getLogger(__name__)
+
+
+def record_declaration(submission: Submission, draft: Draft) -> Declaration:
+    """Engine hook (``on_submit``), inside the submission's transaction: the declaration with its
+    deadline facts, the first line of its timeline, and a notification to the sender."""
+    refuse_unconfirmed_duplicate(submission, draft)
+    answers = submission.data["answers"]
+    establishment = draft.establishment
+    departement = establishment.departement
+    victime, accident, connaissance = answers["victime"], answers["accident"], answers["connaissance"]
+    accident_local = _local(accident["date_accident"], accident["heure_accident"])
+    known = to_local(
+        _local(connaissance["date_connaissance"], connaissance["heure_connaissance"]), departement
+    )
+    deadline = start_of(connaissance, departement).deadline(departement)
+    late = deadline.is_late(submission.submitted_at)
+    names = [victime["nom"].upper(), victime.get("nom_usage") or "", victime["prenoms"]]
+    declaration = Declaration(
+        submission_id=submission.id,
+        reference=submission.reference,
+        establishment_id=establishment.id,
+        departement=departement,
+        victim_name=f"{victime['nom'].upper()} {victime['prenoms']}"[:250],
+        search_text=search_key(" ".join([*names, submission.reference]))[:300],
+        accident_at=to_local(accident_local, departement).astimezone(UTC),
+        accident_on=accident_local.date(),
+        is_trajet=rules.is_trajet(accident.get("lieu")),
+        is_fatal=answers["lesions"].get("consequences") == "deces",
+        known_at=known.astimezone(UTC),
+        due_at=deadline.ends_at.astimezone(UTC),
+        submitted_at=submission.submitted_at,
+        late=late,
+        has_reserves=answers.get("reserves", {}).get("reserves") == "oui",
+        reserves_due_on=rules.reserves_deadline(submission.submitted_at, departement).due,
+        status=rules.Status.TRANSMISE,
+        status_changed_at=submission.submitted_at,
+    )
+    rules.check_transition(rules.Status.BROUILLON, rules.Status.TRANSMISE)
+    db.session.add(declaration)
+    db.session.flush()
+    attachment = attachment_of(declaration)
+    if attachment is not None and attachment.draft_id == draft.id:
+        # The file sent with the declaration is the declaration's now: the CPAM reads it too.
+        attachment.declaration_id = declaration.id
+    # Through the relationship: the loaded collection stays true (sessions keep objects after commit).
+    declaration.events.append(
+        DeclarationEvent(
+            at=submission.submitted_at,
+            kind="transmise",
+            from_status=rules.Status.BROUILLON,
+            to_status=rules.Status.TRANSMISE,
+            user_id=submission.submitted_by_id,
+            details={"late": late, "reserves": declaration.has_reserves},
+        )
+    )
+    _deposit_receipt(declaration)
+    sender = db.session.get(User, submission.submitted_by_id)
+    receipt_link = _absolute(receipt_path(submission.reference))
+    if sender is not None and sender.email:
+        # A notification that links back; never the victim's health details (SPEC §1).
+        outbox.enqueue(
+            sender.email,
+            f"Déclaration d'accident {submission.reference} transmise",
+            (
+                f"Bonjour,\n\nLa déclaration d'accident du travail {submission.reference} pour "
+                f"l'établissement {establishment.name} (SIRET {establishment.siret}) a été transmise le "
+                f"{rules.french_moment(submission.submitted_at, departement)}"
+                f"{' (hors délai)' if late else ''}.\n\n"
+                f"Accusé de réception et suivi : {receipt_link}\n"
+            ),
+            kind="dat_transmise",
+            related=("dat_declaration", declaration.id),
+            user_id=sender.id,
+        )
+    return declaration
+
+
+def _deposit_receipt(declaration: Declaration) -> None:
+    """The accusé de réception also goes to the establishment's LUCIE mailbox when it is subscribed
+    (SPEC §4), inside the submission's transaction: both are kept, or neither. LUCIE refusing it
+    never stops the declaration."""
+    from app.domain.lucie import LetterType
+    from app.models import LetterSource
+    from app.services import lucie
+
+    db.session.flush()
+    if not lucie.is_subscribed(declaration.establishment):
+        return
+    try:
+        lucie.deposit_letter(
+            establishment=declaration.establishment,
+            letter_type=LetterType.ACCUSE_RECEPTION,
+            title=f"Accusé de réception de la déclaration d'accident {declaration.reference}",
+            document=pdf(declaration, "accuse-reception"),
+            source=LetterSource.SERVICE,
+            filename=f"{declaration.reference}-accuse-reception.pdf",
+            case_reference=declaration.reference,
+            caisse=caisse_of(declaration),
+            commit=False,
+        )
+    except lucie.DepositRefused as refused:
+        log.warning("accusé de réception %s not deposited in LUCIE: %s", declaration.reference, refused.code)
+
+
+def _absolute(path: str) -> str:
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def _path(endpoint: str, fallback: str, **values) -> str:
+    """``url_for`` in a request; outside one (a command, the worker), the route's known path."""
+    try:
+        return url_for(endpoint, **values)
+    except RuntimeError:
+        return fallback
+
+
+def receipt_path(reference: str) -> str:
+    """The accusé de réception's path (also outside a request, e.g. from a command)."""
+    return _path("dat.receipt", f"/dat/declarations/{reference}/accuse-reception", reference=reference)
+
+
+def confirmation_url(submission: Submission) -> str:
+    """Engine hook: after sending, the accusé de réception."""
+    return receipt_path(submission.reference)
