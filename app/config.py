@@ -65,6 +65,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Outbox worker: attempts before a message is parked as failed, first retry delay.
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BASE_DELAY_SECONDS": _int("OUTBOX_BASE_DELAY_SECONDS", 30),
+        # A worker's claim on a batch, renewed every third of it while the batch is sent: a worker
+        # that dies lets its rows go this long after its last renewal.
+        "OUTBOX_CLAIM_SECONDS": _float("OUTBOX_CLAIM_SECONDS", 30),
         # A DAT draft's 48 hours: its creator and last editor are e-mailed this many hours before the end.
         "DAT_REMINDER_HOURS": _int("DAT_REMINDER_HOURS", 12),
         # A draft without a save for this many days is deleted (its answers erased), after an e-mail
