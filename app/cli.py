@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import signal
 import socket
-import time
+import threading
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
@@ -38,22 +41,19 @@ def register_cli(app: Flask) -> None:
 
         # Flask-Mail opens smtplib connections without a timeout: bound them for this process.
         socket.setdefaulttimeout(current_app.config["MAIL_TIMEOUT"])
-        stop = {"now": False}
-        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         total = 0
-        while True:
-            sent, failed = send_due(batch)
-            total += sent
-            if failed:
-                click.echo(f"{failed} envoi(s) en échec, nouvel essai programmé", err=True)
-            if once:
-                if sent == batch:
-                    continue  # more may be due
-                break
-            if stop["now"]:
-                break
-            if sent == 0:
-                time.sleep(interval)
+
+        def run(stop: threading.Event) -> None:
+            nonlocal total
+            while not stop.is_set():
+                sent, failed = send_due(batch)
+                total += sent
+                if failed:
+                    click.echo(f"{failed} envoi(s) en échec, nouvel essai programmé", err=True)
+                if sent < batch:
+                    break  # nothing more due: pause; else the next batch at once
+
+        _repeat(run, None if once else interval, "flask outbox work")
         click.echo(f"{total} courriel(s) envoyé(s)")
 
     @outbox.command("requeue")
@@ -75,11 +75,11 @@ def register_cli(app: Flask) -> None:
         """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (one round per draft)."""
         from app.services.dat import send_deadline_reminders
 
-        def run() -> str | None:
+        def run(_stop) -> str | None:
             queued = send_deadline_reminders()
             return f"{queued} rappel(s) de délai mis en file d'envoi" if queued or every is None else None
 
-        _repeat(run, every)
+        _repeat(run, every, "flask dat remind")
 
     @drafts.command("expire")
     @every_option
@@ -88,13 +88,13 @@ def register_cli(app: Flask) -> None:
         (DRAFT_RETENTION_DAYS, DRAFT_RETENTION_WARNING_DAYS)."""
         from app.services.draft_retention import expire_drafts
 
-        def run() -> str | None:
+        def run(_stop) -> str | None:
             done = expire_drafts()
             if done.warned or done.deleted or every is None:
                 return f"{done.warned} brouillon(s) signalé(s), {done.deleted} brouillon(s) supprimé(s)"
             return None
 
-        _repeat(run, every)
+        _repeat(run, every, "flask drafts expire")
 
     @dev.command("mail-sink")
     @click.option("--port", default=8025, show_default=True)
@@ -117,16 +117,47 @@ def register_cli(app: Flask) -> None:
     register_lucie_cli(app)
 
 
-def _repeat(job, every: int | None) -> None:
-    """Run ``job`` once, or every ``every`` seconds until SIGTERM; print what it reports."""
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+# What a database outage, restart or failover raises: the connection is gone or refused.
+DATABASE_FAULTS = (OperationalError, InterfaceError)
+MAX_FAULT_PAUSE = 60  # seconds between two attempts while the database stays away
+
+
+def _repeat(job, every: float | None, name: str) -> None:
+    """Run ``job(stop)`` once, or every ``every`` seconds until SIGTERM sets ``stop``; print what it
+    reports. Every background command goes through here.
+
+    A loop outlives database faults: the run is rolled back, the pool emptied, the fault told in
+    one line, and the next run comes after 1, 2, 4 … 60 s (a single run fails as it should). Between
+    runs no transaction stays open: an old one keeps vacuum from cleaning the tables."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    faults = 0
     while True:
-        report = job()
+        try:
+            report = job(stop)
+        except DATABASE_FAULTS as error:
+            if every is None:
+                raise
+            faults += 1
+            pause = min(2 ** (faults - 1), MAX_FAULT_PAUSE)
+            db.session.remove()
+            db.engine.dispose()
+            click.echo(
+                f"{name} : base de données injoignable ({_one_line(error)}), nouvel essai dans {pause} s",
+                err=True,
+            )
+            if stop.wait(pause):
+                break
+            continue
+        finally:
+            db.session.remove()  # ends the run's transaction, whatever the job left
+        faults = 0
         if report:
             click.echo(report)
-        deadline = time.monotonic() + (every or 0)
-        while not stop["now"] and time.monotonic() < deadline:
-            time.sleep(0.2)  # short naps: a SIGTERM stops the loop at once
-        if every is None or stop["now"]:
+        if every is None or stop.wait(every):
             break
+
+
+def _one_line(error: Exception) -> str:
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"

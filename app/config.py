@@ -45,6 +45,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'atmp.sqlite3'}"
         ),
+        # A pooled connection is checked before use (one round trip), so that a connection the
+        # database dropped (restart, failover, pg_terminate_backend) is replaced, not given to a request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", True)},
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
         # One uploaded file; a whole request may carry a little more (form fields).
