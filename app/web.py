@@ -3,6 +3,7 @@ template globals, error pages."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from urllib.parse import urlsplit
 
@@ -109,6 +110,16 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _without_database() -> None:
+    """A server error may come from the database itself (a dropped connection, an outage): end the
+    request's transaction and show the error page as to a visitor, so that rendering it needs no
+    query (loading the user in a failed transaction made the handler fail, and gunicorn answered
+    its bare English page)."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's user of this request
+
+
 def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
@@ -201,6 +212,8 @@ def register_web(app: Flask) -> None:
 
     def render_error(code: int, description: str | None = None):
         title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+        if code >= 500:
+            _without_database()
         if wants_json():
             return jsonify(error=title.lower().replace(" ", "_"), message=description or text), code
         sign_in = url_for("auth.login", next=_page_left()) if code == 401 else None

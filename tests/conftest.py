@@ -84,6 +84,7 @@ ANY_DAY_MODULES = {
     "test_access",
     "test_outbox_claims",
     "test_background_faults",
+    "test_database_fault_pages",
 }
 
 
