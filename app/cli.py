@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import threading
@@ -134,13 +135,17 @@ def _repeat(job, every: float | None, name: str) -> None:
     faults = 0
     while True:
         try:
-            report = job(stop)
-        except DATABASE_FAULTS as error:
+            try:
+                report = job(stop)
+            finally:
+                db.session.remove()  # ends the run's transaction, whatever the job left
+        except DATABASE_FAULTS as error:  # during the run, or while ending its transaction
             if every is None:
                 raise
             faults += 1
             pause = min(2 ** (faults - 1), MAX_FAULT_PAUSE)
-            db.session.remove()
+            with contextlib.suppress(*DATABASE_FAULTS):
+                db.session.remove()
             db.engine.dispose()
             click.echo(
                 f"{name} : base de données injoignable ({_one_line(error)}), nouvel essai dans {pause} s",
@@ -149,8 +154,6 @@ def _repeat(job, every: float | None, name: str) -> None:
             if stop.wait(pause):
                 break
             continue
-        finally:
-            db.session.remove()  # ends the run's transaction, whatever the job left
         faults = 0
         if report:
             click.echo(report)
