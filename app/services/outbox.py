@@ -4,7 +4,8 @@ a worker with retries, so a rolled-back change sends nothing and a committed one
 Several workers may run at once: on PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``;
 SQLite serialises writers, so the claiming UPDATE is atomic there too. A claim carries a token of its
 own and lasts ``OUTBOX_CLAIM_SECONDS`` (30 s), renewed while its batch is being sent: a worker that
-dies lets its rows go within that time, and a live one never loses them to another (docs/lucie.md).
+dies lets its rows go within that time, and a live one never loses them to another
+(docs/operations.md).
 """
 
 from __future__ import annotations

@@ -40,12 +40,14 @@ def test_a_database_error_while_loading_the_user_gets_the_french_error_page(app,
     try:
         response = client.get("/")
         htmx = client.get("/", headers={"HX-Request": "true"})
+        missing = client.get("/nulle-part")  # the 404 page needs the user too: the 500 page takes over
     finally:
         _rename_users_table("user_account_away", "user_account")
     assert response.status_code == 500
     body = response.get_data(as_text=True)
     assert FRENCH_500 in body and '<html lang="fr"' in body and "Internal Server Error" not in body
     assert htmx.status_code == 500 and FRENCH_500 in htmx.get_data(as_text=True)
+    assert missing.status_code == 500 and FRENCH_500 in missing.get_data(as_text=True)
     assert client.get("/").status_code == 200  # the database is back: so is the page
 
 
