@@ -50,6 +50,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'atmp.sqlite3'}"
         ),
+        # A pooled connection is checked before use (one round trip), so that a connection the
+        # database dropped (restart, failover, pg_terminate_backend) is replaced, not given to a request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", True)},
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
         # One uploaded file; a whole request may carry a little more (form fields).
@@ -72,6 +75,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # Outbox worker: attempts before a message is parked as failed, first retry delay.
         "OUTBOX_MAX_ATTEMPTS": _int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_BASE_DELAY_SECONDS": _int("OUTBOX_BASE_DELAY_SECONDS", 30),
+        # A worker's claim on a batch, renewed every third of it while the batch is sent: a worker
+        # that dies lets its rows go this long after its last renewal.
+        "OUTBOX_CLAIM_SECONDS": _float("OUTBOX_CLAIM_SECONDS", 30),
         # A DAT draft's 48 hours: its creator and last editor are e-mailed this many hours before the end.
         "DAT_REMINDER_HOURS": _int("DAT_REMINDER_HOURS", 12),
         # A draft without a save for this many days is deleted (its answers erased), after an e-mail

@@ -3,6 +3,7 @@ template globals, error pages."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from urllib.parse import urlsplit
 
@@ -154,6 +155,16 @@ def printable(value):
     return value.translate(_NOT_IN_HTML) if isinstance(value, str) else value
 
 
+def _without_database() -> None:
+    """A server error may come from the database itself (a dropped connection, an outage): end the
+    request's transaction and show the error page as to a visitor, so that rendering it needs no
+    query (loading the user in a failed transaction made the handler fail, and gunicorn answered
+    its bare English page)."""
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's user of this request
+
+
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
     login_manager.login_view = "auth.login"
@@ -243,6 +254,8 @@ def register_web(app: Flask) -> None:
 
     def render_error(code: int, description: str | None = None):
         title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])
+        if code >= 500:
+            _without_database()
         if wants_json():
             from app.views.api import error as api_error  # the API's codes, as docs/api.md lists them
 

@@ -82,6 +82,9 @@ ANY_DAY_MODULES = {
     "test_auth",
     "test_auth_reset",
     "test_access",
+    "test_outbox_claims",
+    "test_background_faults",
+    "test_database_fault_pages",
 }
 
 
@@ -238,6 +241,7 @@ class SmtpSink:
 
         self.messages: list = []
         self.refuse = False
+        self.delay = 0.0  # seconds each message takes to be accepted (a slow server)
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -248,6 +252,10 @@ class SmtpSink:
 
         if self.refuse:
             return "451 Try again later"
+        if self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
         for rcpt in envelope.rcpt_tos:
             self.messages.append((rcpt, message_from_bytes(envelope.original_content, policy=policy.default)))
         return "250 OK"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from app.cli.background import _repeat, every_option
+from app.cli.background import every_option, repeat
 
 dat = AppGroup("dat", help="Déclarations d'accident du travail.")
 
@@ -15,8 +15,8 @@ def dat_remind(every: int | None):
     """E-mail the people whose DAT draft must be sent within DAT_REMINDER_HOURS (one round per draft)."""
     from app.services.dat import send_deadline_reminders
 
-    def run() -> str | None:
+    def run(_stop) -> str | None:
         queued = send_deadline_reminders()
         return f"{queued} rappel(s) de délai mis en file d'envoi" if queued or every is None else None
 
-    _repeat(run, every)
+    repeat(run, every, "flask dat remind")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.cli import AppGroup
 
-from app.cli.background import _repeat, every_option
+from app.cli.background import every_option, repeat
 
 drafts = AppGroup("drafts", help="Brouillons des démarches.")
 
@@ -16,10 +16,10 @@ def drafts_expire(every: int | None):
     (DRAFT_RETENTION_DAYS, DRAFT_RETENTION_WARNING_DAYS)."""
     from app.services.draft_retention import expire_drafts
 
-    def run() -> str | None:
+    def run(_stop) -> str | None:
         done = expire_drafts()
         if done.warned or done.deleted or every is None:
             return f"{done.warned} brouillon(s) signalé(s), {done.deleted} brouillon(s) supprimé(s)"
         return None
 
-    _repeat(run, every)
+    repeat(run, every, "flask drafts expire")

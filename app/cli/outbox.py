@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import time
+import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
+
+from app.cli.background import repeat
 
 outbox = AppGroup("outbox", help="File d'envoi des courriels.")
 
@@ -23,22 +24,19 @@ def outbox_work(once: bool, batch: int, interval: float):
 
     # Flask-Mail opens smtplib connections without a timeout: bound them for this process.
     socket.setdefaulttimeout(current_app.config["MAIL_TIMEOUT"])
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     total = 0
-    while True:
-        sent, failed = send_due(batch)
-        total += sent
-        if failed:
-            click.echo(f"{failed} envoi(s) en échec, nouvel essai programmé", err=True)
-        if once:
-            if sent == batch:
-                continue  # more may be due
-            break
-        if stop["now"]:
-            break
-        if sent == 0:
-            time.sleep(interval)
+
+    def run(stop: threading.Event) -> None:
+        nonlocal total
+        while not stop.is_set():
+            sent, failed = send_due(batch)
+            total += sent
+            if failed:
+                click.echo(f"{failed} envoi(s) en échec, nouvel essai programmé", err=True)
+            if sent < batch:
+                break  # nothing more due: pause; else the next batch at once
+
+    repeat(run, None if once else interval, "flask outbox work")
     click.echo(f"{total} courriel(s) envoyé(s)")
 
 

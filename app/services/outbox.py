@@ -2,14 +2,19 @@
 a worker with retries, so a rolled-back change sends nothing and a committed one is never lost.
 
 Several workers may run at once: on PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``;
-SQLite serialises writers, so the claiming UPDATE is atomic there too.
+SQLite serialises writers, so the claiming UPDATE is atomic there too. A claim carries a token of its
+own and lasts ``OUTBOX_CLAIM_SECONDS`` (30 s), renewed while its batch is being sent: a worker that
+dies lets its rows go within that time, and a live one never loses them to another
+(docs/operations.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
+import threading
 from datetime import timedelta
 from email.header import Header
 
@@ -21,8 +26,6 @@ from app.extensions import db, mail
 from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
 from app.services import audit
-
-CLAIM_SECONDS = 300  # a claimed row whose worker died is retried after this
 
 
 def subject_header(subject: str) -> str:
@@ -68,8 +71,13 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def claim_seconds() -> float:
+    return current_app.config["OUTBOX_CLAIM_SECONDS"]
+
+
 def claim(batch: int, worker: str) -> list[int]:
-    """Claim up to ``batch`` due messages for ``worker`` and commit the claim."""
+    """Claim up to ``batch`` due messages for ``worker`` (a claim token, unique to this claim) and
+    commit the claim."""
     # Without SKIP LOCKED (SQLite) two workers may select the same rows and one of them then claims
     # none: it looks again rather than stopping while messages are still due.
     for _ in range(5):
@@ -97,20 +105,58 @@ def _claim_once(batch: int, worker: str) -> tuple[bool, list[int]]:
             .values(
                 status=OutboxStatus.SENDING,
                 claimed_by=worker,
-                claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                claimed_until=now + timedelta(seconds=claim_seconds()),
             )
         )
         ids = list(
-            db.session.scalars(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.id.in_(ids),
-                    OutboxMessage.claimed_by == worker,
-                    OutboxMessage.status == OutboxStatus.SENDING,
-                )
-            )
+            db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), _held_by(worker)))
         )
     db.session.commit()
     return seen, ids
+
+
+def _held_by(token: str):
+    """The rows this claim still holds: nobody else claimed them since (a claim sets its token)."""
+    return (OutboxMessage.claimed_by == token) & (OutboxMessage.status == OutboxStatus.SENDING)
+
+
+class _Heartbeat:
+    """Renews a batch's claim every third of its length while the batch is being sent, on its own
+    connection, so that a slow SMTP server never lets the claim lapse under a live worker, while
+    a dead worker's rows are free again ``OUTBOX_CLAIM_SECONDS`` after its last beat."""
+
+    def __init__(self, token: str, seconds: float):
+        self._engine = db.engine
+        self._token = token
+        self._seconds = seconds
+        self._logger = current_app.logger
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="outbox-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_):
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._seconds / 3):
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(
+                        update(OutboxMessage)
+                        .where(_held_by(self._token))
+                        .values(claimed_until=utcnow() + timedelta(seconds=self._seconds))
+                    )
+            except Exception as error:  # noqa: BLE001 — the check before each send still holds
+                self._logger.warning("outbox: claim not renewed (%s)", _one_line(error))
+
+
+def _one_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def _retry_delay(attempts: int) -> timedelta:
@@ -120,11 +166,20 @@ def _retry_delay(attempts: int) -> timedelta:
 
 def send_due(batch: int = 100, worker: str | None = None) -> tuple[int, int]:
     """Send what is due now. Returns (sent, failed attempts). Each message's outcome is committed
-    on its own, right after its SMTP transaction, so a crash re-sends at most one message."""
-    worker = worker or worker_id()
-    ids = claim(batch, worker)
+    on its own, right after its SMTP transaction, so a crash re-sends at most one message.
+
+    The claim is renewed by a heartbeat while the batch is sent, and each message is sent only if
+    the claim still holds it, renewed just before (a worker stalled past its claim — suspended,
+    cut from the database — sends nothing more), and marked sent only under that claim."""
+    token = f"{(worker or worker_id())[:66]}#{secrets.token_hex(6)}"
+    ids = claim(batch, token)
     if not ids:
         return 0, 0
+    with _Heartbeat(token, claim_seconds()):
+        return _send_claimed(ids, token)
+
+
+def _send_claimed(ids: list[int], token: str) -> tuple[int, int]:
     sent = failures = 0
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     try:
@@ -132,11 +187,16 @@ def send_due(batch: int = 100, worker: str | None = None) -> tuple[int, int]:
         connection.__enter__()
     except OSError as error:  # SMTP down: every claimed message is rescheduled
         for message_id in ids:
-            _record_failure(message_id, error, max_attempts)
+            _record_failure(message_id, token, error, max_attempts)
         return 0, len(ids)
     try:
         for message_id in ids:
-            message = db.session.get(OutboxMessage, message_id)
+            message = _take(message_id, token)
+            if message is None:
+                current_app.logger.warning(
+                    "outbox: message %s left to the worker that claimed it since", message_id
+                )
+                continue
             try:
                 connection.send(
                     Message(
@@ -149,31 +209,62 @@ def send_due(batch: int = 100, worker: str | None = None) -> tuple[int, int]:
                 )
             except Exception as error:  # noqa: BLE001 — any SMTP failure is retried later
                 db.session.rollback()
-                _record_failure(message_id, error, max_attempts)
+                _record_failure(message_id, token, error, max_attempts)
                 failures += 1
                 continue
-            message.status = OutboxStatus.SENT
-            message.sent_at = utcnow()
-            message.attempts += 1
-            message.claimed_until = None
+            marked = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, _held_by(token))
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=utcnow(),
+                    attempts=OutboxMessage.attempts + 1,
+                    claimed_until=None,
+                )
+            ).rowcount
             db.session.commit()
-            sent += 1
+            if marked:
+                sent += 1
+            else:
+                current_app.logger.warning(
+                    "outbox: message %s sent after its claim was taken over", message_id
+                )
     finally:
         with contextlib.suppress(Exception):  # closing a connection the server already dropped
             connection.__exit__(None, None, None)
     return sent, failures
 
 
-def _record_failure(message_id: int, error: Exception, max_attempts: int) -> None:
-    message = db.session.get(OutboxMessage, message_id)
-    message.attempts += 1
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-    message.claimed_until = None
-    if message.attempts >= max_attempts:
-        message.status = OutboxStatus.FAILED
+def _take(message_id: int, token: str) -> OutboxMessage | None:
+    """The message, if this claim still holds it: its claim is renewed for one more full length
+    (the time one SMTP transaction may take) and committed, so nothing is held during the send."""
+    renewed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, _held_by(token))
+        .values(claimed_until=utcnow() + timedelta(seconds=claim_seconds()))
+    ).rowcount
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True) if renewed else None
+    db.session.commit()
+    return message
+
+
+def _record_failure(message_id: int, token: str, error: Exception, max_attempts: int) -> None:
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    attempts = message.attempts + 1
+    values: dict = {
+        "attempts": attempts,
+        "last_error": f"{type(error).__name__}: {error}"[:2000],
+        "claimed_until": None,
+    }
+    if attempts >= max_attempts:
+        values["status"] = OutboxStatus.FAILED
     else:
-        message.status = OutboxStatus.PENDING
-        message.next_attempt_at = utcnow() + _retry_delay(message.attempts)
+        values["status"] = OutboxStatus.PENDING
+        values["next_attempt_at"] = utcnow() + _retry_delay(attempts)
+    # Only under this claim: a row another worker claimed since is its business.
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, _held_by(token)).values(**values)
+    )
     db.session.commit()
 
 
