@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from app.domain.lucie import LETTER_TYPE_LABELS
+from app.domain.lucie import CONTROL_CHARACTER, LETTER_TYPE_LABELS
 from app.services.lucie import IDEMPOTENCY_KEY_RE, MAX_IDEMPOTENCY_KEY, MAX_REFERENCE, MAX_TITLE
 
 API_VERSION = "1.1.0"
@@ -18,7 +18,6 @@ API_VERSION = "1.1.0"
 # character classes and no `$` (whose meaning before a final newline differs between Python and
 # ECMA-262), so every JSON Schema validator reads them alike.
 SIRET_PATTERN = "^[0-9]{14}$"
-CONTROL_CHARACTER = "[\\x00-\\x1f\\x7f-\\x9f]"
 # A character that is neither a control character nor a space (the spaces str.strip() removes).
 VISIBLE_CHARACTER = "[^\\x00-\\x20\\x7f-\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
 # A reference is letters, digits, spaces and . / _ -, starting with a letter or a digit.

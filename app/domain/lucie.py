@@ -21,6 +21,10 @@ APPEAL_BASIS = (
     "prolongé jusqu'au premier jour ouvrable suivant (article 642 du code de procédure civile)."
 )
 
+# A control character (C0, DEL, C1) as a JSON Schema pattern and a Python regex alike: refused in a
+# letter's title by the deposit screen and the API (whose description publishes it, app/api_spec.py).
+CONTROL_CHARACTER = "[\\x00-\\x1f\\x7f-\\x9f]"
+
 
 # ------------------------------------------------------------------------------------------------------
 # The date de notification réputée (SPEC §4): THE one place where its legal reading is chosen

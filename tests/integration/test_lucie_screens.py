@@ -122,6 +122,22 @@ def test_agent_cannot_deposit_outside_the_caisse_territory(client, login, box):
     )
 
 
+@pytest.mark.parametrize(
+    "title", ["Décision\x00 de prise en charge", "Décision\nde prise en charge", "Décision\x85de prise en charge"]
+)
+def test_a_title_with_a_control_character_is_refused_next_to_the_field(client, login, box, title):
+    lucie.subscribe(box.establishment)
+    db.session.commit()
+    login(box.agent)
+    token, key = _deposit_form(client)
+    response = _post_deposit(client, box.establishment.siret, token, key, titre=title)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Le titre ne peut pas contenir de caractère de contrôle ni de retour à la ligne." in page
+    assert 'href="#titre"' in page
+    assert db.session.scalar(select(func.count(Letter.id))) == 0
+
+
 def test_only_agents_reach_the_deposit_screen(client, login, box):
     login(box.reader)
     assert client.get("/agent/courriers/deposer").status_code == 404

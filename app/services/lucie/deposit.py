@@ -17,7 +17,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.lucie import LETTER_TYPE_CODES, DeemedNotice, LetterType, NotificationRule, deemed_notice
+from app.domain.lucie import (
+    CONTROL_CHARACTER,
+    LETTER_TYPE_CODES,
+    DeemedNotice,
+    LetterType,
+    NotificationRule,
+    deemed_notice,
+)
 from app.extensions import db
 from app.models import Caisse, Establishment, Letter, LucieAlertAddress, LucieSubscription, Service, User
 from app.models.types import utcnow
@@ -78,6 +85,10 @@ def validate_fields(
         errors["titre"] = "Indiquez le titre du courrier."
     elif len(title.strip()) > MAX_TITLE:
         errors["titre"] = f"Le titre doit faire au plus {MAX_TITLE} caractères."
+    elif re.search(CONTROL_CHARACTER, title):
+        # A title is printed on the mailbox, in the alert e-mail and the letter's page: a NUL or a
+        # line break has nothing to do there (and PostgreSQL refuses a NUL in a text column).
+        errors["titre"] = "Le titre ne peut pas contenir de caractère de contrôle ni de retour à la ligne."
     if case_reference:
         if len(case_reference) > MAX_REFERENCE:
             errors["reference_dossier"] = (
