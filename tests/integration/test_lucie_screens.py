@@ -123,7 +123,8 @@ def test_agent_cannot_deposit_outside_the_caisse_territory(client, login, box):
 
 
 @pytest.mark.parametrize(
-    "title", ["Décision\x00 de prise en charge", "Décision\nde prise en charge", "Décision\x85de prise en charge"]
+    "title",
+    ["Décision\x00 de prise en charge", "Décision\nde prise en charge", "Décision\x85de prise en charge"],
 )
 def test_a_title_with_a_control_character_is_refused_next_to_the_field(client, login, box, title):
     lucie.subscribe(box.establishment)

@@ -94,6 +94,26 @@ class AttachmentRefused(Exception):
         self.message = message
 
 
+def store_attachment(user: User, stream: BinaryIO, filename: str, establishment_id: int, **holder):
+    """The DAT's one way to keep an attached file: the upload service's checks, held by what
+    ``holder`` names (``draft_id=`` or ``declaration_id=``); a refused file rolls back and raises
+    :class:`AttachmentRefused` with the French reason."""
+    try:
+        upload = uploads.save_upload(
+            stream,
+            filename,
+            establishment_id=establishment_id,
+            user_id=user.id,
+            service=Service.DAT,
+            **holder,
+        )
+        db.session.flush()
+    except uploads.UploadRejected as error:
+        db.session.rollback()
+        raise AttachmentRefused(error.message) from None
+    return upload
+
+
 def attach_reserves_file(
     user: User,
     draft_id: int,
@@ -109,19 +129,7 @@ def attach_reserves_file(
     step = workflow.step("reserves")
     if stream is None or not filename:
         raise AttachmentRefused("Choisissez le fichier à joindre")
-    try:
-        upload = uploads.save_upload(
-            stream,
-            filename,
-            establishment_id=draft.establishment_id,
-            user_id=user.id,
-            service=Service.DAT,
-            draft_id=draft.id,
-        )
-        db.session.flush()
-    except uploads.UploadRejected as error:
-        db.session.rollback()
-        raise AttachmentRefused(error.message) from None
+    upload = store_attachment(user, stream, filename, draft.establishment_id, draft_id=draft.id)
     data = MultiDict(formdata)
     data.setlist("piece_jointe", [str(upload.id)])
     data.setlist("piece_jointe_nom", [upload.filename])

@@ -8,11 +8,11 @@ from typing import BinaryIO
 from app.extensions import db
 from app.forms import dat as dat_forms
 from app.models import DeclarationEvent, ReserveAddendum, Service, User
-from app.services import access, audit, uploads
+from app.services import access, audit
 from app.workflows.engine import sha256_of
 
 from .common import now_utc
-from .filling import AttachmentRefused
+from .filling import store_attachment
 from .reading import _by_reference, reserves_open
 
 
@@ -46,19 +46,9 @@ def add_reserves(
         raise ValueError("unknown reserves category")
     upload = None
     if stream is not None and filename:
-        try:
-            upload = uploads.save_upload(
-                stream,
-                filename,
-                establishment_id=declaration.establishment_id,
-                user_id=user.id,
-                service=Service.DAT,
-                declaration_id=declaration.id,
-            )
-            db.session.flush()
-        except uploads.UploadRejected as error:
-            db.session.rollback()
-            raise AttachmentRefused(error.message) from None
+        upload = store_attachment(
+            user, stream, filename, declaration.establishment_id, declaration_id=declaration.id
+        )
     content = {
         "declaration": declaration.reference,
         "declaration_sha256": declaration.submission.sha256,
