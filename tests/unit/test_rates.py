@@ -14,7 +14,6 @@ import decimal
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -45,7 +44,7 @@ from app.domain.rates import (
 )
 
 D = Decimal
-REFERENCE_DATA = Path(rates.__file__).parent / "reference_data"
+REFERENCE_DATA = rates.REFERENCE_DATA_DIR
 
 
 def _rows(name: str) -> list[dict[str, str]]:
