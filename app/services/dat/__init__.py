@@ -24,7 +24,6 @@ from .filling import (
     due_notice_for,
     due_preview,
     initial_answers,
-    known_at_of,
 )
 from .listings import (
     DraftRow,
@@ -99,7 +98,6 @@ __all__ = [
     "follow_up",
     "has_any_reserves",
     "initial_answers",
-    "known_at_of",
     "navigation_entry",
     "now_utc",
     "open_declaration",

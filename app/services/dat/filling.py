@@ -45,11 +45,6 @@ def initial_answers(establishment: Establishment, user: User) -> dict:
     return {"employeur": {k: v for k, v in employeur.items() if v}}
 
 
-def known_at_of(answers) -> datetime | None:
-    """The naive local knowledge time typed on step 5, if both boxes hold a real date and time."""
-    return dat_forms.raw_moment(answers, "connaissance", "date_connaissance", "heure_connaissance")
-
-
 def due_notice_for(draft: Draft, answers=None, now: datetime | None = None) -> rules.DueNotice | None:
     """The 48-hour deadline of a draft from its (or the given) answers, None before step 5. For an
     accident of the registre des accidents bénins they run from the care or stoppage (SPEC §2.1)."""
