@@ -53,8 +53,13 @@ def write_error_in_french(sock, status_int, reason, mesg):
 def on_starting(server):
     """Check the configuration once, before any worker starts: a refusal (app/config.py, e.g. the
     development key or per-worker rate limits in production) stops gunicorn with its reason, instead
-    of every worker failing to boot."""
-    from app.config import ConfigError, load_config
+    of every worker failing to boot. Another application served with this file (the Django peer of
+    ../shared/peer-bench, which borrows it for the same gunicorn settings) has no `app` package: nothing
+    to check then."""
+    try:
+        from app.config import ConfigError, load_config
+    except ModuleNotFoundError:
+        return
 
     try:
         load_config()
