@@ -171,9 +171,10 @@ class SubmitOutcome:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def workflow_or_404(name: str) -> Workflow:
+def workflow_or_404(name: str, subject_kind: SubjectKind | None = None) -> Workflow:
+    """The workflow named ``name`` (404 unknown, or when its drafts cannot belong to ``subject_kind``)."""
     workflow = get_workflow(name)
-    if workflow is None:
+    if workflow is None or (subject_kind is not None and subject_kind not in workflow.subject_kinds):
         abort(404)
     return workflow
 
@@ -264,6 +265,10 @@ def open_submission(user: User, draft_id: int) -> tuple[Submission, Draft, Workf
 
 
 def establishments_to_start(user: User, workflow: Workflow) -> list[Establishment]:
+    """Where ``user`` may start ``workflow`` from « Mes démarches » (none for a workflow of cases:
+    its drafts start from the case)."""
+    if SubjectKind.ESTABLISHMENT not in workflow.subject_kinds:
+        return []
     return access.employer_side_establishments(user, workflow.service)
 
 

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.domain.cases import SubjectKind
 from app.forms.workflows import StartForm
 from app.services import drafts
 from app.services.drafts import (
@@ -88,7 +89,7 @@ def drafts_list():
 
 @bp.route("/<workflow_name>/commencer", methods=["GET", "POST"])
 def start(workflow_name: str):
-    workflow = drafts.workflow_or_404(workflow_name)
+    workflow = drafts.workflow_or_404(workflow_name, SubjectKind.ESTABLISHMENT)
     establishments = drafts.establishments_to_start(current_user, workflow)
     if not establishments:
         abort(403)
@@ -118,7 +119,7 @@ def start_for_case(workflow_name: str, case_id: int, party: str):
     """Start the draft answering for ``party`` (« employeur » or « victime ») of a case: the case's
     own pages link here (a questionnaire). Refused before the case's opening time and after its
     closing time, with the date in the establishment's local time."""
-    workflow = drafts.workflow_or_404(workflow_name)
+    workflow = drafts.workflow_or_404(workflow_name, SubjectKind.CASE_PARTY)
     case = drafts.case_or_404(case_id)
     subject_party = drafts.party_or_404(party)
     try:

@@ -1,0 +1,413 @@
+"""Draft subjects and windows (issue 12, items 5 and 6): a draft belongs to an establishment or to a party
+of a case — the employer side, or the victim, who has no company; each subject has its rule (another
+subject answers 404); a draft closes at its deadline, decided by the server clock, and nothing late is
+stored. Driven with a small questionnaire registered by this module, through the pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.domain.cases import SubjectKind
+from app.extensions import db
+from app.forms.workflows import StepForm, TextArea, strip
+from app.models import AuditEvent, Case, Draft, Service, Submission, UserKind
+from app.models.types import utcnow
+from app.services import drafts
+from app.workflows.engine import Step, Workflow, register, unregister
+from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
+
+WORKFLOW = "questionnaire_essai"
+
+
+class CirconstancesForm(StepForm):
+    recit = TextAreaField(
+        "Que s'est-il passé ?",
+        filters=[strip],
+        validators=[
+            DataRequired("Décrivez ce qui s'est passé"),
+            Length(max=2000, message="Le récit doit faire 2 000 caractères au maximum"),
+        ],
+        widget=TextArea(),
+    )
+    summary_labels = {"recit": "Ce qui s'est passé"}  # noqa: RUF012
+
+
+class TemoinsForm(StepForm):
+    temoins = TextAreaField(
+        "Qui a vu l'accident ?",
+        filters=[strip],
+        validators=[DataRequired("Indiquez qui a vu l'accident, ou « personne »")],
+        widget=TextArea(),
+    )
+    summary_labels = {"temoins": "Témoins"}  # noqa: RUF012
+
+
+@pytest.fixture
+def questionnaire(app):
+    """A two-step questionnaire answered by a party of a case (QR Pro's own models come with issue 13)."""
+    workflow = register(
+        Workflow(
+            name=WORKFLOW,
+            title="Questionnaire d'essai",
+            reference_prefix="QESSAI",
+            service=Service.QRPRO,
+            steps=[
+                Step("circonstances", "Les circonstances", CirconstancesForm, section="L'accident"),
+                Step("temoins", "Les témoins", TemoinsForm, section="L'accident"),
+            ],
+            subject_kinds=frozenset({SubjectKind.CASE_PARTY}),
+        )
+    )
+    yield workflow
+    unregister(WORKFLOW)
+
+
+class World:
+    def __init__(self):
+        self.lorraine = make_company("Transports Lorrains")
+        self.metz = make_establishment(self.lorraine, departement="57", name="Dépôt de Metz", city="Metz")
+        self.rhone = make_company("Logistique du Rhône")
+        self.lyon = make_establishment(self.rhone, departement="69", name="Entrepôt de Lyon", city="Lyon")
+        self.reunion = make_establishment(self.lorraine, departement="974", name="Agence de Saint-Denis")
+        self.employer = make_user(
+            "rh@lorrains.fr", company=self.lorraine, grants=[(self.metz, Service.QRPRO)]
+        )
+        self.colleague = make_user(
+            "paie@lorrains.fr", company=self.lorraine, full_name="Dominique Petit", grants=[(self.metz, "*")]
+        )
+        self.no_qrpro = make_user("dat@lorrains.fr", company=self.lorraine, grants=[(self.metz, Service.DAT)])
+        self.other_employer = make_user("rh@rhone.fr", company=self.rhone, grants=[(self.lyon, "*")])
+        self.victim = make_user("ines.victime@exemple.fr", kind=UserKind.VICTIM, full_name="Inès Moreau")
+        self.other_victim = make_user(
+            "paul.victime@exemple.fr", kind=UserKind.VICTIM, full_name="Paul Girard"
+        )
+        cpam = make_caisse("CPAM de Moselle", departements="57")
+        self.agent = make_user("agent@cpam57.fr", kind=UserKind.CPAM, caisse_id=cpam.id)
+        self.case_a = self._case("AT-2026-000001", self.metz, self.victim, cpam)
+        self.case_b = self._case("AT-2026-000002", self.lyon, self.other_victim, cpam)
+        db.session.commit()
+
+    @staticmethod
+    def _case(reference, establishment, victim, caisse, **kw) -> Case:
+        case = Case(
+            reference=reference,
+            kind="AT",
+            establishment_id=establishment.id,
+            victim_id=victim.id,
+            victim_name=victim.full_name,
+            caisse_id=caisse.id if caisse is not None else None,
+            **kw,
+        )
+        db.session.add(case)
+        db.session.flush()
+        return case
+
+
+@pytest.fixture
+def world(app, questionnaire):
+    return World()
+
+
+VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+
+
+class Browser:
+    """A signed-in client answering the questionnaire through the pages (no JavaScript)."""
+
+    def __init__(self, app, user):
+        self.client = app.test_client()
+        token = self.client.csrf("/connexion")
+        response = self.client.post(
+            "/connexion", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302, response.status_code
+        self.token = self.client.csrf("/demarches/")
+
+    def start(self, case: Case, party: str):
+        return self.client.post(
+            f"/demarches/{WORKFLOW}/dossiers/{case.id}/{party}/commencer", data={"csrf_token": self.token}
+        )
+
+    def started(self, case: Case, party: str) -> int:
+        response = self.start(case, party)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return int(re.search(r"/brouillons/(\d+)/", response.headers["Location"]).group(1))
+
+    def get(self, draft_id: int, tail: str = ""):
+        return self.client.get(f"/demarches/brouillons/{draft_id}{tail}")
+
+    def save(self, draft_id: int, step: str, data: dict, *, action: str = "continue"):
+        form = {"csrf_token": self.token, "action": action, "version": str(fresh(draft_id).version), **data}
+        return self.client.post(f"/demarches/brouillons/{draft_id}/etapes/{step}", data=form)
+
+    def autosave(self, draft_id: int, step: str, data: dict):
+        form = {"csrf_token": self.token, "version": str(fresh(draft_id).version), **data}
+        return self.client.post(
+            f"/demarches/brouillons/{draft_id}/etapes/{step}/enregistrement-automatique",
+            data=form,
+            headers={"HX-Request": "true"},
+        )
+
+    def submit(self, draft_id: int):
+        form = {"csrf_token": self.token, "version": str(fresh(draft_id).version)}
+        return self.client.post(f"/demarches/brouillons/{draft_id}/envoyer", data=form)
+
+
+def fresh(draft_id: int) -> Draft:
+    db.session.expire_all()
+    return db.session.get(Draft, draft_id)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def make_draft(world, case: Case, party: str, *, by=None, **kw) -> Draft:
+    """A draft created as the case's service will (QR Pro opens the questionnaires), with its window."""
+    author = by or (world.victim if party == "victime" else world.employer)
+    draft = Draft(
+        workflow=WORKFLOW,
+        establishment_id=case.establishment_id,
+        case_id=case.id,
+        party=party,
+        created_by_id=author.id,
+        updated_by_id=author.id,
+        answers={},
+        valid_steps=[],
+        current_step="circonstances",
+        **kw,
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+# -- a person without a company holds, resumes and submits a draft ------------------------------------
+
+
+def test_a_victim_without_company_starts_saves_resumes_and_submits_their_questionnaire(app, world):
+    victim = Browser(app, world.victim)
+    home = victim.client.get("/")
+    assert home.status_code == 200 and 'href="/demarches/"' in text(home)  # their drafts, from the menu
+    draft_id = victim.started(world.case_a, "victime")
+    draft = fresh(draft_id)
+    assert (draft.case_id, draft.party, draft.establishment_id) == (world.case_a.id, "victime", world.metz.id)
+
+    response = victim.save(
+        draft_id, "circonstances", {"recit": "Chute dans l'escalier du quai 3."}, action="later"
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/demarches/"
+    listing = text(victim.client.get("/demarches/"))
+    assert "Questionnaire d&#39;essai" in listing and f"/demarches/brouillons/{draft_id}" in listing
+
+    # Resumed in a fresh browser: the step left, with what was typed.
+    again = Browser(app, world.victim)
+    response = again.get(draft_id)
+    assert response.headers["Location"] == f"/demarches/brouillons/{draft_id}/etapes/circonstances"
+    assert "Chute dans l&#39;escalier du quai 3." in text(again.get(draft_id, "/etapes/circonstances"))
+    assert (
+        again.save(draft_id, "circonstances", {"recit": "Chute dans l'escalier du quai 3."}).status_code
+        == 303
+    )
+    response = again.save(draft_id, "temoins", {"temoins": "Karim, chef d'équipe"})
+    assert response.headers["Location"] == f"/demarches/brouillons/{draft_id}/verifier"
+    assert "Karim, chef d&#39;équipe" in text(again.get(draft_id, "/verifier"))
+
+    response = again.submit(draft_id)
+    assert response.status_code in (302, 303)
+    submission = db.session.scalar(select(Submission).where(Submission.draft_id == draft_id))
+    assert (submission.case_id, submission.party, submission.submitted_by_id) == (
+        world.case_a.id,
+        "victime",
+        world.victim.id,
+    )
+    assert submission.data["case"] == {"reference": "AT-2026-000001", "kind": "AT", "party": "victime"}
+    assert submission.data["answers"]["temoins"] == {"temoins": "Karim, chef d'équipe"}
+    assert "QESSAI-" in text(again.get(draft_id, "/confirmation"))
+    assert submission.reference in text(again.client.get("/demarches/"))
+
+
+# -- each subject has its rule: another subject answers 404 -----------------------------------------------
+
+
+def test_a_victim_of_case_a_asking_for_a_draft_of_case_b_gets_404(app, world):
+    theirs = make_draft(world, world.case_b, "victime", by=world.other_victim)
+    victim = Browser(app, world.victim)
+    for tail in ("", "/sommaire", "/etapes/circonstances", "/verifier", "/confirmation", "/supprimer"):
+        assert victim.get(theirs.id, tail).status_code == 404, tail
+    assert victim.save(theirs.id, "circonstances", {"recit": "Intrusion"}).status_code == 404
+    assert victim.autosave(theirs.id, "circonstances", {"recit": "Intrusion"}).status_code == 404
+    assert victim.submit(theirs.id).status_code == 404
+    # Nor can they start one on case B, for either party; nor the employer's side of their own case.
+    assert victim.start(world.case_b, "victime").status_code == 404
+    assert victim.start(world.case_b, "employeur").status_code == 404
+    assert victim.start(world.case_a, "employeur").status_code == 404
+    assert fresh(theirs.id).answers == {}
+    assert db.session.scalar(select(func.count(Draft.id))) == 1
+    assert f"/demarches/brouillons/{theirs.id}" not in text(victim.client.get("/demarches/"))
+
+
+def test_an_employer_of_another_company_gets_404_on_a_case_s_employer_draft(app, world):
+    employer_side = make_draft(world, world.case_a, "employeur")
+    stranger = Browser(app, world.other_employer)
+    for tail in ("", "/etapes/circonstances", "/verifier"):
+        assert stranger.get(employer_side.id, tail).status_code == 404, tail
+    assert stranger.save(employer_side.id, "circonstances", {"recit": "Intrusion"}).status_code == 404
+    assert stranger.start(world.case_a, "employeur").status_code == 404
+    assert fresh(employer_side.id).answers == {}
+
+
+def test_the_employer_side_is_shared_by_the_habilitated_users_but_never_sees_the_victim_s_draft(app, world):
+    employer_side = make_draft(world, world.case_a, "employeur")
+    victim_side = make_draft(world, world.case_a, "victime")
+    colleague = Browser(app, world.colleague)
+    assert colleague.get(employer_side.id, "/etapes/circonstances").status_code == 200
+    listing = text(colleague.client.get("/demarches/"))
+    assert f"/demarches/brouillons/{employer_side.id}" in listing
+    assert f"/demarches/brouillons/{victim_side.id}" not in listing
+    # The victim's answers are theirs: the employer's users (even with every service) get 404.
+    for tail in ("", "/etapes/circonstances", "/verifier"):
+        assert colleague.get(victim_side.id, tail).status_code == 404, tail
+    assert colleague.save(victim_side.id, "circonstances", {"recit": "Autre version"}).status_code == 404
+    # A user of the company without the QR Pro service: 403 on the employer side, as for any draft.
+    assert Browser(app, world.no_qrpro).get(employer_side.id, "/etapes/circonstances").status_code == 403
+    # The victim does not see the employer's answers either; an agent sees no draft at all.
+    victim = Browser(app, world.victim)
+    assert victim.get(employer_side.id, "/etapes/circonstances").status_code == 404
+    assert f"/demarches/brouillons/{employer_side.id}" not in text(victim.client.get("/demarches/"))
+    agent = Browser(app, world.agent)
+    assert agent.get(victim_side.id, "/etapes/circonstances").status_code == 404
+    assert agent.get(employer_side.id, "/etapes/circonstances").status_code == 404
+
+
+def test_a_draft_whose_case_names_another_establishment_answers_404(app, world):
+    """A forged row (the draft's establishment is not its case's): nobody acts on it."""
+    forged = make_draft(world, world.case_a, "employeur")
+    forged.establishment_id = world.lyon.id
+    db.session.commit()
+    assert Browser(app, world.other_employer).get(forged.id, "/etapes/circonstances").status_code == 404
+    assert Browser(app, world.employer).get(forged.id, "/etapes/circonstances").status_code == 404
+
+
+def test_a_questionnaire_of_a_case_cannot_be_started_for_an_establishment(app, world):
+    employer = Browser(app, world.employer)
+    assert employer.client.get(f"/demarches/{WORKFLOW}/commencer").status_code == 404
+    response = employer.client.post(
+        f"/demarches/{WORKFLOW}/commencer",
+        data={"csrf_token": employer.token, "establishment": world.metz.id},
+    )
+    assert response.status_code == 404
+    assert employer.start(world.case_a, "temoin").status_code == 404  # not a party
+    assert db.session.scalar(select(func.count(Draft.id))) == 0
+
+
+# -- opening and closing times, decided by the server clock -----------------------------------------------
+
+
+def closing_time() -> datetime:
+    """A closing time an hour from now, on a whole second."""
+    return (utcnow() + timedelta(hours=1)).replace(microsecond=0)
+
+
+def test_a_save_one_second_after_the_closing_time_is_refused_and_nothing_is_stored(app, world):
+    closes_at = closing_time()
+    draft = make_draft(world, world.case_a, "victime", closes_at=closes_at)
+    with time_machine.travel(closes_at - timedelta(seconds=1), tick=False) as clock:
+        victim = Browser(app, world.victim)
+        page = text(victim.get(draft.id, "/etapes/circonstances"))
+        local = closes_at.astimezone(world_zone("57"))
+        assert "À envoyer au plus tard le" in page and f"{local.hour}\u00a0h\u00a0{local.minute:02d}" in page
+        assert f"{local.day}" in page
+        assert victim.save(draft.id, "circonstances", {"recit": "Avant l'heure"}).status_code == 303
+        before = fresh(draft.id)
+        saves = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "draft.save"))
+
+        clock.shift(timedelta(seconds=2))  # one second after closes_at
+        response = victim.save(draft.id, "temoins", {"temoins": "Après l'heure"})
+        assert response.status_code == 409
+        body = text(response)
+        assert "Le délai pour répondre a expiré le" in body
+        assert f"à {local.hour}\u00a0h\u00a0{local.minute:02d} (heure locale de l&#39;établissement)" in body
+        assert "votre saisie n&#39;a pas été enregistrée" in body
+        assert "data-workflow-form" not in body  # read-only: the stored answers, no form
+        response = victim.autosave(draft.id, "temoins", {"temoins": "Après l'heure"})
+        assert response.status_code == 409 and "Le délai pour répondre a expiré" in text(response)
+        response = victim.save(draft.id, "circonstances", {"recit": "Réécrit après l'heure"})
+        assert response.status_code == 409
+
+        after = fresh(draft.id)
+        assert after.answers == before.answers == {"circonstances": {"recit": "Avant l'heure"}}
+        assert after.version == before.version and after.updated_at == before.updated_at
+        assert saves == db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action.in_(("draft.save", "draft.autosave")))
+        )
+        # The step shows read-only, the deadline passed; « Mes démarches » says so.
+        page = text(victim.get(draft.id, "/etapes/circonstances"))
+        assert "Le délai pour répondre a expiré" in page and "data-workflow-form" not in page
+        assert "Avant l&#39;heure" in page
+        assert "Délai expiré le" in text(victim.client.get("/demarches/"))
+
+
+def test_a_submission_after_the_closing_time_is_refused_and_nothing_is_stored(app, world):
+    closes_at = closing_time()
+    answers = {"circonstances": {"recit": "Chute"}, "temoins": {"temoins": "Personne"}}
+    draft = make_draft(world, world.case_a, "employeur", closes_at=closes_at)
+    draft.answers, draft.valid_steps, draft.current_step = answers, ["circonstances", "temoins"], "_verifier"
+    db.session.commit()
+    with time_machine.travel(closes_at + timedelta(seconds=1), tick=False):
+        employer = Browser(app, world.employer)
+        page = text(employer.get(draft.id, "/verifier"))
+        assert "Le délai pour répondre a expiré" in page and "Envoyer la demande" not in page
+        assert "Modifier" not in page
+        response = employer.submit(draft.id)
+        assert response.status_code == 409 and "Le délai pour répondre a expiré" in text(response)
+    assert db.session.scalar(select(func.count(Submission.id))) == 0
+    assert fresh(draft.id).submitted_at is None
+
+
+def test_the_case_s_window_applies_to_its_drafts_and_a_draft_cannot_start_before_it_opens(app, world):
+    opens_at = (utcnow() + timedelta(days=2)).replace(microsecond=0)
+    world.case_a.opens_at = opens_at
+    world.case_a.closes_at = opens_at + timedelta(days=20)
+    db.session.commit()
+    victim = Browser(app, world.victim)
+    response = victim.start(world.case_a, "victime")
+    assert response.status_code == 303 and response.headers["Location"] == "/demarches/"
+    assert "Cette démarche ouvre le" in text(victim.client.get("/demarches/"))
+    assert db.session.scalar(select(func.count(Draft.id))) == 0
+
+    with time_machine.travel(opens_at, tick=False):
+        victim = Browser(app, world.victim)
+        draft_id = victim.started(world.case_a, "victime")
+        assert fresh(draft_id).closes_at is None  # the case's times apply
+        assert "À envoyer au plus tard le" in text(victim.client.get("/demarches/"))
+    with time_machine.travel(opens_at + timedelta(days=20), tick=False):
+        victim = Browser(app, world.victim)
+        assert victim.save(draft_id, "circonstances", {"recit": "Trop tard"}).status_code == 409
+        response = victim.start(world.case_b, "victime")
+        assert response.status_code == 404  # another victim's case: 404 before any window
+    assert fresh(draft_id).answers == {}
+
+
+def test_the_deadline_is_given_in_the_establishment_s_local_time(app, world):
+    """Saint-Denis de La Réunion (UTC+4) is 3 hours ahead of Paris in winter: the message gives its own
+    clock."""
+    case = World._case("AT-2026-000003", world.reunion, world.victim, None)
+    closes_at = datetime(2026, 1, 15, 19, 0, tzinfo=UTC)  # 23 h 00 in Saint-Denis, 20 h 00 in Paris
+    draft = make_draft(world, case, "victime", closes_at=closes_at)
+    window = drafts.window_of(draft, now=closes_at + timedelta(seconds=1))
+    assert window.closed
+    assert "jeudi 15 janvier 2026 à 23\u00a0h\u00a000" in window.message
+
+
+def world_zone(departement: str):
+    from app.domain.calendars import timezone_for
+
+    return timezone_for(departement)
