@@ -1,7 +1,7 @@
 """Draft subjects and windows (issue 12, items 5 and 6): a draft belongs to an establishment or to a party
 of a case — the employer side, or the victim, who has no company; each subject has its rule (another
 subject answers 404); a draft closes at its deadline, decided by the server clock, and nothing late is
-stored. Driven with a small questionnaire registered by this module, through the pages."""
+stored. Driven with a small questionnaire (tests/subjects_support.py), through the pages."""
 
 from __future__ import annotations
 
@@ -11,103 +11,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import func, select
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
-from app.domain.cases import SubjectKind
 from app.extensions import db
-from app.forms.workflows import StepForm, TextArea, strip
-from app.models import AuditEvent, Case, Draft, Service, Submission, UserKind
+from app.models import AuditEvent, Case, Draft, Submission
 from app.models.types import utcnow
 from app.services import drafts
-from app.workflows.engine import Step, Workflow, register, unregister
-from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
-
-WORKFLOW = "questionnaire_essai"
-
-
-class CirconstancesForm(StepForm):
-    recit = TextAreaField(
-        "Que s'est-il passé ?",
-        filters=[strip],
-        validators=[
-            DataRequired("Décrivez ce qui s'est passé"),
-            Length(max=2000, message="Le récit doit faire 2 000 caractères au maximum"),
-        ],
-        widget=TextArea(),
-    )
-    summary_labels = {"recit": "Ce qui s'est passé"}  # noqa: RUF012
-
-
-class TemoinsForm(StepForm):
-    temoins = TextAreaField(
-        "Qui a vu l'accident ?",
-        filters=[strip],
-        validators=[DataRequired("Indiquez qui a vu l'accident, ou « personne »")],
-        widget=TextArea(),
-    )
-    summary_labels = {"temoins": "Témoins"}  # noqa: RUF012
+from tests.factories import PASSWORD
+from tests.subjects_support import (
+    WORKFLOW,
+    World,
+    make_draft,
+    register_questionnaire,
+    unregister_questionnaire,
+)
 
 
 @pytest.fixture
 def questionnaire(app):
-    """A two-step questionnaire answered by a party of a case (QR Pro's own models come with issue 13)."""
-    workflow = register(
-        Workflow(
-            name=WORKFLOW,
-            title="Questionnaire d'essai",
-            reference_prefix="QESSAI",
-            service=Service.QRPRO,
-            steps=[
-                Step("circonstances", "Les circonstances", CirconstancesForm, section="L'accident"),
-                Step("temoins", "Les témoins", TemoinsForm, section="L'accident"),
-            ],
-            subject_kinds=frozenset({SubjectKind.CASE_PARTY}),
-        )
-    )
-    yield workflow
-    unregister(WORKFLOW)
-
-
-class World:
-    def __init__(self):
-        self.lorraine = make_company("Transports Lorrains")
-        self.metz = make_establishment(self.lorraine, departement="57", name="Dépôt de Metz", city="Metz")
-        self.rhone = make_company("Logistique du Rhône")
-        self.lyon = make_establishment(self.rhone, departement="69", name="Entrepôt de Lyon", city="Lyon")
-        self.reunion = make_establishment(self.lorraine, departement="974", name="Agence de Saint-Denis")
-        self.employer = make_user(
-            "rh@lorrains.fr", company=self.lorraine, grants=[(self.metz, Service.QRPRO)]
-        )
-        self.colleague = make_user(
-            "paie@lorrains.fr", company=self.lorraine, full_name="Dominique Petit", grants=[(self.metz, "*")]
-        )
-        self.no_qrpro = make_user("dat@lorrains.fr", company=self.lorraine, grants=[(self.metz, Service.DAT)])
-        self.other_employer = make_user("rh@rhone.fr", company=self.rhone, grants=[(self.lyon, "*")])
-        self.victim = make_user("ines.victime@exemple.fr", kind=UserKind.VICTIM, full_name="Inès Moreau")
-        self.other_victim = make_user(
-            "paul.victime@exemple.fr", kind=UserKind.VICTIM, full_name="Paul Girard"
-        )
-        cpam = make_caisse("CPAM de Moselle", departements="57")
-        self.agent = make_user("agent@cpam57.fr", kind=UserKind.CPAM, caisse_id=cpam.id)
-        self.case_a = self._case("AT-2026-000001", self.metz, self.victim, cpam)
-        self.case_b = self._case("AT-2026-000002", self.lyon, self.other_victim, cpam)
-        db.session.commit()
-
-    @staticmethod
-    def _case(reference, establishment, victim, caisse, **kw) -> Case:
-        case = Case(
-            reference=reference,
-            kind="AT",
-            establishment_id=establishment.id,
-            victim_id=victim.id,
-            victim_name=victim.full_name,
-            caisse_id=caisse.id if caisse is not None else None,
-            **kw,
-        )
-        db.session.add(case)
-        db.session.flush()
-        return case
+    yield register_questionnaire()
+    unregister_questionnaire()
 
 
 @pytest.fixture
@@ -167,26 +89,6 @@ def fresh(draft_id: int) -> Draft:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def make_draft(world, case: Case, party: str, *, by=None, **kw) -> Draft:
-    """A draft created as the case's service will (QR Pro opens the questionnaires), with its window."""
-    author = by or (world.victim if party == "victime" else world.employer)
-    draft = Draft(
-        workflow=WORKFLOW,
-        establishment_id=case.establishment_id,
-        case_id=case.id,
-        party=party,
-        created_by_id=author.id,
-        updated_by_id=author.id,
-        answers={},
-        valid_steps=[],
-        current_step="circonstances",
-        **kw,
-    )
-    db.session.add(draft)
-    db.session.commit()
-    return draft
 
 
 # -- a person without a company holds, resumes and submits a draft ------------------------------------
