@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -18,7 +18,20 @@ class Draft(db.Model):
     party of a case (``case_id`` and ``party`` both set; ``establishment_id`` is then the case's)."""
 
     __tablename__ = "draft"
-    __table_args__ = (CheckConstraint("(case_id IS NULL) = (party IS NULL)", name="case_party"),)
+    __table_args__ = (
+        CheckConstraint("(case_id IS NULL) = (party IS NULL)", name="case_party"),
+        # One live draft per workflow, case and party: a party answers its questionnaire once (a
+        # second « Commencer » resumes the first); a deleted draft makes room for a new one.
+        Index(
+            "uq_draft_case_party_live",
+            "workflow",
+            "case_id",
+            "party",
+            unique=True,
+            sqlite_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),
+            postgresql_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(String(40), index=True)

@@ -289,14 +289,17 @@ def start_case_draft(
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
 ) -> Draft:
-    """A new, empty draft of ``workflow`` answering for ``party`` of ``case`` (the employer side or the
-    victim, per :func:`app.services.access.authorize_subject`), with its own opening and closing
-    times if given (else the case's). Raises :class:`NotOpenYet` before the opening, and
+    """The draft of ``workflow`` answering for ``party`` of ``case`` (the employer side or the victim,
+    per :func:`app.services.access.authorize_subject`): the live one if it was started already (a
+    party answers once; sent, it is returned too), else a new, empty one with its own opening and
+    closing times if given (else the case's). Raises :class:`NotOpenYet` before the opening, and
     :class:`DraftClosed` once closed: nothing is created."""
     if SubjectKind.CASE_PARTY not in workflow.subject_kinds:
         abort(404)
     subject = access.Subject(case.establishment, case, Party(party))
     access.authorize_subject(user, workflow.service, subject)
+    if (existing := _live_case_draft(workflow, case, subject.party)) is not None:
+        return existing
     opens = opens_at or case.opens_at
     closes = closes_at or case.closes_at
     state = window_state(utcnow(), opens, closes)
@@ -305,7 +308,26 @@ def start_case_draft(
         raise NotOpenYet(None, opens, not_open_message(opens, departement))
     if state == WindowState.CLOSED:
         raise DraftClosed(None, closes, closed_message(closes, departement))
-    return _new_draft(user, workflow, subject, opens_at=opens_at, closes_at=closes_at)
+    try:
+        return _new_draft(user, workflow, subject, opens_at=opens_at, closes_at=closes_at)
+    except IntegrityError:
+        # Started at the same moment by another request (a double click, a colleague): theirs is it.
+        db.session.rollback()
+        existing = _live_case_draft(workflow, case, subject.party)
+        if existing is None:
+            raise
+        return existing
+
+
+def _live_case_draft(workflow: Workflow, case: Case, party: Party) -> Draft | None:
+    return db.session.scalar(
+        select(Draft).where(
+            Draft.workflow == workflow.name,
+            Draft.case_id == case.id,
+            Draft.party == str(party),
+            Draft.discarded_at.is_(None),
+        )
+    )
 
 
 def _new_draft(user: User, workflow: Workflow, subject: access.Subject, **window) -> Draft:

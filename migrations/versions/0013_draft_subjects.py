@@ -69,12 +69,22 @@ def upgrade():
         op.create_check_constraint(op.f("ck_draft_case_party"), "draft", "(case_id IS NULL) = (party IS NULL)")
     op.add_column("draft", sa.Column("opens_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("draft", sa.Column("closes_at", sa.DateTime(timezone=True), nullable=True))
+    live = sa.text("case_id IS NOT NULL AND discarded_at IS NULL")
+    op.create_index(
+        "uq_draft_case_party_live",
+        "draft",
+        ["workflow", "case_id", "party"],
+        unique=True,
+        sqlite_where=live,
+        postgresql_where=live,
+    )
 
 
 def downgrade():
     # The foreign keys and the check go with their columns. SQLite: batch mode copies the tables, whose
     # rows other tables reference: foreign keys are switched off for the copy (see 0002).
     sqlite = op.get_bind().dialect.name == "sqlite"
+    op.drop_index("uq_draft_case_party_live", table_name="draft")
     for table in SUBJECT_TABLES:
         op.drop_index(op.f(f"ix_{table}_case_id"), table_name=table)
     if sqlite:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import AuditEvent, Case, Draft, Submission
@@ -134,6 +135,26 @@ def test_a_victim_without_company_starts_saves_resumes_and_submits_their_questio
     assert submission.data["answers"]["temoins"] == {"temoins": "Karim, chef d'équipe"}
     assert "QESSAI-" in text(again.get(draft_id, "/confirmation"))
     assert submission.reference in text(again.client.get("/demarches/"))
+
+
+def test_a_party_answers_once_a_second_start_resumes_the_first_draft(app, world):
+    victim = Browser(app, world.victim)
+    first = victim.started(world.case_a, "victime")
+    assert victim.started(world.case_a, "victime") == first
+    colleague, employer = Browser(app, world.colleague), Browser(app, world.employer)
+    employer_side = employer.started(world.case_a, "employeur")
+    assert colleague.started(world.case_a, "employeur") == employer_side != first  # shared, one per party
+    # The database holds the rule too: a second live draft for the same party is refused.
+    with pytest.raises(IntegrityError):
+        make_draft(world, world.case_a, "victime")
+    db.session.rollback()
+    # Deleted, it makes room for a new one.
+    response = victim.client.post(
+        f"/demarches/brouillons/{first}/supprimer",
+        data={"csrf_token": victim.token, "version": str(fresh(first).version)},
+    )
+    assert response.status_code == 303
+    assert victim.started(world.case_a, "victime") not in (first, employer_side)
 
 
 # -- each subject has its rule: another subject answers 404 -----------------------------------------------
