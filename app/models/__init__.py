@@ -8,6 +8,7 @@ from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitati
 from app.models.audit import AuditEvent
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
+from app.models.form_models import FormModelVersion, PublishedVersionImmutable
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.workflows import Draft, ReferenceCounter, Submission
@@ -35,6 +36,7 @@ __all__ = [
     "Draft",
     "Establishment",
     "Firm",
+    "FormModelVersion",
     "Habilitation",
     "Letter",
     "LetterSource",
@@ -43,6 +45,7 @@ __all__ = [
     "Mandate",
     "OutboxMessage",
     "OutboxStatus",
+    "PublishedVersionImmutable",
     "ReferenceCounter",
     "ReserveAddendum",
     "Service",

@@ -117,6 +117,9 @@ class Workflow:
       ``declaration_form``).
     - ``confirmation_url(submission) -> str``: where the confirmation page sends the user instead
       of the generic panel (e.g. a receipt page of the workflow's own blueprint).
+
+    ``model``: the form model version (:class:`~app.workflows.form_models.ModelDefinition`) the
+    workflow was built from by app/workflows/factory.py; ``None`` for a workflow written in Python.
     """
 
     name: str
@@ -132,6 +135,7 @@ class Workflow:
     declaration_form: type[StepForm] | None = None
     send_template: str | None = None
     confirmation_url: Callable[[Any], str] | None = None
+    model: Any = None
     _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
