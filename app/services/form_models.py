@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from flask import abort
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import FormModelVersion, PublishedVersionImmutable
+from app.models import FormModelVersion, PublishedVersionImmutable, Service, User, UserKind
 from app.models.types import utcnow
-from app.services import audit
+from app.services import access, audit
 from app.workflows.engine import Workflow
 from app.workflows.factory import build_workflow
 from app.workflows.form_models import (
@@ -210,3 +211,31 @@ def current_workflow(code: str) -> Workflow | None:
 def published_workflows() -> list[Workflow]:
     """The current workflow of every code with a published version, by title."""
     return sorted((workflow_of_row(row) for row in _current_rows().values()), key=lambda w: w.title)
+
+
+# -- the agents' viewer ------------------------------------------------------------------------------
+
+
+def _agent_works_on(user: User, service: str) -> bool:
+    kind = UserKind(user.kind) if user.is_authenticated else None
+    return kind is not None and Service(service) in access.AGENT_SERVICES.get(kind, set())
+
+
+def versions_for_agent(user: User) -> list[FormModelVersion]:
+    """Every version of the models of the services ``user``'s caisse works on (404: not an agent)."""
+    if not user.is_authenticated or not user.is_agent:
+        abort(404)
+    return [row for row in all_versions() if _agent_works_on(user, row.service)]
+
+
+def open_version(user: User, code: str, version: int) -> tuple[FormModelVersion, ModelDefinition]:
+    """One version, read-only, for an agent of a caisse working on its service (404 otherwise)."""
+    row = version_row(code, version)
+    if (
+        row is None
+        or not user.is_authenticated
+        or not user.is_agent
+        or not _agent_works_on(user, row.service)
+    ):
+        abort(404)
+    return row, definition_of(row)
