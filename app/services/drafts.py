@@ -107,9 +107,11 @@ class SubmitOutcome:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def known_workflows() -> list[Workflow]:
-    """The workflows written in Python and the current version of every published form model."""
-    return sorted([*all_workflows(), *form_models.published_workflows()], key=lambda w: w.title)
+def known_workflows(*, startable: bool = False) -> list[Workflow]:
+    """The workflows written in Python and the current version of every form model: published ones
+    (``startable``), or also those only retired (their drafts and submissions are still listed)."""
+    models = form_models.published_workflows(retired=not startable)
+    return sorted([*all_workflows(), *models], key=lambda w: w.title)
 
 
 def workflow_of(draft: Draft) -> Workflow | None:
@@ -306,7 +308,9 @@ def recent_submissions(user: User, limit: int = 10) -> list[Submission]:
 
 def startable_workflows(user: User) -> list[tuple[Workflow, list[Establishment]]]:
     """The workflows ``user`` may start, each with the establishments to choose from."""
-    return [(wf, ests) for wf in known_workflows() if (ests := establishments_to_start(user, wf))]
+    return [
+        (wf, ests) for wf in known_workflows(startable=True) if (ests := establishments_to_start(user, wf))
+    ]
 
 
 # -- saving ------------------------------------------------------------------------------------

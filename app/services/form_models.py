@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import FormModelVersion, PublishedVersionImmutable, Service, User, UserKind
 from app.models.types import utcnow
 from app.services import access, audit
-from app.workflows.engine import Workflow
+from app.workflows.engine import Workflow, all_workflows
 from app.workflows.factory import build_workflow
 from app.workflows.form_models import (
     MODELS_DIR,
@@ -101,6 +101,14 @@ def load_models(directory: Path = MODELS_DIR) -> LoadReport:
 def _load_one(definition: ModelDefinition, report: LoadReport) -> None:
     row = version_row(definition.code, definition.version)
     label = _label(definition)
+    python_workflows = all_workflows()
+    if any(w.name == definition.code for w in python_workflows):
+        raise FormModelError(f"{label} : le code « {definition.code} » est celui d'une démarche existante")
+    if any(w.reference_prefix == definition.reference_prefix for w in python_workflows):
+        prefix = definition.reference_prefix
+        raise FormModelError(
+            f"{label} : le préfixe de référence « {prefix} » est celui d'une démarche existante"
+        )
     if row is None:
         db.session.add(
             FormModelVersion(
@@ -193,13 +201,13 @@ def workflow_for(code: str, version: int) -> Workflow | None:
     return workflow_of_row(row) if row is not None else None
 
 
-def _current_rows() -> dict[str, FormModelVersion]:
+def _current_rows(statuses: tuple[str, ...] = ("published",)) -> dict[str, FormModelVersion]:
     rows = db.session.scalars(
         select(FormModelVersion)
-        .where(FormModelVersion.status == "published")
+        .where(FormModelVersion.status.in_(statuses))
         .order_by(FormModelVersion.version)
     )
-    return {row.code: row for row in rows}  # the highest published version wins
+    return {row.code: row for row in rows}  # the highest version wins
 
 
 def current_workflow(code: str) -> Workflow | None:
@@ -208,9 +216,12 @@ def current_workflow(code: str) -> Workflow | None:
     return workflow_of_row(row) if row is not None else None
 
 
-def published_workflows() -> list[Workflow]:
-    """The current workflow of every code with a published version, by title."""
-    return sorted((workflow_of_row(row) for row in _current_rows().values()), key=lambda w: w.title)
+def published_workflows(*, retired: bool = False) -> list[Workflow]:
+    """The current workflow of every code with a published version, by title; with ``retired``, also
+    the codes whose versions are all retired (their drafts are still listed and resumed)."""
+    rows = _current_rows(("published", "retired")) if retired else {}
+    rows.update(_current_rows())  # a published version names the code, even below a retired one
+    return sorted((workflow_of_row(row) for row in rows.values()), key=lambda w: w.title)
 
 
 # -- the agents' viewer ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Draft, FormModelVersion, PublishedVersionImmutable, Service, Submission, UserKind
-from app.services import form_models
+from app.services import drafts, form_models
 from app.workflows.form_models import MODELS_DIR, load_definition, read_yaml
 from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
 
@@ -149,6 +149,23 @@ def test_a_published_version_cannot_be_changed_but_may_be_retired(app, models_di
     assert form_models.version_row(CODE, 1).status == "retired"
     assert form_models.current_workflow(CODE) is None  # no new draft on a retired version
     assert form_models.workflow_for(CODE, 1) is not None  # its drafts keep it
+    assert CODE in {w.name for w in drafts.known_workflows()}  # and are still listed
+    assert CODE not in {w.name for w in drafts.known_workflows(startable=True)}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "message"),
+    [
+        ("code: exemple-questionnaire", "code: dat", "le code « dat » est celui d'une démarche existante"),
+        ("reference_prefix: QEX", "reference_prefix: COORD", "le préfixe de référence « COORD » est celui"),
+    ],
+)
+def test_a_model_cannot_take_the_name_or_prefix_of_a_python_workflow(app, tmp_path, before, after, message):
+    text = EXAMPLE.read_text(encoding="utf-8").replace(before, after)
+    name = "dat-v1.yaml" if after == "code: dat" else EXAMPLE.name
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    with pytest.raises(form_models.FormModelError, match=message):
+        form_models.load_models(tmp_path)
 
 
 def test_a_version_in_draft_may_change_and_starts_no_draft(app, tmp_path):
