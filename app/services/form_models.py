@@ -196,9 +196,17 @@ def workflow_of_row(row: FormModelVersion) -> Workflow:
 
 
 def workflow_for(code: str, version: int) -> Workflow | None:
-    """The workflow of one version (the one a draft is pinned to), whatever its status."""
-    row = version_row(code, version)
-    return workflow_of_row(row) if row is not None else None
+    """The workflow of one version (the one a draft is pinned to), whatever its status. Reads only
+    the version's hash when its workflow is already built (every request of a draft asks)."""
+    sha256 = db.session.scalar(
+        select(FormModelVersion.sha256).where(FormModelVersion.code == code, FormModelVersion.version == version)
+    )
+    if sha256 is None:
+        return None
+    workflow = _WORKFLOWS.get((code, version, sha256))
+    if workflow is not None:
+        return workflow
+    return workflow_of_row(version_row(code, version))
 
 
 def _current_rows(statuses: tuple[str, ...] = ("published",)) -> dict[str, FormModelVersion]:

@@ -8,7 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
 
 from app.extensions import db
 from app.models import Draft, FormModelVersion, PublishedVersionImmutable, Service, Submission, UserKind
@@ -143,6 +144,17 @@ def test_a_published_version_cannot_be_changed_but_may_be_retired(app, models_di
     with pytest.raises(PublishedVersionImmutable, match="son statut ne peut plus changer"):
         db.session.flush()
     db.session.rollback()
+    assert form_models.version_row(CODE, 1).title == "Questionnaire employeur (exemple)"
+
+    # Under the application, the database refuses it too (a trigger).
+    for statement in (
+        "UPDATE form_model_version SET title = 'Autre'",
+        "UPDATE form_model_version SET definition = '{}'",
+        "UPDATE form_model_version SET status = 'draft'",
+        "DELETE FROM form_model_version",
+    ):
+        with pytest.raises(DatabaseError), db.engine.begin() as conn:
+            conn.execute(text(statement))
     assert form_models.version_row(CODE, 1).title == "Questionnaire employeur (exemple)"
 
     form_models.retire(CODE, 1)
