@@ -199,7 +199,9 @@ def workflow_for(code: str, version: int) -> Workflow | None:
     """The workflow of one version (the one a draft is pinned to), whatever its status. Reads only
     the version's hash when its workflow is already built (every request of a draft asks)."""
     sha256 = db.session.scalar(
-        select(FormModelVersion.sha256).where(FormModelVersion.code == code, FormModelVersion.version == version)
+        select(FormModelVersion.sha256).where(
+            FormModelVersion.code == code, FormModelVersion.version == version
+        )
     )
     if sha256 is None:
         return None

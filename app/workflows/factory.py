@@ -3,7 +3,7 @@ per page, its form a :class:`~app.forms.workflows.StepForm` subclass built from 
 The engine then treats it like a workflow written in Python — the same macros, error summary,
 autosave, 422 fragments, the path without JavaScript, the version conflict and the idempotent submit.
 
-Conditions read the typed values of earlier answers (:func:`environment`): a page is on the path when
+Conditions read the typed values of earlier answers (:class:`Walker`): a page is on the path when
 its condition holds and at least one of its questions is shown; a question whose condition does not
 hold is removed from its page's form (neither shown, nor validated, nor summarised, nor submitted).
 
@@ -133,21 +133,33 @@ def page_applies(page: Page, values: Mapping[str, Any]) -> bool:
     return any(q.condition is None or q.condition.evaluate(values) for q in page.questions)
 
 
-def environment(
-    definition: ModelDefinition, answers: Mapping[str, RawAnswers], until: str | None = None
-) -> dict:
-    """The typed values of the questions shown on the path before page ``until`` (all pages: None)."""
-    values: dict[str, Any] = {}
-    for page in definition.pages:
-        if page.id == until:
-            break
-        if not page_applies(page, values):
-            continue
-        raw = answers.get(page.id) or {}
-        for question in page.questions:
-            if question.condition is None or question.condition.evaluate(values):
-                values[question.id] = typed_value(question, raw.get(question.id))
-    return values
+class Walker:
+    """One walk of a model's pages per answers: which pages apply, and the values every condition
+    reads. A condition names only questions of earlier pages (checked at load), so the values of the
+    whole path serve every page and question. A request asks the path many times of the same answers
+    (reachable, position, back link…): the last walk is kept, for that very answers object — the
+    engine never changes answers in place, a save makes a new mapping."""
+
+    def __init__(self, definition: ModelDefinition):
+        self.definition = definition
+        self._last: tuple[object, dict, dict] = (None, {}, {})
+
+    def walk(self, answers: Mapping[str, RawAnswers]) -> tuple[dict[str, bool], dict[str, Any]]:
+        last = self._last
+        if last[0] is answers:
+            return last[1], last[2]
+        applies: dict[str, bool] = {}
+        values: dict[str, Any] = {}
+        for page in self.definition.pages:
+            applies[page.id] = page_applies(page, values)
+            if not applies[page.id]:
+                continue
+            raw = answers.get(page.id) or {}
+            for question in page.questions:
+                if question.condition is None or question.condition.evaluate(values):
+                    values[question.id] = typed_value(question, raw.get(question.id))
+        self._last = (answers, applies, values)
+        return applies, values
 
 
 # -- fields --------------------------------------------------------------------------------------
@@ -453,11 +465,12 @@ class ModelStepForm(StepForm):
 
     definition: ModelDefinition
     page: Page
+    walker: Walker
 
     def __init__(self, formdata=None, *, context=None, **kwargs):
         super().__init__(formdata, context=context, **kwargs)
         if context is not None:
-            values = environment(self.definition, context.answers, until=self.page.id)
+            _, values = self.walker.walk(context.answers)
             for question in self.page.questions:
                 if question.condition is not None and not question.condition.evaluate(values):
                     del self[question.id]
@@ -470,8 +483,14 @@ class ModelStepForm(StepForm):
         return rows
 
 
-def build_form_class(definition: ModelDefinition, page: Page) -> type[ModelStepForm]:
-    attributes: dict[str, Any] = {"definition": definition, "page": page}
+def build_form_class(
+    definition: ModelDefinition, page: Page, walker: Walker | None = None
+) -> type[ModelStepForm]:
+    attributes: dict[str, Any] = {
+        "definition": definition,
+        "page": page,
+        "walker": walker or Walker(definition),
+    }
     attributes["summary_labels"] = {q.id: q.summary_label for q in page.questions if q.summary_label}
     for question in page.questions:
         attributes[question.id] = field_for(question)
@@ -479,21 +498,22 @@ def build_form_class(definition: ModelDefinition, page: Page) -> type[ModelStepF
     return type(name, (ModelStepForm,), attributes)
 
 
-def _page_condition(definition: ModelDefinition, page: Page):
+def _page_condition(walker: Walker, page: Page):
     def applies(answers: Mapping[str, RawAnswers]) -> bool:
-        return page_applies(page, environment(definition, answers, until=page.id))
+        return walker.walk(answers)[0][page.id]
 
     return applies
 
 
 def build_workflow(definition: ModelDefinition) -> Workflow:
     """The workflow of one model version (not registered: drafts find it by their pinned version)."""
+    walker = Walker(definition)
     steps = [
         Step(
             page.id,
             page.title,
-            build_form_class(definition, page),
-            condition=_page_condition(definition, page),
+            build_form_class(definition, page, walker),
+            condition=_page_condition(walker, page),
             section=page.section,
         )
         for page in definition.pages

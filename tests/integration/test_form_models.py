@@ -290,3 +290,55 @@ def test_an_agent_reads_a_version_with_its_conditions(app, client, models_dir, e
     employer_client = app.test_client()
     sign_in(employer_client, employer)
     assert employer_client.get("/modeles-de-formulaires/").status_code == 404
+
+
+HOSTILE = [
+    "9" * 20_000,
+    "<script>alert(1)</script>",
+    "1e309",
+    "-0,000000000000000000000001",
+    "\x00\x1f",
+    ["1", "2", "3", "4", "5"],
+    ["x"],
+    "31/02/2026 25:61",
+    "NaN",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_raw_values_in_every_question_type_render_and_never_crash(app, value):
+    from werkzeug.datastructures import MultiDict
+
+    from app.workflows.engine import StepContext, canonical_json
+    from app.workflows.factory import build_workflow
+    from app.workflows.form_models import TYPE_LABELS
+
+    questions = [
+        {"id": f"q_{kind}", "type": kind, "label": f"{kind} ?"}
+        | ({"options": [{"value": "a", "label": "A"}]} if kind in ("radios", "checkboxes", "select") else {})
+        for kind in TYPE_LABELS
+    ]
+    definition = load_definition(
+        {
+            "code": "hostile",
+            "title": "Hostile",
+            "version": 1,
+            "status": "draft",
+            "service": "qrpro",
+            "reference_prefix": "HOS",
+            "sections": [{"title": "S", "pages": [{"id": "p", "title": "P", "questions": questions}]}],
+        }
+    )
+    step = build_workflow(definition).step("p")
+    raw = MultiDict(
+        [(q["id"], v) for q in questions for v in (value if isinstance(value, list) else [value])]
+    )
+    with app.test_request_context():
+        form = step.form_class(raw, context=StepContext(answers={"p": {}}))
+        form.validate()
+        html = "".join(str(field()) for field in form)
+        rows = form.summary_rows()
+        canonical_json(form.to_data())  # what a submission stores: JSON, whatever was typed
+    assert "<script>alert" not in html
+    assert len(rows) == len(questions)
+    assert all(isinstance(value, str) for _, _, value in rows)
