@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from app.services import form_models
+from app.workflows.factory import bound_text
 from app.workflows.form_models import STATUS_LABELS
 
 bp = Blueprint("form_models", __name__, url_prefix="/modeles-de-formulaires")
@@ -33,4 +34,4 @@ def index():
 @bp.get("/<code>/version-<int:version>")
 def version(code: str, version: int):
     row, definition = form_models.open_version(current_user, code, version)
-    return render_template("form_models/version.html", row=row, model=definition)
+    return render_template("form_models/version.html", row=row, model=definition, bound=bound_text)

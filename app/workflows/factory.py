@@ -78,6 +78,15 @@ def french_number(value: int | Decimal, kind: str = "decimal") -> str:
     return f"{text}\u00a0€" if kind == "money" else text
 
 
+def bound_text(question: Question, value: Any) -> str:
+    """A bound of ``question`` as a person reads it: "1er janvier 2000", "1 250,00 €", "12"."""
+    if isinstance(value, date):
+        return french_date(value)
+    if isinstance(value, int | Decimal):
+        return french_number(value, question.type)
+    return str(value)
+
+
 def parse_datetime(text: str) -> datetime | None:
     """``"27/03/2026 14:30"`` (or ``14 h 30``) → a naive local datetime; ``None`` otherwise."""
     match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(.+)", (text or "").strip())

@@ -281,7 +281,8 @@ def test_an_agent_reads_a_version_with_its_conditions(app, client, models_dir, e
     assert "Affichée si : <code" in body and "lieu_travail == false" in body
     assert "Posée si : lieu_type != &#34;voie&#34;" in body
     assert "Nombre entier — obligatoire" in body
-    assert "Montant en euros — facultative" in body and "Minimum : 1" in body
+    assert "Montant en euros — facultative" in body and "Minimum : 1<" in body
+    assert "Maximum : 1\u202f000\u202f000,00\u00a0€" in body and "Minimum : 1er janvier 2000" in body
     assert client.get(f"/modeles-de-formulaires/{CODE}/version-9").status_code == 404
 
     other_client = app.test_client()
