@@ -99,6 +99,8 @@ ANY_DAY_MODULES = {
     "test_pdf_accessibility",
     "test_draft_subjects",
     "test_draft_window",
+    "test_form_expressions",
+    "test_form_models",
 }
 
 

@@ -10,6 +10,7 @@ from app.models.audit import AuditEvent
 from app.models.cases import Case
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
+from app.models.form_models import FormModelVersion, PublishedVersionImmutable
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.workflows import Draft, ReferenceCounter, Submission
@@ -39,6 +40,7 @@ __all__ = [
     "Draft",
     "Establishment",
     "Firm",
+    "FormModelVersion",
     "Habilitation",
     "Letter",
     "LetterSource",
@@ -48,6 +50,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Party",
+    "PublishedVersionImmutable",
     "ReferenceCounter",
     "ReserveAddendum",
     "Service",

@@ -43,6 +43,9 @@ class Draft(db.Model):
     # Steps whose saved answers passed validation.
     valid_steps: Mapped[list] = mapped_column(JSON, default=list)
     current_step: Mapped[str] = mapped_column(String(40))
+    # The form model version the draft was started on (its code is ``workflow``); None for a workflow
+    # written in Python. A resumed draft keeps its version even after a newer one is published.
+    form_version: Mapped[int | None] = mapped_column(Integer)
     # Optimistic concurrency: every save must name the version it was based on.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -86,6 +89,8 @@ class Submission(db.Model):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict] = mapped_column(JSON)
+    # The form model version answered (its code is ``workflow``); None for a workflow written in Python.
+    form_version: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     # The draft's subject, kept with the submission (a victim's answer is not the employer's to list).
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)

@@ -23,7 +23,6 @@ from app.services import access, drafts, outbox
 from app.services.drafts import retention
 from app.services.drafts import retention_warning as warning_period
 from app.web import paris
-from app.workflows import get_workflow
 
 WARNING_KIND = "draft_expiry_warning"
 
@@ -76,7 +75,7 @@ def _warn(draft: Draft, moment: datetime) -> bool:
     if not claimed:
         db.session.rollback()
         return False
-    workflow = get_workflow(draft.workflow)
+    workflow = drafts.workflow_of(draft)
     deletion = max(draft.updated_at + retention(), moment + warning_period())
     people = {draft.created_by_id, draft.updated_by_id}
     for user in access.users_on_subject(workflow.service, access.Subject.of(draft)):

@@ -34,7 +34,7 @@ from app.extensions import db
 from app.forms.workflows import StepForm
 from app.models import Case, Draft, Establishment, ReferenceCounter, Submission, User
 from app.models.types import utcnow
-from app.services import access, audit, uploads
+from app.services import access, audit, form_models, uploads
 from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import (
     CHECK_ANSWERS,
@@ -171,9 +171,25 @@ class SubmitOutcome:
 # -- loading -----------------------------------------------------------------------------------
 
 
+def known_workflows(*, startable: bool = False) -> list[Workflow]:
+    """The workflows written in Python and the current version of every form model: published ones
+    (``startable``), or also those only retired (their drafts and submissions are still listed)."""
+    models = form_models.published_workflows(retired=not startable)
+    return sorted([*all_workflows(), *models], key=lambda w: w.title)
+
+
+def workflow_of(draft: Draft) -> Workflow | None:
+    """The workflow ``draft`` is filled on: the form model version it was started on, pinned even
+    after a newer one is published; else the Python workflow of that name."""
+    if draft.form_version is not None:
+        return form_models.workflow_for(draft.workflow, draft.form_version)
+    return get_workflow(draft.workflow)
+
+
 def workflow_or_404(name: str, subject_kind: SubjectKind | None = None) -> Workflow:
-    """The workflow named ``name`` (404 unknown, or when its drafts cannot belong to ``subject_kind``)."""
-    workflow = get_workflow(name)
+    """The workflow new drafts of ``name`` start on (a form model: its highest published version);
+    404 when unknown, or when its drafts cannot belong to ``subject_kind``."""
+    workflow = get_workflow(name) or form_models.current_workflow(name)
     if workflow is None or (subject_kind is not None and subject_kind not in workflow.subject_kinds):
         abort(404)
     return workflow
@@ -201,7 +217,7 @@ def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
     without the workflow's service on the draft's establishment; :class:`DraftDiscarded` once
     deleted). Not audited: for writes."""
     draft = db.session.get(Draft, draft_id, options=[joinedload(Draft.establishment)])
-    workflow = get_workflow(draft.workflow) if draft is not None else None
+    workflow = workflow_of(draft) if draft is not None else None
     if draft is None or workflow is None:
         abort(404)
     access.authorize_subject(user, workflow.service, access.Subject.of(draft))
@@ -230,7 +246,7 @@ def resume_link(draft: Draft) -> str:
 
 
 def context_for(draft: Draft, user: User, answers=None) -> StepContext:
-    workflow = get_workflow(draft.workflow)
+    workflow = workflow_of(draft)
     return StepContext(
         answers=draft.answers if answers is None else answers,
         establishment=draft.establishment,
@@ -345,6 +361,7 @@ def _new_draft(user: User, workflow: Workflow, subject: access.Subject, **window
         valid_steps=[],
         current_step=first.name,
         **window,
+        form_version=workflow.model.version if workflow.model is not None else None,
     )
     db.session.add(draft)
     db.session.flush()
@@ -404,7 +421,7 @@ def list_drafts(
 ) -> list[DraftSummary]:
     """Drafts not yet submitted that ``user`` may resume (the workflow's service on the draft's
     establishment), most recently saved first, with their progress on the current path."""
-    workflows = all_workflows()
+    workflows = known_workflows()
     scope = _visible_scope(user, Draft, workflows, establishment)
     if scope is None:
         return []
@@ -421,7 +438,7 @@ def list_drafts(
 
 def summary_of(draft: Draft) -> DraftSummary:
     """A draft's progress on its current path, where it resumes, and its workflow's note."""
-    workflow = get_workflow(draft.workflow)
+    workflow = workflow_of(draft)
     done, total = workflow.progress(draft.answers, draft.valid_steps)
     resume = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
     step = workflow.step(resume)
@@ -460,7 +477,7 @@ def deletion_time(draft: Draft) -> datetime:
 
 def recent_submissions(user: User, limit: int = 10) -> list[Submission]:
     """The latest submissions ``user`` may see (same rule as drafts)."""
-    scope = _visible_scope(user, Submission, all_workflows(), None)
+    scope = _visible_scope(user, Submission, known_workflows(), None)
     if scope is None:
         return []
     query = (
@@ -475,7 +492,9 @@ def recent_submissions(user: User, limit: int = 10) -> list[Submission]:
 
 def startable_workflows(user: User) -> list[tuple[Workflow, list[Establishment]]]:
     """The workflows ``user`` may start, each with the establishments to choose from."""
-    return [(wf, ests) for wf in all_workflows() if (ests := establishments_to_start(user, wf))]
+    return [
+        (wf, ests) for wf in known_workflows(startable=True) if (ests := establishments_to_start(user, wf))
+    ]
 
 
 # -- saving ------------------------------------------------------------------------------------
@@ -671,6 +690,9 @@ def submit_draft(
         data["case"] = {"reference": draft.case.reference, "kind": draft.case.kind, "party": draft.party}
     if declaration_form is not None:
         data["declaration"] = declaration_form.to_data()
+    if draft.form_version is not None:
+        # The exact questions answered: every later display renders from this version.
+        data["form_model"] = {"code": workflow.name, "version": draft.form_version}
     submission = Submission(
         reference=reference,
         workflow=workflow.name,
@@ -679,6 +701,7 @@ def submit_draft(
         submitted_by_id=user.id,
         submitted_at=now,
         data=data,
+        form_version=draft.form_version,
         sha256=sha256_of(data),
         case_id=draft.case_id,
         party=draft.party,

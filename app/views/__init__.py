@@ -22,5 +22,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(dat.bp)
     app.register_blueprint(cpam.bp)
+    from app.views import form_models
+
+    app.register_blueprint(form_models.bp)
     if app.config["DEV_MAIL_PAGE"]:
         app.register_blueprint(dev.bp)

@@ -36,7 +36,6 @@ from app.services.drafts import (
 )
 from app.views.auth import safe_next
 from app.web import is_htmx, navigate, paris
-from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
 
 bp = Blueprint("workflows", __name__, url_prefix="/demarches")
@@ -83,7 +82,7 @@ def drafts_list():
         summaries=drafts.list_drafts(current_user),
         submissions=drafts.recent_submissions(current_user),
         startable=drafts.startable_workflows(current_user),
-        workflow_titles={w.name: w.title for w in all_workflows()},
+        workflow_titles={w.name: w.title for w in drafts.known_workflows()},
     )
 
 
@@ -181,7 +180,7 @@ def _draft_discarded(error: DraftDiscarded):
         "workflows/discarded.html",
         409 if is_htmx() else 410,
         draft=draft,
-        workflow=get_workflow(draft.workflow),
+        workflow=drafts.workflow_of(draft),
         typed=request.method == "POST",
     )
 

@@ -127,6 +127,9 @@ class Workflow:
       of the generic panel (e.g. a receipt page of the workflow's own blueprint).
     - ``lookups``: named functions of the workflow's service that its forms call through their
       :class:`StepContext` (``context.lookups["duplicates"](context)``), never by importing it.
+
+    ``model``: the form model version (:class:`~app.workflows.form_models.ModelDefinition`) the
+    workflow was built from by app/workflows/factory.py; ``None`` for a workflow written in Python.
     """
 
     name: str
@@ -144,6 +147,7 @@ class Workflow:
     confirmation_url: Callable[[Any], str] | None = None
     subject_kinds: frozenset[SubjectKind] = frozenset({SubjectKind.ESTABLISHMENT})
     lookups: Mapping[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
+    model: Any = None
     _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

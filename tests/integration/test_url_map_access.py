@@ -35,8 +35,8 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_WALKED = {"static", "dev.mails", "dev.mail"}
 # Bearer-token API: no session, no CSRF; without a token it must answer 401.
 TOKEN_ROUTES = {"api.create_letter", "api.get_letter"}
-# URL arguments that are not an object of company B (a form type, an e-mailed token).
-NOT_OBJECTS = {"workflow_name", "token"}
+# URL arguments that are not an object of company B (a form type, an e-mailed token, a form model version).
+NOT_OBJECTS = {"workflow_name", "token", "code", "version"}
 PUBLIC_GET = {"auth.login", "auth.forgot_password", "main.accessibility", "main.health", "api.openapi"}
 
 
@@ -118,6 +118,8 @@ def world(app):
         "kind": "declaration",
         "case_id": case_b.id,
         "party": "victime",
+        "code": "exemple-questionnaire",
+        "version": 1,
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
 
