@@ -4,6 +4,7 @@ every workflow (add yours to the import list below)."""
 from app.workflows import (
     dat,  # noqa: F401  (registers "dat")
     demo_form,  # noqa: F401  (registers "coordonnees")
+    pieces,  # noqa: F401  (registers "pieces")
 )
 from app.workflows.engine import (
     CHECK_ANSWERS,
