@@ -204,6 +204,9 @@ def attach_file(
     stores nothing. Returns the :class:`ItemSaved` or :class:`~app.services.drafts.StepSaved`."""
     field = _file_field(step, item, field_name)
     drafts.check_writable(draft, base_version)
+    if not workflow.reachable(step, draft.answers, draft.valid_steps):  # before any byte is stored
+        target = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
+        raise drafts.StepNotReachable(target)
     ids = [v for v in formdata.getlist(field_name) if v.isdigit()]
     if len(ids) >= field.max_files:
         raise FileRefused(

@@ -162,11 +162,7 @@ def save_item(draft_id: int, step_name: str):
     except AlreadySubmitted:
         return navigate(url_for("workflows.confirmation", draft_id=draft_id))
     except StepNotReachable as error:
-        return navigate(
-            _step_url(draft_id, error.target)
-            if error.target != CHECK_ANSWERS
-            else url_for("workflows.check_answers", draft_id=draft_id)
-        )
+        return navigate(_target(draft_id, error.target))
     except GroupFull as full:
         flash(full.message, "info")
         return navigate(_step_url(draft_id, step_name))
@@ -276,9 +272,17 @@ def _file_refused(draft, workflow, step, item_page: bool, index, refused: FileRe
     return _render_step(draft, workflow, step, form, version=draft.version, status=422)
 
 
+def _target(draft_id: int, target: str) -> str:
+    if target == CHECK_ANSWERS:
+        return url_for("workflows.check_answers", draft_id=draft_id)
+    return _step_url(draft_id, target)
+
+
 def _conflict_or_gone(error, draft_id, step_name):
     if isinstance(error, AlreadySubmitted):
         return navigate(url_for("workflows.confirmation", draft_id=draft_id))
+    if isinstance(error, StepNotReachable):
+        return navigate(_target(draft_id, error.target))
     flash("Cette démarche a été modifiée entre-temps : vérifiez cette page, puis joignez le fichier.", "info")
     return navigate(_step_url(draft_id, step_name))
 

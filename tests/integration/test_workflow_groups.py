@@ -353,3 +353,22 @@ def test_the_per_draft_limit_counts_every_file_the_draft_holds(employer, draft_i
     assert response.status_code == 422
     assert "Les fichiers d'un brouillon ne peuvent dépasser" in body(response)
     assert len(items(draft_id)[0]["fichier"]) == 1
+
+
+def test_a_stale_continue_on_the_group_page_goes_back_to_the_list(employer, draft_id):
+    employer.add_piece(draft_id, "Certificat")
+    stale = fresh(draft_id).version - 1
+    response = employer.post(employer.url(draft_id, "/pieces"), {"action": "continue"}, version=stale)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/etapes/pieces")
+    assert "Cette démarche a été modifiée entre-temps" in body(
+        employer.client.get(response.headers["Location"])
+    )
+
+
+def test_a_file_for_a_step_not_reachable_yet_is_not_stored(employer, establishment):
+    draft_id = employer.start(establishment)  # « Le dossier » not answered: the group cannot be shown
+    response = employer.attach(draft_id, "", typed={"description": "x"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/etapes/dossier")
+    assert db.session.scalar(select(Upload.id)) is None
