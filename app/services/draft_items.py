@@ -250,10 +250,12 @@ def attach_file(
     )
     data = MultiDict(formdata)
     data.setlist(field_name, [*ids, str(upload.id)])
+    sha = upload.sha256
     try:
         return _save_page(user, draft, workflow, step, data, base_version, item, index)
     except Exception:
         db.session.rollback()
+        uploads.drop_blob_if_unheld(sha)  # a file whose row is gone is not kept
         raise
 
 

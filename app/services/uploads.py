@@ -282,6 +282,15 @@ def erase_draft_file(upload: Upload) -> None:
     db.session.flush()
 
 
+def drop_blob_if_unheld(sha256: str) -> None:
+    """After a rolled-back upload: remove the bytes it put in place, unless a row holds them."""
+    with db.session.get_bind().connect() as connection:
+        try:
+            _remove_if_unheld(connection, sha256)
+        except OSError as error:
+            log.warning("blob %s not removed: %s", sha256, error)
+
+
 def draft_bytes(draft_id: int) -> int:
     """The size of every file ``draft_id`` holds (its per-draft limit)."""
     from sqlalchemy import func

@@ -5,6 +5,7 @@ attached, listed, removed, kept with the submission, erased with a deleted draft
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import re
@@ -372,3 +373,20 @@ def test_a_file_for_a_step_not_reachable_yet_is_not_stored(employer, establishme
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/etapes/dossier")
     assert db.session.scalar(select(Upload.id)) is None
+
+
+def test_a_file_sent_with_a_stale_version_is_not_kept(employer, draft_id):
+    employer.add_piece(draft_id, "Certificat")
+    stale = fresh(draft_id).version - 1
+    content = pdf("Envoyé depuis un vieil onglet")
+    response = employer.post(
+        employer.url(draft_id, "/pieces/fichiers?champ=fichier"),
+        {"element": "0", "type_piece": "certificat", "description": "Certificat"},
+        files={"fichier-fichier": (content, "vieux.pdf")},
+        version=stale,
+    )
+    assert response.status_code == 303
+    page = body(employer.client.get(response.headers["Location"]))
+    assert "Cette démarche a été modifiée entre-temps" in page
+    assert db.session.scalar(select(Upload.id).where(Upload.filename == "vieux.pdf")) is None
+    assert not blob_path(hashlib.sha256(content).hexdigest()).exists()  # checked before any byte is stored
