@@ -14,8 +14,10 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import Submission
 from app.services.simple_pdf import make_pdf
-from tests.e2e.conftest import assert_accessible, login_as, shot
+from tests.e2e.conftest import assert_accessible, axe_violations, login_as, shot
 from tests.factories import PASSWORD
+
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
 
 TITLE = "Envoi de pièces complémentaires"
 DRAFT = re.compile(r"/demarches/brouillons/(\d+)/")
@@ -63,11 +65,12 @@ def test_a_repeating_group_with_files_with_and_without_javascript_resumed_elsewh
     description = page.get_by_label("Décrivez la pièce en quelques mots")
     expect(description).to_have_value("Certificat initial du 2 mars")
     assert_accessible(page)
+    assert axe_violations(page, EVERY_IMPACT) == []  # the item's page, with a file listed
     shot(page, "group-item-js")
     page.get_by_role("button", name="Continuer").click()
     expect(heading(page)).to_have_text("Les pièces à transmettre")
     expect(page.locator(".app-group-list")).to_contain_text("Certificat initial du 2 mars")
-    assert_accessible(page)
+    assert axe_violations(page, EVERY_IMPACT) == []  # the list of items
 
     # A fresh browser context without JavaScript: the draft resumes on the group, item and file there.
     other = new_context(java_script_enabled=False).new_page()
