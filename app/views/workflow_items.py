@@ -26,7 +26,7 @@ from flask_login import current_user
 from app.services import draft_items, drafts
 from app.services.draft_items import FileRefused, GroupFull
 from app.services.drafts import AUTOSAVE, CONTINUE, LATER, AlreadySubmitted, DraftConflict, StepNotReachable
-from app.views.workflows import _render_step, posted_version
+from app.views.workflows import _render_step, _signed_in, posted_version
 from app.web import is_htmx, navigate
 from app.workflows.engine import CHECK_ANSWERS, build_form
 
@@ -35,13 +35,8 @@ bp = Blueprint(
 )
 
 
-@bp.before_request
-def _signed_in():
-    if not current_user.is_authenticated:
-        if is_htmx():
-            abort(401)
-        return current_app.login_manager.unauthorized()
-    return None
+# Signed in, like every page of the démarches (an expired autosave answers 401, not a login page).
+bp.before_request(_signed_in)
 
 
 def _step_url(draft_id: int, step_name: str, **args) -> str:
@@ -112,6 +107,31 @@ def _shown(draft, workflow, step):
     return None
 
 
+WRITE_REFUSED = (AlreadySubmitted, StepNotReachable, GroupFull, DraftConflict)
+
+
+def _refused(error, draft_id: int, step_name: str, check: str):
+    """Where a refused write goes: the confirmation once sent, the step to answer first, or the
+    group's page saying why (its item limit, or a save by someone else since: ``check`` what)."""
+    if isinstance(error, AlreadySubmitted):
+        return navigate(url_for("workflows.confirmation", draft_id=draft_id))
+    if isinstance(error, StepNotReachable):
+        return navigate(_target(draft_id, error.target))
+    flash(
+        error.message
+        if isinstance(error, GroupFull)
+        else f"Cette démarche a été modifiée entre-temps : {check}.",
+        "info",
+    )
+    return navigate(_step_url(draft_id, step_name))
+
+
+def _target(draft_id: int, target: str) -> str:
+    if target == CHECK_ANSWERS:
+        return url_for("workflows.check_answers", draft_id=draft_id)
+    return _step_url(draft_id, target)
+
+
 # -- an item's page --------------------------------------------------------------------------------
 
 
@@ -159,19 +179,8 @@ def save_item(draft_id: int, step_name: str):
             base_version=posted_version(),
             mode=action,
         )
-    except AlreadySubmitted:
-        return navigate(url_for("workflows.confirmation", draft_id=draft_id))
-    except StepNotReachable as error:
-        return navigate(_target(draft_id, error.target))
-    except GroupFull as full:
-        flash(full.message, "info")
-        return navigate(_step_url(draft_id, step_name))
-    except DraftConflict:
-        flash(
-            "Cette démarche a été modifiée entre-temps : vérifiez la liste, puis reprenez votre saisie.",
-            "info",
-        )
-        return navigate(_step_url(draft_id, step_name))
+    except WRITE_REFUSED as error:
+        return _refused(error, draft_id, step_name, "vérifiez la liste, puis reprenez votre saisie")
     if action == LATER:
         days = current_app.config["DRAFT_RETENTION_DAYS"]
         flash(
@@ -237,11 +246,8 @@ def delete_item(draft_id: int, step_name: str, index: int):
         )
     try:
         draft_items.delete_item(current_user, draft, workflow, step, index, base_version=posted_version())
-    except AlreadySubmitted:
-        return navigate(url_for("workflows.confirmation", draft_id=draft_id))
-    except DraftConflict:
-        flash("Cette démarche a été modifiée entre-temps : vérifiez la liste avant de supprimer.", "info")
-        return navigate(_step_url(draft_id, step_name))
+    except WRITE_REFUSED as error:
+        return _refused(error, draft_id, step_name, "vérifiez la liste avant de supprimer")
     flash(f"« {label} » a été supprimé de la liste.", "success")
     return navigate(_step_url(draft_id, step_name))
 
@@ -272,21 +278,6 @@ def _file_refused(draft, workflow, step, item_page: bool, index, refused: FileRe
     return _render_step(draft, workflow, step, form, version=draft.version, status=422)
 
 
-def _target(draft_id: int, target: str) -> str:
-    if target == CHECK_ANSWERS:
-        return url_for("workflows.check_answers", draft_id=draft_id)
-    return _step_url(draft_id, target)
-
-
-def _conflict_or_gone(error, draft_id, step_name):
-    if isinstance(error, AlreadySubmitted):
-        return navigate(url_for("workflows.confirmation", draft_id=draft_id))
-    if isinstance(error, StepNotReachable):
-        return navigate(_target(draft_id, error.target))
-    flash("Cette démarche a été modifiée entre-temps : vérifiez cette page, puis joignez le fichier.", "info")
-    return navigate(_step_url(draft_id, step_name))
-
-
 @bp.post("/fichiers", endpoint="attach")
 def attach(draft_id: int, step_name: str):
     """« Joindre le fichier »: ``?champ=`` names the answer; ``element`` posted on an item's page."""
@@ -311,11 +302,8 @@ def attach(draft_id: int, step_name: str):
         )
     except FileRefused as refused:
         return _file_refused(draft, workflow, step, item_page, index, refused)
-    except GroupFull as full:
-        flash(full.message, "info")
-        return navigate(_step_url(draft_id, step_name))
-    except (AlreadySubmitted, DraftConflict, StepNotReachable) as error:
-        return _conflict_or_gone(error, draft_id, step_name)
+    except WRITE_REFUSED as error:
+        return _refused(error, draft_id, step_name, "vérifiez cette page, puis joignez le fichier")
     return _file_outcome(draft_id, step_name, item_page, saved)
 
 
@@ -341,9 +329,6 @@ def remove_file(draft_id: int, step_name: str):
             item=item_page,
             index=index,
         )
-    except GroupFull as full:
-        flash(full.message, "info")
-        return navigate(_step_url(draft_id, step_name))
-    except (AlreadySubmitted, DraftConflict, StepNotReachable) as error:
-        return _conflict_or_gone(error, draft_id, step_name)
+    except WRITE_REFUSED as error:
+        return _refused(error, draft_id, step_name, "vérifiez cette page, puis supprimez le fichier")
     return _file_outcome(draft_id, step_name, item_page, saved)
