@@ -51,6 +51,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_web(app)
 
+    # The workflows' registry, each with the hooks its service gives (the workflows never import
+    # their services back: no import circle).
+    from app.services import dat
+    from app.workflows import register_workflows
+
+    register_workflows({"dat": dat.WORKFLOW_HOOKS})
+
     from app.views import register_blueprints
 
     register_blueprints(app)

@@ -99,6 +99,8 @@ ANY_DAY_MODULES = {
     "test_safe_defaults",
     "test_layout_accessibility",
     "test_pdf_accessibility",
+    "test_draft_subjects",
+    "test_draft_window",
 }
 
 

@@ -35,6 +35,7 @@ class UserKind(enum.StrEnum):
     FIRM = "firm"  # tiers déclarant (acts through its firm's mandates)
     CPAM = "cpam"  # caisse primaire agent
     CARSAT = "carsat"  # caisse régionale agent
+    VICTIM = "victim"  # assuré(e) of a case: no company, sees only their own cases' drafts (SPEC §1)
 
 
 # Browsers and systems named in a User-Agent header, most specific first (Edge and Opera also say

@@ -3,9 +3,11 @@ It also names the domain's vocabulary stored in their columns (services, kinds o
 sources), defined in app/domain."""
 
 from app.domain.accounts import SERVICE_LABELS, Service, UserKind
+from app.domain.cases import CaseKind, Party
 from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
+from app.models.cases import Case
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
@@ -29,6 +31,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Caisse",
+    "Case",
+    "CaseKind",
     "Company",
     "Declaration",
     "DeclarationEvent",
@@ -43,6 +47,7 @@ __all__ = [
     "Mandate",
     "OutboxMessage",
     "OutboxStatus",
+    "Party",
     "ReferenceCounter",
     "ReserveAddendum",
     "Service",

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.accounts import Establishment, User
+from app.models.cases import Case
 from app.models.types import UTCDateTime, utcnow
 
 
 class Draft(db.Model):
+    """A multi-step form being filled. Its *subject* (app/services/access.py) is its establishment, or a
+    party of a case (``case_id`` and ``party`` both set; ``establishment_id`` is then the case's)."""
+
     __tablename__ = "draft"
+    __table_args__ = (
+        CheckConstraint("(case_id IS NULL) = (party IS NULL)", name="case_party"),
+        # One live draft per workflow, case and party: a party answers its questionnaire once (a
+        # second « Commencer » resumes the first); a deleted draft makes room for a new one.
+        Index(
+            "uq_draft_case_party_live",
+            "workflow",
+            "case_id",
+            "party",
+            unique=True,
+            sqlite_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),
+            postgresql_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow: Mapped[str] = mapped_column(String(40), index=True)
@@ -35,8 +53,16 @@ class Draft(db.Model):
     discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # When the people working on it were told it will be deleted for lack of activity (retention).
     expiry_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Subject (issue 12): the case and the party (app.domain.cases.Party) this draft answers for.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    party: Mapped[str | None] = mapped_column(String(10))
+    # Window (issue 12): no save nor submission before ``opens_at`` or from ``closes_at`` on (the
+    # case's times apply when these are None).
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     establishment: Mapped[Establishment] = relationship()
+    case: Mapped[Case | None] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User] = relationship(foreign_keys=[updated_by_id])
     discarded_by: Mapped[User | None] = relationship(foreign_keys=[discarded_by_id])
@@ -61,6 +87,9 @@ class Submission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))
+    # The draft's subject, kept with the submission (a victim's answer is not the employer's to list).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    party: Mapped[str | None] = mapped_column(String(10))
 
     establishment: Mapped[Establishment] = relationship()
     submitted_by: Mapped[User] = relationship()

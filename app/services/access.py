@@ -2,19 +2,23 @@
 
 Every view that touches an establishment's object calls :func:`authorize`. An establishment the
 user has no link to at all answers 404 (its existence is not revealed); an establishment the
-user may see but without the requested service answers 403.
+user may see but without the requested service answers 403. A draft is authorized by its subject
+(:func:`authorize_subject`): an establishment, or a party of a case.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from flask import abort, g
 from sqlalchemy import func, or_, select
 
+from app.domain.cases import Party, SubjectKind
 from app.extensions import db
 from app.models import (
     Caisse,
+    Case,
     Declaration,
     Draft,
     Establishment,
@@ -274,7 +278,7 @@ def authorize_upload(user: User, upload: Upload | None) -> None:
     draft = db.session.get(Draft, upload.draft_id) if upload.draft_id is not None else None
     if draft is None or draft.discarded_at is not None or draft.establishment_id != upload.establishment_id:
         abort(404)
-    authorize_employer_side(user, upload.service, draft.establishment)
+    authorize_subject(user, upload.service, Subject.of(draft))
 
 
 def employer_side_establishments(user: User, service: Service | str) -> list[Establishment]:
@@ -321,3 +325,79 @@ def authorize_agent(user: User, service: Service | str) -> None:
         abort(404)
     if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
         abort(403)
+
+
+# -- draft subjects (issue 12, item 5) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a draft belongs to: an establishment, or a ``party`` of a ``case`` (the establishment is then
+    the case's employer establishment: it gives the local time and the employer side's rights)."""
+
+    establishment: Establishment
+    case: Case | None = None
+    party: Party | None = None
+
+    @property
+    def kind(self) -> SubjectKind:
+        return SubjectKind.ESTABLISHMENT if self.case is None else SubjectKind.CASE_PARTY
+
+    @classmethod
+    def of(cls, draft: Draft) -> Subject:
+        party = Party(draft.party) if draft.party is not None else None
+        return cls(draft.establishment, draft.case, party)
+
+
+def is_victim_of(user: User, case: Case | None) -> bool:
+    """The victim's own account (no company): a case whose victim is someone else is not theirs."""
+    return (
+        user.is_authenticated
+        and user.kind == UserKind.VICTIM
+        and case is not None
+        and case.victim_id is not None
+        and case.victim_id == user.id
+    )
+
+
+def authorize_subject(user: User, service: Service | str, subject: Subject) -> None:
+    """The rule of each kind of draft subject (another subject answers 404, never revealing it):
+
+    - an establishment: the employer side with ``service`` there (:func:`authorize_employer_side`);
+    - the employer party of a case: the same, on the case's establishment (the users habilitated for
+      ``service`` there and a tiers déclarant holding a mandate for it share the draft);
+    - the victim party of a case: only the case's victim, signed in with their own account — never
+      the employer's users, never an agent, never another victim.
+    """
+    if not user.is_authenticated or user.is_agent:
+        abort(404)
+    if subject.kind == SubjectKind.ESTABLISHMENT:
+        authorize_employer_side(user, service, subject.establishment)
+        return
+    case = subject.case
+    if case is None or subject.establishment is None or case.establishment_id != subject.establishment.id:
+        abort(404)
+    if subject.party == Party.VICTIM:
+        if not is_victim_of(user, case):
+            abort(404)
+        return
+    if subject.party != Party.EMPLOYER or user.kind not in (UserKind.EMPLOYER, UserKind.FIRM):
+        abort(404)
+    authorize_employer_side(user, service, case.establishment)
+
+
+def victim_case_ids(user: User):
+    """A subquery of the ids of the cases whose victim ``user`` is (``None`` for anyone else)."""
+    if not user.is_authenticated or user.kind != UserKind.VICTIM:
+        return None
+    return select(Case.id).where(Case.victim_id == user.id)
+
+
+def users_on_subject(service: Service | str, subject: Subject) -> list[User]:
+    """The active users who may act on a draft of ``subject`` (the reverse of
+    :func:`authorize_subject`): the victim alone for the victim's side of a case, else the users
+    habilitated for ``service`` on the establishment (:func:`users_habilitated`)."""
+    if subject.kind == SubjectKind.CASE_PARTY and subject.party == Party.VICTIM:
+        victim = subject.case.victim if subject.case is not None else None
+        return [victim] if victim is not None and victim.is_active_account else []
+    return users_habilitated(service, subject.establishment)

@@ -79,7 +79,7 @@ def _warn(draft: Draft, moment: datetime) -> bool:
     workflow = get_workflow(draft.workflow)
     deletion = max(draft.updated_at + retention(), moment + warning_period())
     people = {draft.created_by_id, draft.updated_by_id}
-    for user in access.users_habilitated(workflow.service, draft.establishment):
+    for user in access.users_on_subject(workflow.service, access.Subject.of(draft)):
         if user.id in people:
             outbox.enqueue(
                 user.email,

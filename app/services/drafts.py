@@ -21,9 +21,18 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from app.domain.calendars import PARIS
+from app.domain.cases import (
+    Party,
+    SubjectKind,
+    WindowState,
+    closed_message,
+    deadline_text,
+    not_open_message,
+    window_state,
+)
 from app.extensions import db
 from app.forms.workflows import StepForm
-from app.models import Draft, Establishment, ReferenceCounter, Submission, User
+from app.models import Case, Draft, Establishment, ReferenceCounter, Submission, User
 from app.models.types import utcnow
 from app.services import access, audit, uploads
 from app.workflows import all_workflows, get_workflow
@@ -68,6 +77,25 @@ class DraftDiscarded(Exception):
         self.draft = draft
 
 
+class OutsideWindow(Exception):
+    """The draft's instance is not open (:class:`NotOpenYet`) or no longer open (:class:`DraftClosed`):
+    nothing is stored. ``message`` says why in French, with the time in the establishment's local time."""
+
+    def __init__(self, draft: Draft | None, moment: datetime, message: str):
+        super().__init__(message)
+        self.draft = draft
+        self.moment = moment
+        self.message = message
+
+
+class NotOpenYet(OutsideWindow):
+    """Before ``opens_at``: the démarche cannot be started, nor a step saved."""
+
+
+class DraftClosed(OutsideWindow):
+    """From ``closes_at`` on: no save, autosave nor submission; the draft shows read-only."""
+
+
 class StepNotReachable(Exception):
     """The step is not on the path, or an earlier step is not validly answered yet."""
 
@@ -95,6 +123,42 @@ class DraftSummary:
     note: str | None = None  # the workflow's draft_note (e.g. time left)
     label: str | None = None  # the workflow's draft_label (e.g. the victim)
     deleted_on: datetime | None = None  # when it will be deleted without a save (only when soon)
+    window: Window | None = None  # its opening and closing times, where the clock stands
+
+
+@dataclass(frozen=True)
+class Window:
+    """A draft's opening and closing times (its own, else its case's) and where the server clock
+    stands; ``closes_text`` / ``opens_text`` in the establishment's local time."""
+
+    opens_at: datetime | None
+    closes_at: datetime | None
+    state: WindowState
+    departement: str | None
+
+    @property
+    def bounded(self) -> bool:
+        return self.opens_at is not None or self.closes_at is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.state == WindowState.CLOSED
+
+    @property
+    def not_open(self) -> bool:
+        return self.state == WindowState.NOT_OPEN
+
+    @property
+    def closes_text(self) -> str:
+        return deadline_text(self.closes_at, self.departement) if self.closes_at else ""
+
+    @property
+    def message(self) -> str:
+        if self.closed:
+            return closed_message(self.closes_at, self.departement)
+        if self.not_open:
+            return not_open_message(self.opens_at, self.departement)
+        return ""
 
 
 @dataclass
@@ -108,11 +172,29 @@ class SubmitOutcome:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def workflow_or_404(name: str) -> Workflow:
+def workflow_or_404(name: str, subject_kind: SubjectKind | None = None) -> Workflow:
+    """The workflow named ``name`` (404 unknown, or when its drafts cannot belong to ``subject_kind``)."""
     workflow = get_workflow(name)
-    if workflow is None:
+    if workflow is None or (subject_kind is not None and subject_kind not in workflow.subject_kinds):
         abort(404)
     return workflow
+
+
+def case_or_404(case_id: int) -> Case:
+    """A case by its id (404 unknown); who may act on it is the subject's rule
+    (:func:`app.services.access.authorize_subject`)."""
+    case = db.session.get(Case, case_id, options=[joinedload(Case.establishment)])
+    if case is None:
+        abort(404)
+    return case
+
+
+def party_or_404(value: str) -> Party:
+    """« employeur » or « victime » from a URL (404 for anything else)."""
+    try:
+        return Party(value)
+    except ValueError:
+        abort(404)
 
 
 def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
@@ -123,7 +205,7 @@ def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
     workflow = get_workflow(draft.workflow) if draft is not None else None
     if draft is None or workflow is None:
         abort(404)
-    access.authorize_employer_side(user, workflow.service, draft.establishment)
+    access.authorize_subject(user, workflow.service, access.Subject.of(draft))
     if draft.discarded_at is not None:
         raise DraftDiscarded(draft)
     return draft, workflow
@@ -149,11 +231,13 @@ def resume_link(draft: Draft) -> str:
 
 
 def context_for(draft: Draft, user: User, answers=None) -> StepContext:
+    workflow = get_workflow(draft.workflow)
     return StepContext(
         answers=draft.answers if answers is None else answers,
         establishment=draft.establishment,
         user=user,
         draft=draft,
+        lookups=workflow.lookups if workflow is not None else {},
     )
 
 
@@ -182,39 +266,137 @@ def open_submission(user: User, draft_id: int) -> tuple[Submission, Draft, Workf
 
 
 def establishments_to_start(user: User, workflow: Workflow) -> list[Establishment]:
+    """Where ``user`` may start ``workflow`` from « Mes démarches » (none for a workflow of cases:
+    its drafts start from the case)."""
+    if SubjectKind.ESTABLISHMENT not in workflow.subject_kinds:
+        return []
     return access.employer_side_establishments(user, workflow.service)
 
 
 def start_draft(user: User, workflow: Workflow, establishment: Establishment) -> Draft:
     """A new, empty draft of ``workflow`` for ``establishment``."""
+    if SubjectKind.ESTABLISHMENT not in workflow.subject_kinds:
+        abort(404)
     access.authorize_employer_side(user, workflow.service, establishment)
+    return _new_draft(user, workflow, access.Subject(establishment))
+
+
+def start_case_draft(
+    user: User,
+    workflow: Workflow,
+    case: Case,
+    party: Party,
+    *,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+) -> Draft:
+    """The draft of ``workflow`` answering for ``party`` of ``case`` (the employer side or the victim,
+    per :func:`app.services.access.authorize_subject`): the live one if it was started already (a
+    party answers once; sent, it is returned too), else a new, empty one with its own opening and
+    closing times if given (else the case's). Raises :class:`NotOpenYet` before the opening, and
+    :class:`DraftClosed` once closed: nothing is created."""
+    if SubjectKind.CASE_PARTY not in workflow.subject_kinds:
+        abort(404)
+    subject = access.Subject(case.establishment, case, Party(party))
+    access.authorize_subject(user, workflow.service, subject)
+    if (existing := _live_case_draft(workflow, case, subject.party)) is not None:
+        return existing
+    opens = opens_at or case.opens_at
+    closes = closes_at or case.closes_at
+    state = window_state(utcnow(), opens, closes)
+    departement = case.establishment.departement
+    if state == WindowState.NOT_OPEN:
+        raise NotOpenYet(None, opens, not_open_message(opens, departement))
+    if state == WindowState.CLOSED:
+        raise DraftClosed(None, closes, closed_message(closes, departement))
+    try:
+        return _new_draft(user, workflow, subject, opens_at=opens_at, closes_at=closes_at)
+    except IntegrityError:
+        # Started at the same moment by another request (a double click, a colleague): theirs is it.
+        db.session.rollback()
+        existing = _live_case_draft(workflow, case, subject.party)
+        if existing is None:
+            raise
+        return existing
+
+
+def _live_case_draft(workflow: Workflow, case: Case, party: Party) -> Draft | None:
+    return db.session.scalar(
+        select(Draft).where(
+            Draft.workflow == workflow.name,
+            Draft.case_id == case.id,
+            Draft.party == str(party),
+            Draft.discarded_at.is_(None),
+        )
+    )
+
+
+def _new_draft(user: User, workflow: Workflow, subject: access.Subject, **window) -> Draft:
+    establishment = subject.establishment
     answers = workflow.initial_answers(establishment, user) if workflow.initial_answers else {}
     first = workflow.path(answers)[0]
     draft = Draft(
         workflow=workflow.name,
         establishment_id=establishment.id,
+        case_id=subject.case.id if subject.case is not None else None,
+        party=str(subject.party) if subject.party is not None else None,
         created_by_id=user.id,
         updated_by_id=user.id,
         answers=answers,
         valid_steps=[],
         current_step=first.name,
+        **window,
     )
     db.session.add(draft)
     db.session.flush()
-    audit.record("draft.create", "draft", draft.id, establishment_id=establishment.id, workflow=workflow.name)
+    audit.record(
+        "draft.create",
+        "draft",
+        draft.id,
+        establishment_id=establishment.id,
+        workflow=workflow.name,
+        case=draft.case_id,
+        party=draft.party,
+    )
     db.session.commit()
     return draft
 
 
+def window_of(draft: Draft, now: datetime | None = None) -> Window:
+    """The draft's opening and closing times (its own, else its case's), read against the server
+    clock (``now``: tests only)."""
+    case = draft.case if draft.case_id is not None else None
+    opens = draft.opens_at or (case.opens_at if case is not None else None)
+    closes = draft.closes_at or (case.closes_at if case is not None else None)
+    moment = now or utcnow()
+    return Window(opens, closes, window_state(moment, opens, closes), draft.establishment.departement)
+
+
+def check_window(draft: Draft) -> None:
+    """Raise :class:`NotOpenYet` or :class:`DraftClosed` when the server clock is outside the draft's
+    window (a save, an autosave or a submission then stores nothing)."""
+    window = window_of(draft)
+    if window.not_open:
+        raise NotOpenYet(draft, window.opens_at, window.message)
+    if window.closed:
+        raise DraftClosed(draft, window.closes_at, window.message)
+
+
 def _visible_scope(user: User, model, workflows: list[Workflow], establishment: Establishment | None):
-    """A WHERE clause: rows of a workflow on an establishment where ``user`` holds its service."""
+    """A WHERE clause (the rule of :func:`app.services.access.authorize_subject`, for a list): rows of a
+    workflow on an establishment where ``user`` holds its service — the establishment's own and its
+    cases' employer side, never a victim's — and the victim's side of ``user``'s own cases."""
     clauses = []
+    not_victims = or_(model.party.is_(None), model.party != str(Party.VICTIM))
     for workflow in workflows:
         ids = [e.id for e in access.employer_side_establishments(user, workflow.service)]
         if establishment is not None:
             ids = [i for i in ids if i == establishment.id]
         if ids:
-            clauses.append((model.workflow == workflow.name) & model.establishment_id.in_(ids))
+            clauses.append((model.workflow == workflow.name) & model.establishment_id.in_(ids) & not_victims)
+    own_cases = access.victim_case_ids(user)
+    if own_cases is not None and establishment is None:
+        clauses.append((model.party == str(Party.VICTIM)) & model.case_id.in_(own_cases))
     return or_(*clauses) if clauses else None
 
 
@@ -230,7 +412,7 @@ def list_drafts(
     query = (
         select(Draft)
         .where(scope, Draft.submitted_at.is_(None), Draft.discarded_at.is_(None))
-        .options(joinedload(Draft.establishment), joinedload(Draft.updated_by))
+        .options(joinedload(Draft.establishment), joinedload(Draft.updated_by), joinedload(Draft.case))
         .order_by(Draft.updated_at.desc(), Draft.id.desc())
     )
     if limit:
@@ -249,7 +431,9 @@ def summary_of(draft: Draft) -> DraftSummary:
     label = workflow.draft_label(draft) if workflow.draft_label else None
     deletion = deletion_time(draft)
     deleted_on = deletion if utcnow() >= deletion - retention_warning() else None
-    return DraftSummary(draft, workflow, done, total, resume, title, note, label, deleted_on)
+    window = window_of(draft)
+    bounded = window if window.bounded else None
+    return DraftSummary(draft, workflow, done, total, resume, title, note, label, deleted_on, bounded)
 
 
 # -- retention (app/services/draft_retention.py deletes) ----------------------------------------------
@@ -298,10 +482,13 @@ def startable_workflows(user: User) -> list[tuple[Workflow, list[Establishment]]
 # -- saving ------------------------------------------------------------------------------------
 
 
-def _check_writable(draft: Draft, base_version: int) -> None:
-    """A change may start: the draft is not sent, and the user saw its current version."""
+def _check_writable(draft: Draft, base_version: int, *, window: bool = True) -> None:
+    """A change may start: the draft is not sent, its window is open (unless ``window=False``), and the
+    user saw its current version."""
     if draft.submitted_at is not None:
         raise AlreadySubmitted(submission_of(draft))
+    if window:
+        check_window(draft)
     if base_version != draft.version:
         raise DraftConflict(draft)
 
@@ -334,7 +521,8 @@ def save_step(
 
     ``mode``: ``"continue"`` (the user moves on if the step is valid), ``"later"`` ("Enregistrer et
     reprendre plus tard") or ``"autosave"``; the last two keep the user on this step.
-    Raises :class:`AlreadySubmitted`, :class:`DraftConflict` (``base_version`` is not the stored
+    Raises :class:`AlreadySubmitted`, :class:`DraftClosed` / :class:`NotOpenYet` (outside the
+    draft's window — nothing is written), :class:`DraftConflict` (``base_version`` is not the stored
     version — nothing is written) or :class:`StepNotReachable`.
 
     ``raw``: the step's raw answers to store instead of those read from ``formdata`` (an item of
@@ -379,8 +567,9 @@ def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
     """ "Supprimer le brouillon": the answers are erased (a draft may hold a victim's NIR and health
     details), the row stays with who deleted it and when, so that a stale tab is told. Raises
     :class:`AlreadySubmitted` (a sent démarche is kept) or :class:`DraftConflict` (saved since the
-    user looked at it: nothing is deleted unseen)."""
-    _check_writable(draft, base_version)
+    user looked at it: nothing is deleted unseen). A closed draft may still be deleted: nothing of it
+    can be sent any more, and what it holds is the person's."""
+    _check_writable(draft, base_version, window=False)
     erase(draft, by_id=user.id, action="draft.discard")
     _commit_or_conflict(draft)
 
@@ -443,10 +632,12 @@ def submit_draft(
 
     Returns the first invalid step instead when the stored answers no longer validate (the draft
     then shows it as incomplete). Raises :class:`DraftConflict` when ``base_version`` is stale: the
-    user must check the answers that changed before sending them.
+    user must check the answers that changed before sending them; :class:`DraftClosed` (or
+    :class:`NotOpenYet`) outside the draft's window, the server clock deciding: nothing is written.
     """
     if draft.submitted_at is not None:
         return SubmitOutcome(submission_of(draft))
+    check_window(draft)
     if base_version != draft.version:
         raise DraftConflict(draft)
 
@@ -486,6 +677,8 @@ def submit_draft(
         "establishment": {"siret": establishment.siret, "name": establishment.name},
         "answers": {name: form.to_data() for name, form in forms.items()},
     }
+    if draft.case_id is not None:
+        data["case"] = {"reference": draft.case.reference, "kind": draft.case.kind, "party": draft.party}
     if declaration_form is not None:
         data["declaration"] = declaration_form.to_data()
     submission = Submission(
@@ -497,6 +690,8 @@ def submit_draft(
         submitted_at=now,
         data=data,
         sha256=sha256_of(data),
+        case_id=draft.case_id,
+        party=draft.party,
     )
     draft_id = draft.id
     try:

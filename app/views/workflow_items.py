@@ -25,7 +25,15 @@ from flask_login import current_user
 
 from app.services import draft_items, drafts
 from app.services.draft_items import FileRefused, GroupFull
-from app.services.drafts import AUTOSAVE, CONTINUE, LATER, AlreadySubmitted, DraftConflict, StepNotReachable
+from app.services.drafts import (
+    AUTOSAVE,
+    CONTINUE,
+    LATER,
+    AlreadySubmitted,
+    DraftConflict,
+    OutsideWindow,
+    StepNotReachable,
+)
 from app.views.workflows import _render_step, _signed_in, posted_version
 from app.web import is_htmx, navigate
 from app.workflows.engine import CHECK_ANSWERS, build_form
@@ -98,6 +106,9 @@ def _shown(draft, workflow, step):
         return redirect(url_for("workflows.confirmation", draft_id=draft.id))
     if step.group is None:
         abort(404)
+    window = drafts.window_of(draft)
+    if window.closed or window.not_open:  # no item to change: the group's page, read-only
+        return redirect(_step_url(draft.id, step.name))
     if not workflow.reachable(step, draft.answers, draft.valid_steps):
         first = workflow.first_incomplete(draft.answers, draft.valid_steps)
         target = first.name if first else None
@@ -107,7 +118,7 @@ def _shown(draft, workflow, step):
     return None
 
 
-WRITE_REFUSED = (AlreadySubmitted, StepNotReachable, GroupFull, DraftConflict)
+WRITE_REFUSED = (AlreadySubmitted, StepNotReachable, GroupFull, DraftConflict, OutsideWindow)
 
 
 def _refused(error, draft_id: int, step_name: str, check: str):
@@ -117,6 +128,9 @@ def _refused(error, draft_id: int, step_name: str, check: str):
         return navigate(url_for("workflows.confirmation", draft_id=draft_id))
     if isinstance(error, StepNotReachable):
         return navigate(_target(draft_id, error.target))
+    if isinstance(error, OutsideWindow):  # nothing stored: the group's page shows it read-only, and why
+        flash(error.message, "info")
+        return navigate(_step_url(draft_id, step_name))
     flash(
         error.message
         if isinstance(error, GroupFull)
@@ -216,6 +230,8 @@ def autosave_item(draft_id: int, step_name: str):
         )
     except AlreadySubmitted:
         return make_response(render_template(template, state="submitted"), 409)
+    except OutsideWindow as refused:
+        return make_response(render_template(template, state="closed", message=refused.message), 409)
     except (StepNotReachable, GroupFull):
         return make_response(render_template(template, state="unreachable"), 409)
     except DraftConflict as conflict:

@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.domain.cases import SubjectKind
 from app.forms.workflows import StartForm
 from app.services import drafts
 from app.services.drafts import (
@@ -30,6 +31,7 @@ from app.services.drafts import (
     AlreadySubmitted,
     DraftConflict,
     DraftDiscarded,
+    OutsideWindow,
     StepNotReachable,
 )
 from app.views.auth import safe_next
@@ -87,7 +89,7 @@ def drafts_list():
 
 @bp.route("/<workflow_name>/commencer", methods=["GET", "POST"])
 def start(workflow_name: str):
-    workflow = drafts.workflow_or_404(workflow_name)
+    workflow = drafts.workflow_or_404(workflow_name, SubjectKind.ESTABLISHMENT)
     establishments = drafts.establishments_to_start(current_user, workflow)
     if not establishments:
         abort(403)
@@ -110,6 +112,22 @@ def start(workflow_name: str):
             "workflows/start.html", 422, workflow=workflow, form=form, has_errors=True, back_url=back_url
         )
     return render_template("workflows/start.html", workflow=workflow, form=form, back_url=back_url)
+
+
+@bp.post("/<workflow_name>/dossiers/<int:case_id>/<party>/commencer")
+def start_for_case(workflow_name: str, case_id: int, party: str):
+    """Start the draft answering for ``party`` (« employeur » or « victime ») of a case: the case's
+    own pages link here (a questionnaire). Refused before the case's opening time and after its
+    closing time, with the date in the establishment's local time."""
+    workflow = drafts.workflow_or_404(workflow_name, SubjectKind.CASE_PARTY)
+    case = drafts.case_or_404(case_id)
+    subject_party = drafts.party_or_404(party)
+    try:
+        draft = drafts.start_case_draft(current_user, workflow, case, subject_party)
+    except OutsideWindow as refused:
+        flash(refused.message, "info")
+        return redirect(url_for(".drafts"), 303)
+    return redirect(_target_url(draft.id, draft.current_step), 303)
 
 
 @bp.get("/brouillons/<int:draft_id>")
@@ -171,7 +189,9 @@ def _draft_discarded(error: DraftDiscarded):
 # -- steps -----------------------------------------------------------------------------------------
 
 
-def _render_step(draft, workflow, step, form, *, version: int, status: int = 200):
+def _render_step(draft, workflow, step, form, *, version: int, status: int = 200, refused: str | None = None):
+    """A step's page; outside the draft's window (not open yet, or closed), its answers read-only with
+    the reason (``refused``: what a refused save is told)."""
     position, total = workflow.position(step, draft.answers)
     before = workflow.step_before(step, draft.answers)
     return_to_check = request.values.get("retour") == "verifier"
@@ -194,6 +214,8 @@ def _render_step(draft, workflow, step, form, *, version: int, status: int = 200
         back_url=back_url,
         return_to_check=return_to_check,
         has_errors=bool(form.errors),
+        window=drafts.window_of(draft),
+        refused=refused,
     )
 
 
@@ -208,6 +230,7 @@ def overview(draft_id: int):
         "workflows/overview.html",
         item=drafts.summary_of(draft),
         tasks=workflow.task_list(draft.answers, draft.valid_steps),
+        window=drafts.window_of(draft),
         check_answers=CHECK_ANSWERS,
     )
 
@@ -259,6 +282,12 @@ def save_step(draft_id: int, step_name: str):
             flash("Cette démarche a été modifiée entre-temps : vérifiez la liste, puis continuez.", "info")
             return navigate(_target_url(draft_id, current.name))
         return _render_conflict(conflict.draft, workflow, current, action)
+    except OutsideWindow as refused:
+        # Nothing was stored: the page shows the stored answers, read-only, and why.
+        stored = build_form(current, draft.answers.get(current.name), drafts.context_for(draft, current_user))
+        return _render_step(
+            draft, workflow, current, stored, version=draft.version, status=409, refused=refused.message
+        )
     if action == LATER:
         message = f"Votre brouillon est enregistré. Vous le reprendrez à l'étape « {current.title} »."
         if not saved.valid:
@@ -307,6 +336,8 @@ def autosave(draft_id: int, step_name: str):
         return _render("workflows/_autosave_status.html", 409, state="unreachable")
     except DraftConflict as conflict:
         return _render("workflows/_autosave_status.html", 409, state="conflict", draft=conflict.draft)
+    except OutsideWindow as refused:
+        return _render("workflows/_autosave_status.html", 409, state="closed", message=refused.message)
     return _render("workflows/_autosave_status.html", state="saved", draft=draft, version=saved.version)
 
 
@@ -327,7 +358,7 @@ def check_answers_page(draft_id: int):
     return _render_check_answers(draft, workflow, declaration_form)
 
 
-def _render_check_answers(draft, workflow, declaration_form, status: int = 200):
+def _render_check_answers(draft, workflow, declaration_form, status: int = 200, refused: str | None = None):
     last = workflow.path(draft.answers)[-1]
     return _render(
         "workflows/check_answers.html",
@@ -338,6 +369,8 @@ def _render_check_answers(draft, workflow, declaration_form, status: int = 200):
         back_url=_target_url(draft.id, last.name),
         declaration_form=declaration_form,
         has_errors=bool(declaration_form is not None and declaration_form.errors),
+        window=drafts.window_of(draft),
+        refused=refused,
     )
 
 
@@ -358,6 +391,8 @@ def submit(draft_id: int):
             "info",
         )
         return navigate(url_for(".check_answers", draft_id=draft_id))
+    except OutsideWindow as refused:
+        return _render_check_answers(draft, workflow, None, 409, refused=refused.message)
     if outcome.declaration_form is not None:
         return _render_check_answers(draft, workflow, outcome.declaration_form, 422)
     if outcome.invalid_step is not None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from app.domain.cases import SubjectKind
 from app.forms.workflow_groups import GroupForm, GroupSpec
 from app.forms.workflows import StepForm
 from app.models import Service
@@ -44,6 +45,9 @@ class StepContext:
     establishment: Any = None
     user: Any = None
     draft: Any = None  # the draft being filled (None when validating answers alone)
+    # The workflow's lookups (``Workflow.lookups``): what a form may ask a service, registered at start
+    # so that no form imports a service back (e.g. the DAT's "same accident already declared?").
+    lookups: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 class SubmitRefused(Exception):
@@ -118,7 +122,11 @@ def group_step(
 class Workflow:
     """A declarative multi-step form.
 
-    ``service``: the habilitation required on the draft's establishment.
+    ``service``: the habilitation required on the draft's establishment (for a draft of a case's
+    employer side, on the case's establishment; a victim needs none: the case must be theirs).
+    ``subject_kinds``: what its drafts may belong to (app.domain.cases.SubjectKind): an
+    establishment, started from « Mes démarches », or a party of a case, started by the case's
+    service (:func:`app.services.drafts.start_case_draft`).
     ``reference_prefix``: submissions are numbered ``<PREFIX>-<YEAR>-<000123>``.
     ``on_submit(submission, draft)``: optional, runs inside the submission's transaction (e.g.
     create a domain object, enqueue a mail through the outbox).
@@ -137,6 +145,8 @@ class Workflow:
       ``declaration_form``).
     - ``confirmation_url(submission) -> str``: where the confirmation page sends the user instead
       of the generic panel (e.g. a receipt page of the workflow's own blueprint).
+    - ``lookups``: named functions of the workflow's service that its forms call through their
+      :class:`StepContext` (``context.lookups["duplicates"](context)``), never by importing it.
     """
 
     name: str
@@ -152,6 +162,8 @@ class Workflow:
     declaration_form: type[StepForm] | None = None
     send_template: str | None = None
     confirmation_url: Callable[[Any], str] | None = None
+    subject_kinds: frozenset[SubjectKind] = frozenset({SubjectKind.ESTABLISHMENT})
+    lookups: Mapping[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
     _by_name: dict[str, Step] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -257,11 +269,19 @@ class Workflow:
 _REGISTRY: dict[str, Workflow] = {}
 
 
-def register(workflow: Workflow) -> Workflow:
-    if workflow.name in _REGISTRY and _REGISTRY[workflow.name] is not workflow:
+def register(workflow: Workflow, *, replace: bool = False) -> Workflow:
+    """Add ``workflow`` to the registry (``app.workflows.register_workflows`` does it at start).
+    Another workflow of the same name is refused unless ``replace`` (the same definition registered
+    again by a new application)."""
+    if not replace and workflow.name in _REGISTRY and _REGISTRY[workflow.name] is not workflow:
         raise ValueError(f"workflow {workflow.name} is already registered")
     _REGISTRY[workflow.name] = workflow
     return workflow
+
+
+def unregister(name: str) -> None:
+    """Remove a workflow from the registry (a test's own workflow, once the test is over)."""
+    _REGISTRY.pop(name, None)
 
 
 def get_workflow(name: str) -> Workflow | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from app.forms import pieces as forms
 from app.forms.workflow_groups import GroupSpec
 from app.models import Service
-from app.workflows.engine import Step, Workflow, group_step, register
+from app.workflows.engine import Step, Workflow, group_step
 
 PIECES = GroupSpec(
     name="pieces",
@@ -20,19 +20,17 @@ PIECES = GroupSpec(
     add_label="Ajouter une pièce",
 )
 
-pieces = register(
-    Workflow(
-        name="pieces",
-        title="Envoi de pièces complémentaires",
-        description=(
-            "Transmettez à votre caisse les pièces d'un dossier d'accident du travail ou de maladie "
-            "professionnelle : certificats, attestations, témoignages."
-        ),
-        reference_prefix="PIECES",
-        service=Service.COMPTE,
-        steps=[
-            Step("dossier", "Le dossier concerné", forms.DossierForm, section="Le dossier"),
-            group_step("pieces", "Les pièces à transmettre", PIECES, section="Les pièces"),
-        ],
-    )
+pieces = Workflow(
+    name="pieces",
+    title="Envoi de pièces complémentaires",
+    description=(
+        "Transmettez à votre caisse les pièces d'un dossier d'accident du travail ou de maladie "
+        "professionnelle : certificats, attestations, témoignages."
+    ),
+    reference_prefix="PIECES",
+    service=Service.COMPTE,
+    steps=[
+        Step("dossier", "Le dossier concerné", forms.DossierForm, section="Le dossier"),
+        group_step("pieces", "Les pièces à transmettre", PIECES, section="Les pièces"),
+    ],
 )

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Draft, Habilitation, Mandate, Service, User, UserKind
+from app.models import Case, Draft, Habilitation, Mandate, Service, User, UserKind
 from app.services import lucie as lucie_service
 from app.services import outbox
 from app.services.simple_pdf import make_pdf
@@ -62,6 +62,7 @@ def world(app):
         "firm_a": make_user(kind=UserKind.FIRM, firm_id=firm_a.id),
         "cpam_a": make_user(kind=UserKind.CPAM, caisse_id=caisse_a.id),
         "carsat_a": make_user(kind=UserKind.CARSAT, caisse_id=carsat_a.id),
+        "victim_a": make_user(kind=UserKind.VICTIM),  # a victim's account: no company (issue 12)
     }
     admin_b = make_user(company=company_b, admin=True, grants=[(b1, "*")], full_name=f"Admin {MARKER}")
     user_b = make_user(company=company_b, grants=[(b1, "*")], full_name=f"Salarié {MARKER}")
@@ -77,6 +78,10 @@ def world(app):
         current_step="nature",
     )
     db.session.add(draft_b)
+    victim_b = make_user(kind=UserKind.VICTIM, full_name=f"Victime {MARKER}")
+    case_b = Case(reference=f"AT-{MARKER}", kind="AT", establishment_id=b1.id, victim_id=victim_b.id)
+    db.session.add(case_b)
+    db.session.flush()
     upload_b = save_upload(
         _pdf_stream(), f"{MARKER}.pdf", establishment_id=b1.id, user_id=user_b.id, service=Service.DAT
     )
@@ -112,6 +117,8 @@ def world(app):
         "token": "jeton-invalide",
         "reference": reference_b,
         "kind": "declaration",
+        "case_id": case_b.id,
+        "party": "victime",
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
 

@@ -9,12 +9,14 @@ import hashlib
 import html
 import io
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Draft, Service, Submission, Upload
+from app.models.types import utcnow
 from app.services.simple_pdf import make_pdf
 from app.services.uploads import blob_path
 from tests.factories import PASSWORD, make_company, make_establishment, make_user
@@ -390,3 +392,24 @@ def test_a_file_sent_with_a_stale_version_is_not_kept(employer, draft_id):
     assert "Cette démarche a été modifiée entre-temps" in page
     assert db.session.scalar(select(Upload.id).where(Upload.filename == "vieux.pdf")) is None
     assert not blob_path(hashlib.sha256(content).hexdigest()).exists()  # checked before any byte is stored
+
+
+def test_after_the_closing_time_no_item_nor_file_changes_and_nothing_is_stored(employer, draft_id):
+    employer.add_piece(draft_id, "Certificat")
+    draft = fresh(draft_id)
+    draft.closes_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    before = dict(fresh(draft_id).answers)
+    typed = {"element": "0", "type_piece": "autre", "description": "Trop tard"}
+    response = employer.post(employer.url(draft_id, "/pieces/elements"), {"action": "continue", **typed})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/etapes/pieces")
+    autosave_url = employer.url(draft_id, "/pieces/elements/enregistrement-automatique")
+    autosave = employer.post(autosave_url, typed, headers={"HX-Request": "true"})
+    assert autosave.status_code == 409
+    assert employer.attach(draft_id, "0", typed=typed).status_code == 303
+    assert employer.post(employer.url(draft_id, "/pieces/elements/0/supprimer"), {}).status_code == 302
+    assert fresh(draft_id).answers == before
+    assert db.session.scalar(select(func.count(Upload.id))) == 1
+    assert employer.client.get(employer.url(draft_id, "/pieces/elements/0")).status_code == 302
+    page = body(employer.client.get(employer.url(draft_id, "/pieces")))
+    assert "Ajouter une pièce" not in page and "Certificat" in page  # read-only

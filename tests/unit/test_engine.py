@@ -238,7 +238,7 @@ def test_references_are_zero_padded():
     assert format_reference("DAT", 2026, 123) == "DAT-2026-000123"
 
 
-def test_the_demo_workflow_is_registered_with_a_conditional_step():
+def test_the_demo_workflow_is_registered_with_a_conditional_step(app):
     flow = get_workflow("coordonnees")
     assert flow.service == Service.COMPTE and flow.reference_prefix == "COORD"
     assert names(flow.path({"nature": {"nature": "contact"}})) == ["nature", "contact", "date_effet", "motif"]

@@ -71,12 +71,12 @@ class DeclarationForm(StepForm):
     _duplicates = None
 
     def duplicates(self) -> list:
-        """The other declarations and drafts of this accident (``app.services.dat.duplicates_for``),
-        read once per form: the check-answers page shows them, submitting checks them again."""
+        """The other declarations and drafts of this accident (``app.services.dat.duplicates_for``,
+        registered as the DAT workflow's ``duplicates`` lookup: a form never imports a service), read
+        once per form: the check-answers page shows them, submitting checks them again."""
         if self._duplicates is None:
-            from app.services import dat as dat_service
-
-            self._duplicates = dat_service.duplicates_for(self.context) if self.context is not None else []
+            lookup = self.context.lookups["duplicates"] if self.context is not None else None
+            self._duplicates = lookup(self.context) if lookup is not None else []
         return self._duplicates
 
     def to_data(self) -> dict:

@@ -58,6 +58,16 @@ from .recording import confirmation_url, receipt_path, record_declaration
 from .reminders import REMINDER_KIND, REMINDER_RECENT, DeadlineItem, deadlines_for, send_deadline_reminders
 from .reserves import ReservesClosed, add_reserves
 
+# The DAT workflow's hooks (app/workflows/dat.py), registered with it when the application starts.
+WORKFLOW_HOOKS = {
+    "on_submit": record_declaration,
+    "initial_answers": initial_answers,
+    "draft_note": draft_note,
+    "draft_label": draft_label,
+    "confirmation_url": confirmation_url,
+    "lookups": {"duplicates": duplicates_for},
+}
+
 __all__ = [
     "PAGE_SIZE",
     "PDF_TEMPLATES",
@@ -65,6 +75,7 @@ __all__ = [
     "REMINDER_RECENT",
     "STEP_SECTIONS",
     "WORKFLOW",
+    "WORKFLOW_HOOKS",
     "AttachmentRefused",
     "CmiRefused",
     "DeadlineItem",
