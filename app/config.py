@@ -58,6 +58,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # One uploaded file; a whole request may carry a little more (form fields).
         "MAX_UPLOAD_BYTES_PER_FILE": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,
+        # All the files one draft holds together (the answers of type file, docs/workflows.md).
+        "MAX_UPLOAD_BYTES_PER_DRAFT": _int("MAX_UPLOAD_BYTES_PER_DRAFT", 30 * 1024 * 1024),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
         "MAIL_PORT": _int("MAIL_PORT", 8025),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),

@@ -315,7 +315,10 @@ class StepForm(Form):
 
     def to_data(self) -> dict[str, Any]:
         """The validated answers of this step, as JSON values (dates in ISO 8601)."""
-        return {field.name: json_value(field.data) for field in self}
+        return {
+            field.name: field.json_data() if hasattr(field, "json_data") else json_value(field.data)
+            for field in self
+        }
 
 
 def first_input_id(field) -> str:
@@ -352,6 +355,8 @@ def display_value(field) -> str:
         return french_date(field.data) if field.data else " / ".join(raw)
     if isinstance(field, FrenchTimeField):
         return format_time(field.data) if field.data else " ".join(raw)
+    if hasattr(field, "display"):  # a field that says itself how it reads (the file answers)
+        return field.display()
     if field.data is None:
         return " ".join(raw)
     return str(field.data)

@@ -38,6 +38,7 @@ from app.services import access, audit, form_models, uploads
 from app.workflows import all_workflows, get_workflow
 from app.workflows.engine import (
     CHECK_ANSWERS,
+    RawAnswers,
     Step,
     StepContext,
     SubmitRefused,
@@ -511,6 +512,9 @@ def _check_writable(draft: Draft, base_version: int, *, window: bool = True) -> 
         raise DraftConflict(draft)
 
 
+check_writable = _check_writable  # for the use cases that save a step their own way (draft_items)
+
+
 def _commit_or_conflict(draft: Draft) -> None:
     try:
         db.session.commit()
@@ -530,6 +534,7 @@ def save_step(
     base_version: int,
     mode: str = CONTINUE,
     return_to_check: bool = False,
+    raw: RawAnswers | None = None,
 ) -> StepSaved:
     """Store what was typed on ``step`` (valid or not) and say where the user goes next.
 
@@ -538,12 +543,17 @@ def save_step(
     Raises :class:`AlreadySubmitted`, :class:`DraftClosed` / :class:`NotOpenYet` (outside the
     draft's window — nothing is written), :class:`DraftConflict` (``base_version`` is not the stored
     version — nothing is written) or :class:`StepNotReachable`.
+
+    ``raw``: the step's raw answers to store instead of those read from ``formdata`` (an item of
+    a group, app/services/draft_items.py). A group step's own page posts no answer: « Continuer »
+    there validates the stored items again.
     """
     _check_writable(draft, base_version)
     if not workflow.reachable(step, draft.answers, draft.valid_steps):
         raise StepNotReachable(workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step))
 
-    raw = extract_raw(step, formdata)
+    if raw is None:
+        raw = dict(draft.answers.get(step.name, {})) if step.group else extract_raw(step, formdata)
     answers = {**draft.answers, step.name: raw}
     form = validate_step(step, raw, context_for(draft, user, answers))
     valid = not form.errors

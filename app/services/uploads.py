@@ -118,6 +118,7 @@ def save_upload(
     accepted: dict[str, str] | None = None,
     draft_id: int | None = None,
     declaration_id: int | None = None,
+    limit: int | None = None,
 ) -> Upload:
     """Store an uploaded file and add its Upload row to the current transaction (caller commits).
 
@@ -126,7 +127,7 @@ def save_upload(
     one that has some is recorded as such, in the row and in the audit trail."""
     from app.services import audit
 
-    sha, size, media_type = store_blob(stream, accepted=accepted)
+    sha, size, media_type = store_blob(stream, accepted=accepted, limit=limit)
     markers = active_content(blob_path(sha)) if media_type == "application/pdf" else ()
     upload = Upload(
         sha256=sha,
@@ -268,6 +269,34 @@ def erase_draft_files(draft: Draft) -> int:
         db.session.delete(upload)
     db.session.flush()
     return len(files)
+
+
+def erase_draft_file(upload: Upload) -> None:
+    """Delete one file a draft holds (removed from an answer before sending), in the caller's
+    transaction; its bytes go once it commits, unless another row holds the same content. A file
+    a sent declaration holds is kept."""
+    if upload.draft_id is None or upload.declaration_id is not None:
+        return
+    db.session.info.setdefault(_PENDING, set()).add(upload.sha256)
+    db.session.delete(upload)
+    db.session.flush()
+
+
+def drop_blob_if_unheld(sha256: str) -> None:
+    """After a rolled-back upload: remove the bytes it put in place, unless a row holds them."""
+    with db.session.get_bind().connect() as connection:
+        try:
+            _remove_if_unheld(connection, sha256)
+        except OSError as error:
+            log.warning("blob %s not removed: %s", sha256, error)
+
+
+def draft_bytes(draft_id: int) -> int:
+    """The size of every file ``draft_id`` holds (its per-draft limit)."""
+    from sqlalchemy import func
+
+    total = db.session.scalar(select(func.sum(Upload.size)).where(Upload.draft_id == draft_id))
+    return int(total or 0)
 
 
 @event.listens_for(Session, "after_commit")

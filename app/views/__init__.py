@@ -11,6 +11,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(firm.bp)
     app.register_blueprint(workflows.bp)
+    from app.views import workflow_items
+
+    app.register_blueprint(workflow_items.bp)
     app.register_blueprint(files.bp)
     from app.views import api, lucie, lucie_agent, outbox_admin
 

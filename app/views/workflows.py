@@ -277,6 +277,9 @@ def save_step(draft_id: int, step_name: str):
     except StepNotReachable as error:
         return navigate(_target_url(draft_id, error.target))
     except DraftConflict as conflict:
+        if current.group is not None:  # its page posts no answer: nothing typed to compare
+            flash("Cette démarche a été modifiée entre-temps : vérifiez la liste, puis continuez.", "info")
+            return navigate(_target_url(draft_id, current.name))
         return _render_conflict(conflict.draft, workflow, current, action)
     except OutsideWindow as refused:
         # Nothing was stored: the page shows the stored answers, read-only, and why.

@@ -25,9 +25,9 @@ from app.workflows.engine import (
 
 def definitions() -> list[Workflow]:
     """Every workflow of the application, without its services' hooks."""
-    from app.workflows import dat, demo_form
+    from app.workflows import dat, demo_form, pieces
 
-    return [dat.declaration, demo_form.coordonnees]
+    return [dat.declaration, demo_form.coordonnees, pieces.pieces]
 
 
 def register_workflows(hooks: Mapping[str, Mapping[str, Callable[..., Any]]] | None = None) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from app.domain.cases import SubjectKind
+from app.forms.workflow_groups import GroupForm, GroupSpec
 from app.forms.workflows import StepForm
 from app.models import Service
 
@@ -96,6 +97,25 @@ class Step:
 
     def applies(self, answers: Mapping[str, RawAnswers]) -> bool:
         return self.condition is None or bool(self.condition(answers))
+
+    @property
+    def group(self) -> type[GroupForm] | None:
+        """The group's form when this step is an "add another" group (see :func:`group_step`)."""
+        return self.form_class if issubclass(self.form_class, GroupForm) else None
+
+
+def group_step(
+    name: str,
+    title: str,
+    spec: GroupSpec,
+    *,
+    condition: Callable[[Mapping[str, RawAnswers]], bool] | None = None,
+    section: str = "",
+) -> Step:
+    """A step whose page lists the items of an "add another" group (GOV.UK pattern): each item is
+    added, changed (autosaved) and removed on pages of its own (app/views/workflow_items.py), and
+    the step is valid when every item is and their count is within the spec's bounds."""
+    return Step(name, title, spec.form_class(), condition=condition, section=section)
 
 
 @dataclass(frozen=True)
@@ -356,7 +376,10 @@ def check_answers(
         if not sections or sections[-1].title != title:
             sections.append(SummarySection(title, []))
         for field_name, label, value in form.summary_rows():
-            sections[-1].rows.append({"step": step.name, "field": field_name, "label": label, "value": value})
+            row = {"step": step.name, "field": field_name, "label": label, "value": value}
+            if step.group is not None and field_name.rsplit("-", 1)[-1].isdigit():
+                row["item"] = field_name.rsplit("-", 1)[-1]  # « Modifier » opens the item's page
+            sections[-1].rows.append(row)
     return sections
 
 

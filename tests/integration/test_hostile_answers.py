@@ -14,6 +14,7 @@ draft can still be deleted, and the background commands run over such drafts wit
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -22,9 +23,12 @@ from click.testing import CliRunner
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
 
 from app.extensions import db
+from app.forms.workflow_groups import FileAnswerField
 from app.forms.workflows import FrenchDateField, FrenchTimeField
 from app.models import Draft, Service
+from app.services.simple_pdf import make_pdf
 from app.workflows import all_workflows
+from app.workflows.engine import Step
 from tests.dat_support import DatClient, fresh_draft, local_today, parts, valid_answers
 from tests.factories import make_user
 
@@ -82,6 +86,11 @@ VALID = {
         "date_effet": {"date_effet": parts(local_today())},
         "motif": {"motif": "Déménagement des bureaux au 1er étage."},
     },
+    # A group step: the answers of its one item (its files are attached through the page).
+    "pieces": {
+        "dossier": {"nature": "accident"},
+        "pieces": {"type_piece": "certificat", "description": "Certificat initial"},
+    },
 }
 
 
@@ -112,6 +121,40 @@ class Filler(DatClient):
         )
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
         return int(re.search(r"/brouillons/(\d+)/", response.headers["Location"]).group(1))
+
+    def add_item(self, draft_id: int, step, data: dict):
+        """One valid item in a group step: each of its file answers attached through the page."""
+        url = f"/demarches/brouillons/{draft_id}/etapes/{step.name}"
+        element, typed = "", dict(data)
+        for field in step.group.item_form():
+            if isinstance(field, FileAnswerField):
+                response = self.client.post(
+                    f"{url}/fichiers?champ={field.name}",
+                    data={
+                        "csrf_token": self.token,
+                        "version": str(fresh_draft(draft_id).version),
+                        "element": element,
+                        **typed,
+                        f"fichier-{field.name}": (io.BytesIO(make_pdf("Pièce")), "piece.pdf"),
+                    },
+                    content_type="multipart/form-data",
+                )
+                assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+                element = response.headers["Location"].rsplit("/", 1)[1].split("?")[0]
+                answers = fresh_draft(draft_id).answers[step.name]
+                typed[field.name] = answers[f"{step.group.group_name}-{element}-{field.name}"]
+        return self.save_item(draft_id, step, element, typed, "later")
+
+    def save_item(self, draft_id: int, step, element: str, data: dict, mode: str, version=None):
+        if version is None:
+            version = fresh_draft(draft_id).version
+        form = {"version": str(version), "csrf_token": self.token, "element": element, **data}
+        url = f"/demarches/brouillons/{draft_id}/etapes/{step.name}/elements"
+        if mode == "autosave":
+            return self.client.post(
+                f"{url}/enregistrement-automatique", data=form, headers={"HX-Request": "true"}
+            )
+        return self.client.post(url, data={**form, "action": "later"})
 
     def save(self, draft_id: int, step: str, data: dict, mode: str, version=None):
         if version is None:
@@ -183,7 +226,10 @@ def test_hostile_answers_in_every_field_break_no_page(app, client, world, filler
             data = valid[step.name]
             if step.name == "employeur":
                 data = {**fresh_draft(draft_id).answers.get("employeur", {}), **data}
-            response = filler.save(draft_id, step.name, data, "later")
+            if step.group is not None:
+                response = filler.add_item(draft_id, step, data)
+            else:
+                response = filler.save(draft_id, step.name, data, "later")
             assert response.status_code == 303, (step.name, response.get_data(as_text=True)[:3000])
         assert fresh_draft(draft_id).valid_steps == [s.name for s in path]
 
@@ -192,6 +238,20 @@ def test_hostile_answers_in_every_field_break_no_page(app, client, world, filler
             # By the autosave endpoint or by « Enregistrer et reprendre plus tard », in turn: across the
             # variants every step goes through both.
             mode = MODES[(variant + index) % 2]
+            if step.group is not None:
+                # A group's page posts nothing: the hostile values go into its item, through its page.
+                data = hostile_step(Step("element", "", step.group.item_form), variant)
+                response = filler.save_item(draft_id, step, "0", data, mode)
+                assert response.status_code in (200, 303), (step.name, response.status_code)
+                item_url = f"/demarches/brouillons/{draft_id}/etapes/{step.name}/elements/0"
+                get(client, item_url)
+                get(client, f"{item_url}?erreurs=1")
+                get(client, f"/demarches/brouillons/{draft_id}/etapes/{step.name}")
+                stale = filler.save_item(
+                    draft_id, step, "0", data, "autosave", version=fresh_draft(draft_id).version - 1
+                )
+                assert stale.status_code == 409, (step.name, stale.status_code)
+                continue
             data = hostile_step(step, variant)
             response = filler.save(draft_id, step.name, data, mode)
             assert response.status_code in (200, 303), (step.name, response.status_code)

@@ -112,6 +112,7 @@ def world(app):
         "address_id": address_b.id,
         "message_id": message_b.id,
         "step_name": "motif",
+        "index": 0,  # an item of an "add another" group (app/views/workflow_items.py)
         "workflow_name": "coordonnees",
         "token": "jeton-invalide",
         "reference": reference_b,
