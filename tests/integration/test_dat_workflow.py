@@ -517,8 +517,13 @@ def test_reserves_attachment_is_stored_and_shown(client, world, declarant):
     upload = db.session.get(Upload, int(answers["piece_jointe"]))
     assert upload.filename == "planning.pdf" and upload.service == "dat"
     assert answers["motivation"] == reserves["motivation"]  # what was typed was saved with it
-    page = text(client.get(f"/demarches/brouillons/{draft_id}/etapes/reserves"))
+    response = client.get(f"/demarches/brouillons/{draft_id}/etapes/reserves")
+    page, html = text(response), response.get_data(as_text=True)
     assert "Fichier joint :" in page and "planning.pdf" in page
+    # Enter on a radio submits with the form's first button: « Continuer », never « Retirer la pièce jointe ».
+    form = html[html.index("data-workflow-form") :]
+    first_button = form[form.index("<button") : form.index("</button>")]
+    assert 'value="continue"' in first_button and "formaction" not in first_button
     assert declarant.post_step(draft_id, "reserves", answers).status_code == 303
     assert declarant.submit(draft_id).status_code == 303
     declaration = db.session.scalar(select(Declaration))

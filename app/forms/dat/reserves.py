@@ -48,6 +48,9 @@ def attachment_owned(form, field) -> None:
 
 class ReservesForm(DatStepForm):
     step_name = "reserves"
+    # Its « Retirer la pièce jointe » / « Joindre le fichier » buttons come before « Continuer »: the
+    # step page puts a hidden default « Continuer » first, for Enter (workflows/_group_macros.html).
+    has_file_buttons = True
     conditions = {  # noqa: RUF012
         "categorie": conditional("reserves", "oui"),
         "motivation": conditional("reserves", "oui"),
