@@ -55,6 +55,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", True)},
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # Free bytes the file store keeps: a write that would leave less is refused as a full disk is
+        # (ENOSPC), so that the store fills up before the disk it shares (database, logs) does.
+        "STORAGE_RESERVE_BYTES": _int("STORAGE_RESERVE_BYTES", 0),
         # One uploaded file; a whole request may carry a little more (form fields).
         "MAX_UPLOAD_BYTES_PER_FILE": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,

@@ -33,6 +33,12 @@ def _on_submit(submission, draft):
     dat.record_declaration(submission, draft)
 
 
+def _after_submit(submission):
+    from app.services import dat
+
+    dat.after_submit(submission)
+
+
 def _confirmation_url(submission):
     from app.services import dat
 
@@ -102,6 +108,7 @@ declaration = register(
             ),
         ],
         on_submit=_on_submit,
+        after_submit=_after_submit,
         initial_answers=_initial_answers,
         draft_note=_draft_note,
         draft_label=_draft_label,

@@ -54,7 +54,15 @@ from .reading import (
     sections,
     start_of,
 )
-from .recording import confirmation_url, receipt_path, record_declaration
+from .recording import (
+    after_submit,
+    confirmation_url,
+    deposit_pending_receipts,
+    deposit_receipt,
+    pending_receipts,
+    receipt_path,
+    record_declaration,
+)
 from .reminders import REMINDER_KIND, REMINDER_RECENT, DeadlineItem, deadlines_for, send_deadline_reminders
 from .reserves import ReservesClosed, add_reserves
 
@@ -75,6 +83,7 @@ __all__ = [
     "ReservesClosed",
     "Section",
     "add_reserves",
+    "after_submit",
     "attach_reserves_file",
     "attachment_of",
     "caisse_inbox",
@@ -86,6 +95,8 @@ __all__ = [
     "dat_start_of",
     "deadlines_for",
     "declarant",
+    "deposit_pending_receipts",
+    "deposit_receipt",
     "detach_reserves_file",
     "draft_label",
     "draft_note",
@@ -103,6 +114,7 @@ __all__ = [
     "open_declaration",
     "open_for_caisse",
     "pdf",
+    "pending_receipts",
     "possible_duplicates",
     "receipt_path",
     "record_cmi",
