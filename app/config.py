@@ -116,6 +116,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # htmx may be served from a CDN with the same integrity hash; empty = the vendored file.
         "HTMX_URL": os.environ.get("HTMX_URL", ""),
         "PROXY_FIX": _bool("PROXY_FIX", False),
+        # /metrics (Prometheus text format, docs/deployment.md): open to a scraper presenting
+        # `Authorization: Bearer <METRICS_TOKEN>` or coming from METRICS_ALLOWED_NETWORKS (comma-
+        # separated addresses or CIDR blocks); neither set: the page does not exist (404).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOWED_NETWORKS": os.environ.get("METRICS_ALLOWED_NETWORKS", ""),
+        # Where each gunicorn worker writes its request-latency counts so that a scrape sees the whole
+        # server's (a local directory, one per application server; emptied when gunicorn starts).
+        "METRICS_DIR": os.environ.get("METRICS_DIR", ""),
         # A longer URL answers 414 in French (app/web.py); gunicorn's own limit is above it.
         "MAX_URL_LENGTH": _int("MAX_URL_LENGTH", 4096),
         # The page that shows the e-mails the development sink received (reset links!): development
