@@ -98,6 +98,7 @@ ANY_DAY_MODULES = {
     "test_layout_accessibility",
     "test_pdf_accessibility",
     "test_ops_endpoints",
+    "test_two_servers",
 }
 
 
