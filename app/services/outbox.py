@@ -311,7 +311,7 @@ class QueueState:
 
     waiting: int  # to send: pending (due or waiting for a retry) and being sent
     oldest_waiting_at: datetime | None  # when the oldest of them was queued
-    failed: int  # parked after OUTBOX_MAX_ATTEMPTS: someone must look (/exploitation/courriels)
+    failed: int  # parked after OUTBOX_MAX_ATTEMPTS: someone must look (/operateur/courriels/)
 
 
 def queue_state() -> QueueState:
