@@ -3,11 +3,11 @@ library): the outbox's depth, its oldest waiting alert and its failed ones, the 
 for the file store, and a request-latency histogram per endpoint.
 
 Latencies are counted in each process. gunicorn runs several worker processes and a scrape reaches
-one of them: with ``METRICS_DIR`` set, each process writes its counts to ``<dir>/<pid>.json`` (at most
-once a second, after a request) and a scrape adds up every file of the directory, so that the figures
-are the whole server's. A worker that ends leaves its file (counters never go back); gunicorn.conf.py
-empties the directory when the server starts. Each application server is scraped on its own (its own
-directory): Prometheus adds the servers up.
+one of them: with ``METRICS_DIR`` set, each process writes its counts to ``<dir>/<pid>.json`` (from a
+thread of its own, at most once a second, when they changed) and a scrape adds up every file of the
+directory, so that the figures are the whole server's, at most a second late. A worker that ends leaves
+its file (counters never go back); gunicorn.conf.py empties the directory when the server starts. Each
+application server is scraped on its own (its own directory): Prometheus adds the servers up.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Latencies:
 
 
 _latencies = Latencies()
-_last_flush = 0.0
+_flusher: tuple[int, threading.Event] | None = None  # (the process it runs in, "counts changed")
 
 
 def init_app(app: Flask) -> None:
@@ -73,7 +73,8 @@ def init_app(app: Flask) -> None:
             return
         endpoint = request.url_rule.endpoint if request.url_rule is not None else "aucune_route"
         _latencies.observe(endpoint, request.method, time.perf_counter() - started)
-        _flush_if_due(app)
+        if _directory(app) is not None:
+            _changed(app).set()
 
 
 def _directory(app: Flask) -> Path | None:
@@ -81,13 +82,28 @@ def _directory(app: Flask) -> Path | None:
     return Path(value) if value else None
 
 
-def _flush_if_due(app: Flask, force: bool = False) -> None:
-    global _last_flush
+def _changed(app: Flask) -> threading.Event:
+    """The event that wakes this process's writer, started on first use in each process (gunicorn
+    forks its workers: a thread of the parent would not be theirs)."""
+    global _flusher
+    if _flusher is None or _flusher[0] != os.getpid():
+        changed = threading.Event()
+        _flusher = (os.getpid(), changed)
+        threading.Thread(target=_write_loop, args=(app, changed), daemon=True, name="metrics").start()
+    return _flusher[1]
+
+
+def _write_loop(app: Flask, changed: threading.Event) -> None:
+    """Write this process's counts when they changed, at most once a second (off the requests)."""
+    while True:
+        changed.wait()
+        changed.clear()
+        _write(app)
+        time.sleep(FLUSH_SECONDS)
+
+
+def _write(app: Flask) -> None:
     directory = _directory(app)
-    now = time.monotonic()
-    if directory is None or (not force and now - _last_flush < FLUSH_SECONDS):
-        return
-    _last_flush = now
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f".{os.getpid()}.tmp"

@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,13 +39,28 @@ pytestmark = pytest.mark.skipif(
     not ON_POSTGRES, reason="PostgreSQL only: several servers share a database server, not a file"
 )
 
+
+def wait_until(condition, timeout: float, what: str) -> None:
+    """Poll ``condition`` until it is true (what an operator's next scrape would see); fail after
+    ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 METRICS_TOKEN = "jeton-de-supervision-0123456789"
 
 
 class Server:
-    def __init__(self, name: str, port: int, process: subprocess.Popen):
-        self.name, self.port, self.process = name, port, process
+    def __init__(self, name: str, port: int, process: subprocess.Popen, home: Path):
+        self.name, self.port, self.process, self.home = name, port, process, home
+
+    def pids_of(self, path: str) -> set[str]:
+        """The worker processes that answered ``path`` (gunicorn's access log)."""
+        lines = (self.home / "access.log").read_text().splitlines()
+        return {line.split()[0] for line in lines if line.split()[1:2] == [path]}
 
     def request(self, method: str, path: str, body=None, headers: dict | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -52,7 +69,7 @@ class Server:
         return response.status, dict(response.getheaders()), response.read()
 
 
-def start_server(name: str, tmp_path: Path, settings: dict) -> Server:
+def start_server(name: str, tmp_path: Path, settings: dict, workers: int = 1) -> Server:
     port = free_port()
     runtime_dir = tmp_path / name
     runtime_dir.mkdir()
@@ -72,15 +89,19 @@ def start_server(name: str, tmp_path: Path, settings: dict) -> Server:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "1",
+            str(workers),
             "--threads",
             "4",
+            "--access-logfile",
+            str(runtime_dir / "access.log"),
+            "--access-logformat",
+            "%(p)s %(U)s",
             "wsgi:app",
         ],
         cwd=ROOT,
         env=env,
     )
-    return Server(name, port, process)
+    return Server(name, port, process, runtime_dir)
 
 
 def cookie_of(headers: dict) -> str:
@@ -103,7 +124,8 @@ def servers(app, tmp_path, redis_url, smtp):  # noqa: F811 (the fixture imported
         "METRICS_TOKEN": METRICS_TOKEN,
         "HOME": str(tmp_path),
     }
-    pair = [start_server(name, tmp_path, settings) for name in ("a", "b")]
+    # A with two workers: its latency histogram must add up both (METRICS_DIR).
+    pair = [start_server("a", tmp_path, settings, workers=2), start_server("b", tmp_path, settings)]
     try:
         for server in pair:
             wait_until_answering(server.port, server.process)
@@ -192,6 +214,21 @@ def test_two_app_servers_share_sessions_rate_limits_and_send_each_alert_once(
     auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
     metrics = b.request("GET", "/metrics", headers=auth)[2].decode()
     assert "atmp_outbox_queue_depth 2" in metrics.splitlines()
+
+    # A's latency histogram counts the requests of both its workers, whichever answers the scrape.
+    count = re.compile(
+        r'^atmp_http_request_duration_seconds_count\{endpoint="main.accessibility",method="GET"\} (\d+)$',
+        re.M,
+    )
+
+    def accessibility_pages_counted() -> int:
+        found = count.search(a.request("GET", "/metrics", headers=auth)[2].decode())
+        return int(found[1]) if found else 0
+
+    with ThreadPoolExecutor(max_workers=8) as pool:  # at once, so that both workers take some
+        assert set(pool.map(lambda _: a.request("GET", "/accessibilite")[0], range(16))) == {200}
+    assert len(a.pids_of("/accessibilite")) == 2, "the pages should reach both workers"
+    wait_until(lambda: accessibility_pages_counted() == 16, 10, "16 pages counted by A's /metrics")
 
     # Two outbox workers against one SMTP server (two hosts; the processes themselves are proven in
     # test_background_faults.py and test_outbox_claims.py): each alert once.
