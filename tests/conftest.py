@@ -99,6 +99,7 @@ ANY_DAY_MODULES = {
     "test_pdf_accessibility",
     "test_ops_endpoints",
     "test_two_servers",
+    "test_full_store",
 }
 
 
