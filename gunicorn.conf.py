@@ -62,9 +62,12 @@ def on_starting(server):
         return
 
     try:
-        load_config()
+        config = load_config()
     except ConfigError as error:
         sys.exit(f"Configuration refused: {error}")
+    from app.services.metrics import reset_directory
+
+    reset_directory(config.get("METRICS_DIR"))  # the workers' latency counts start from zero
 
 
 def post_worker_init(worker):

@@ -257,6 +257,11 @@ def openapi_document(base_url: str, max_upload_bytes: int = 10 * 1024 * 1024) ->
                             "(`idempotency_key_reused`).",
                             "invalid_fields",
                         ),
+                        "507": _error(
+                            "Le stockage des fichiers de la plateforme est plein (`storage_full`) : rien n'a "
+                            "été déposé ; réessayez plus tard avec la même clé d'idempotence.",
+                            "storage_full",
+                        ),
                         **_common_errors(),
                     },
                 }

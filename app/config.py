@@ -55,6 +55,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", True)},
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "STORAGE_DIR": os.environ.get("STORAGE_DIR", str(INSTANCE_DIR / "storage")),
+        # Free bytes the file store keeps: a write that would leave less is refused as a full disk is
+        # (ENOSPC), so that the store fills up before the disk it shares (database, logs) does.
+        "STORAGE_RESERVE_BYTES": _int("STORAGE_RESERVE_BYTES", 0),
         # One uploaded file; a whole request may carry a little more (form fields).
         "MAX_UPLOAD_BYTES_PER_FILE": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024,
@@ -96,6 +99,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute"),
+        # Per caisse token (app/views/api.py).
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "1200 per minute"),
         # Lock-out after repeated failures (SPEC §1, security).
         "LOCKOUT_THRESHOLD": _int("LOCKOUT_THRESHOLD", 5),
         "LOCKOUT_MINUTES": _int("LOCKOUT_MINUTES", 15),
@@ -115,6 +120,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # htmx may be served from a CDN with the same integrity hash; empty = the vendored file.
         "HTMX_URL": os.environ.get("HTMX_URL", ""),
         "PROXY_FIX": _bool("PROXY_FIX", False),
+        # /metrics (Prometheus text format, docs/deployment.md): open to a scraper presenting
+        # `Authorization: Bearer <METRICS_TOKEN>` or coming from METRICS_ALLOWED_NETWORKS (comma-
+        # separated addresses or CIDR blocks); neither set: the page does not exist (404).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        "METRICS_ALLOWED_NETWORKS": os.environ.get("METRICS_ALLOWED_NETWORKS", ""),
+        # Where each gunicorn worker writes its request-latency counts so that a scrape sees the whole
+        # server's (a local directory, one per application server; emptied when gunicorn starts).
+        "METRICS_DIR": os.environ.get("METRICS_DIR", ""),
         # A longer URL answers 414 in French (app/web.py); gunicorn's own limit is above it.
         "MAX_URL_LENGTH": _int("MAX_URL_LENGTH", 4096),
         # The page that shows the e-mails the development sink received (reset links!): development

@@ -167,6 +167,9 @@ def _without_database() -> None:
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseIdConverter  # before any blueprint adds its rules
+    from app.services import metrics
+
+    metrics.init_app(app)  # first: its clock starts before the other hooks run
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Connectez-vous pour accéder à cette page."
     login_manager.login_message_category = "info"

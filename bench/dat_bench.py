@@ -106,6 +106,7 @@ def declare(client: Client, token: str, establishment: dict, answers: dict) -> s
             "declarant_nom": "Camille Martin",
             "declarant_qualite": "Responsable RH",
             "certification": "y",
+            "confirme_doublon": "y",  # the same accident again, on purpose: confirmed as a person would
         },
     )
     assert status == 303, status

@@ -103,6 +103,9 @@ ANY_DAY_MODULES = {
     "test_draft_window",
     "test_form_expressions",
     "test_form_models",
+    "test_ops_endpoints",
+    "test_two_servers",
+    "test_full_store",
 }
 
 

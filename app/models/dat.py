@@ -56,6 +56,9 @@ class Declaration(db.Model):
     cmi_received_on: Mapped[date | None] = mapped_column(Date)
     cmi_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cmi_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Since when the accusé de réception waits to be deposited in the establishment's LUCIE mailbox
+    # (after the submission's commit; longer while the file store is full). NULL: deposited, or none due.
+    receipt_pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     submission: Mapped[Submission] = relationship()
     establishment: Mapped[Establishment] = relationship()

@@ -619,7 +619,8 @@ def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None =
 
 def next_reference_number(prefix: str, year: int) -> int:
     """The next number for ``prefix`` in ``year``, in the caller's transaction. The counter row is
-    updated in place, so concurrent submissions wait for each other instead of sharing a number."""
+    updated in place, so concurrent submissions wait for each other instead of sharing a number:
+    the transaction must stay short after it (no PDF rendering: the workflow's ``after_submit``)."""
     insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     db.session.execute(
         insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=0).on_conflict_do_nothing()
@@ -754,4 +755,7 @@ def submit_draft(
         )
         refused.validate()
         return SubmitOutcome(None, declaration_form=refused)
+    if workflow.after_submit is not None:
+        # Committed: the counter row is free again, and the next submit gets its number meanwhile.
+        workflow.after_submit(submission)
     return SubmitOutcome(submission)

@@ -15,7 +15,8 @@ import os
 import secrets
 import socket
 import threading
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.header import Header
 
 from flask import current_app
@@ -302,6 +303,32 @@ def queue_counts() -> dict[str, int]:
     """How many messages are in each state (operator page)."""
     rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     return {status: count for status, count in rows}
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """What an operator's monitoring watches (the metrics endpoint)."""
+
+    waiting: int  # to send: pending (due or waiting for a retry) and being sent
+    oldest_waiting_at: datetime | None  # when the oldest of them was queued
+    failed: int  # parked after OUTBOX_MAX_ATTEMPTS: someone must look (/operateur/courriels/)
+
+
+def queue_state() -> QueueState:
+    """The outbox's depth, its oldest waiting message and its failed ones, in one statement that
+    reads only unsent rows (the status index): the sent ones, the bulk of the table, are not counted."""
+    unsent = (OutboxMessage.status == OutboxStatus.PENDING) | (OutboxMessage.status == OutboxStatus.SENDING)
+    row = db.session.execute(
+        select(
+            func.count().filter(unsent),
+            func.min(OutboxMessage.created_at).filter(unsent),
+            func.count().filter(OutboxMessage.status == OutboxStatus.FAILED),
+        ).where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED)))
+    ).one()
+    oldest = row[1]
+    if oldest is not None and oldest.tzinfo is None:  # an aggregate bypasses the column's type
+        oldest = oldest.replace(tzinfo=UTC)
+    return QueueState(waiting=row[0], oldest_waiting_at=oldest, failed=row[2])
 
 
 def set_operator(email: str, is_operator: bool) -> bool:

@@ -5,10 +5,13 @@ with the last row that holds them."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +46,23 @@ class UploadRejected(ValueError):
         self.message = message
 
 
+# What a full disk or an exhausted quota raises on a write (NFS and object-storage mounts included).
+FULL_STORE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+STORAGE_FULL_MESSAGE = (
+    "Le stockage des fichiers est momentanément plein : votre fichier n'a pas pu être enregistré. "
+    "Réessayez dans quelques minutes ; l'équipe technique est prévenue."
+)
+
+
+class StorageFull(UploadRejected):
+    """The file store refused the bytes (no space left, quota exhausted, or below the reserve
+    ``STORAGE_RESERVE_BYTES``): nothing is kept, and the person is told to try again later."""
+
+    def __init__(self, error: OSError):
+        super().__init__("storage_full", STORAGE_FULL_MESSAGE)
+        self.error = error
+
+
 class StoredFileCorrupted(RuntimeError):
     """The bytes on disk no longer match the SHA-256 recorded at upload time."""
 
@@ -65,18 +85,33 @@ def blob_path(sha256: str) -> Path:
     return Path(current_app.config["STORAGE_DIR"]) / "blobs" / sha256[:2] / sha256[2:4] / sha256
 
 
+def _check_reserve(storage: Path, reserve: int, size: int) -> None:
+    """Refuse a write that would leave less than ``reserve`` bytes free on the store's file system,
+    as the file system itself refuses one that does not fit: with ``ENOSPC``. The reserve keeps room
+    for what must not fail (the database's files when they share the disk, the logs)."""
+    if reserve and shutil.disk_usage(storage).free - size < reserve:
+        raise OSError(errno.ENOSPC, "file store below its reserve (STORAGE_RESERVE_BYTES)", str(storage))
+
+
 def store_blob(stream: BinaryIO, *, accepted: dict[str, str] | None = None, limit: int | None = None):
     """Copy ``stream`` into content-addressed storage. Returns (sha256, size, media_type).
 
-    Raises UploadRejected for an empty, oversized or unaccepted file; nothing is kept then."""
+    Raises UploadRejected for an empty, oversized or unaccepted file, :class:`StorageFull` (one of
+    them) when the store has no room; nothing is kept then."""
     accepted = accepted or ACCEPTED_TYPES
     limit = limit or max_bytes()
+    reserve = current_app.config.get("STORAGE_RESERVE_BYTES", 0)
     storage = Path(current_app.config["STORAGE_DIR"]) / "blobs"
-    storage.mkdir(parents=True, exist_ok=True)
+    try:
+        storage.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=storage, prefix=".upload-")
+    except OSError as error:
+        if error.errno in FULL_STORE_ERRNOS:
+            raise StorageFull(error) from error
+        raise
     digest = hashlib.sha256()
     size = 0
     head = b""
-    fd, tmp_name = tempfile.mkstemp(dir=storage, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as tmp:
             while chunk := stream.read(CHUNK):
@@ -88,6 +123,7 @@ def store_blob(stream: BinaryIO, *, accepted: dict[str, str] | None = None, limi
                 if len(head) < 2048:
                     head += chunk[: 2048 - len(head)]
                 digest.update(chunk)
+                _check_reserve(storage, reserve, len(chunk))
                 tmp.write(chunk)
         if size == 0:
             raise UploadRejected("empty", "Le fichier est vide.")
@@ -102,10 +138,20 @@ def store_blob(stream: BinaryIO, *, accepted: dict[str, str] | None = None, limi
         # this moment is then put back rather than lost (see _remove_if_unheld).
         os.replace(tmp_name, target)
         return sha, size, media_type
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+    except OSError as error:
+        _remove(tmp_name)
+        if error.errno in FULL_STORE_ERRNOS:
+            log.error("file store full: %s", error)
+            raise StorageFull(error) from error
         raise
+    except BaseException:
+        _remove(tmp_name)
+        raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def save_upload(

@@ -4,8 +4,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.views import admin, auth, dev, files, firm, main, workflows
+    from app.views import admin, auth, dev, files, firm, main, ops, workflows
 
+    app.register_blueprint(ops.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)

@@ -43,8 +43,3 @@ def establishment(establishment_id: int):
 @bp.get("/accessibilite")
 def accessibility():
     return render_template("main/accessibility.html")
-
-
-@bp.get("/sante")
-def health():
-    return {"status": "ok"}

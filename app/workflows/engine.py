@@ -129,7 +129,10 @@ class Workflow:
     service (:func:`app.services.drafts.start_case_draft`).
     ``reference_prefix``: submissions are numbered ``<PREFIX>-<YEAR>-<000123>``.
     ``on_submit(submission, draft)``: optional, runs inside the submission's transaction (e.g.
-    create a domain object, enqueue a mail through the outbox).
+    create a domain object, enqueue a mail through the outbox). The reference counter is locked
+    until that transaction ends: slow work (a PDF) belongs in ``after_submit``.
+    ``after_submit(submission)``: optional, runs once the submission committed, outside any lock
+    (e.g. render and store a receipt; what it cannot do now it leaves to a background job).
 
     Optional hooks (``None``: the generic behaviour):
 
@@ -159,6 +162,7 @@ class Workflow:
     steps: tuple[Step, ...]
     description: str = ""
     on_submit: Callable[[Any, Any], None] | None = None
+    after_submit: Callable[[Any], None] | None = None
     initial_answers: Callable[[Any, Any], Answers] | None = None
     draft_note: Callable[[Any], str | None] | None = None
     draft_label: Callable[[Any], str | None] | None = None

@@ -1,7 +1,7 @@
 """draft subjects: cases, a draft's case and party, opening and closing times
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 12:00:00
 
 A draft belongs to an establishment (every existing draft) or to a party of a case — the employer side

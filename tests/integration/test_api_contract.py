@@ -127,6 +127,11 @@ SCENARIOS = {
     ("/courriers", "post", "415"): lambda c, x: _post(c, x, file=b"GIF89a not a pdf"),
     ("/courriers", "post", "422"): lambda c, x: _post(c, x, titre=""),
     ("/courriers", "post", "429"): lambda c, x: _rate_limited(c, lambda: _post(c, x, titre="")),
+    # A file store with less free space than its reserve refuses every write with ENOSPC.
+    ("/courriers", "post", "507"): lambda c, x: (
+        c.application.config.update(STORAGE_RESERVE_BYTES=1 << 62),
+        _post(c, x),
+    )[1],
     ("/courriers/{id}", "get", "200"): lambda c, x: c.get(
         f"/api/v1/courriers/{_deposited(c, x)}", headers=x["auth"]
     ),

@@ -37,7 +37,14 @@ NOT_WALKED = {"static", "dev.mails", "dev.mail"}
 TOKEN_ROUTES = {"api.create_letter", "api.get_letter"}
 # URL arguments that are not an object of company B (a form type, an e-mailed token, a form model version).
 NOT_OBJECTS = {"workflow_name", "token", "code", "version"}
-PUBLIC_GET = {"auth.login", "auth.forgot_password", "main.accessibility", "main.health", "api.openapi"}
+PUBLIC_GET = {
+    "auth.login",
+    "auth.forgot_password",
+    "main.accessibility",
+    "ops.health",
+    "ops.metrics",
+    "api.openapi",
+}
 
 
 @pytest.fixture

@@ -54,13 +54,22 @@ from .reading import (
     sections,
     start_of,
 )
-from .recording import confirmation_url, receipt_path, record_declaration
+from .recording import (
+    after_submit,
+    confirmation_url,
+    deposit_pending_receipts,
+    deposit_receipt,
+    pending_receipts,
+    receipt_path,
+    record_declaration,
+)
 from .reminders import REMINDER_KIND, REMINDER_RECENT, DeadlineItem, deadlines_for, send_deadline_reminders
 from .reserves import ReservesClosed, add_reserves
 
 # The DAT workflow's hooks (app/workflows/dat.py), registered with it when the application starts.
 WORKFLOW_HOOKS = {
     "on_submit": record_declaration,
+    "after_submit": after_submit,
     "initial_answers": initial_answers,
     "draft_note": draft_note,
     "draft_label": draft_label,
@@ -86,6 +95,7 @@ __all__ = [
     "ReservesClosed",
     "Section",
     "add_reserves",
+    "after_submit",
     "attach_reserves_file",
     "attachment_of",
     "caisse_inbox",
@@ -97,6 +107,8 @@ __all__ = [
     "dat_start_of",
     "deadlines_for",
     "declarant",
+    "deposit_pending_receipts",
+    "deposit_receipt",
     "detach_reserves_file",
     "draft_label",
     "draft_note",
@@ -114,6 +126,7 @@ __all__ = [
     "open_declaration",
     "open_for_caisse",
     "pdf",
+    "pending_receipts",
     "possible_duplicates",
     "receipt_path",
     "record_cmi",

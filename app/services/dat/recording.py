@@ -8,6 +8,8 @@ import logging
 from datetime import UTC
 
 from flask import current_app, url_for
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.domain import dat as rules
 from app.domain.calendars import to_local
@@ -21,6 +23,8 @@ from .pdfs import pdf
 from .reading import attachment_of, caisse_of, start_of
 
 log = logging.getLogger(__name__)
+
+DATABASE_FAULTS = (OperationalError, InterfaceError)
 
 
 def record_declaration(submission: Submission, draft: Draft) -> Declaration:
@@ -76,7 +80,10 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
             details={"late": late, "reserves": declaration.has_reserves},
         )
     )
-    _deposit_receipt(declaration)
+    if lucie_subscribed(declaration):
+        # Rendered and deposited once this transaction commits (deposit_receipt): the reference
+        # counter stays locked for the number only, and a full file store cannot stop the declaration.
+        declaration.receipt_pending_since = submission.submitted_at
     sender = db.session.get(User, submission.submitted_by_id)
     receipt_link = _absolute(receipt_path(submission.reference))
     if sender is not None and sender.email:
@@ -98,23 +105,45 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
     return declaration
 
 
-def _deposit_receipt(declaration: Declaration) -> None:
-    """The accusé de réception also goes to the establishment's LUCIE mailbox when it is subscribed
-    (SPEC §4), inside the submission's transaction: both are kept, or neither. LUCIE refusing it
-    never stops the declaration."""
+def lucie_subscribed(declaration: Declaration) -> bool:
+    from app.services import lucie
+
+    db.session.flush()
+    return lucie.is_subscribed(declaration.establishment)
+
+
+def deposit_receipt(declaration_id: int) -> bool:
+    """Deposit the accusé de réception of a declaration whose receipt is pending in the
+    establishment's LUCIE mailbox (SPEC §4), in a transaction of its own, after the submission's.
+    Returns whether this call deposited it.
+
+    The PDF is rendered before any row is locked. The pending mark is then taken back with a
+    conditional UPDATE in the deposit's transaction: of two callers (the request that submitted,
+    the background loop), one deposits and the other finds nothing to do. A full file store leaves
+    the receipt pending for the next try; another refusal (e.g. no longer subscribed) is logged and
+    ends the wait — LUCIE refusing it never undoes the declaration."""
     from app.domain.lucie import LetterType
     from app.models import LetterSource
     from app.services import lucie
 
-    db.session.flush()
-    if not lucie.is_subscribed(declaration.establishment):
-        return
+    declaration = db.session.get(Declaration, declaration_id)
+    if declaration is None or declaration.receipt_pending_since is None:
+        return False
+    document = pdf(declaration, "accuse-reception")
+    claimed = db.session.execute(
+        update(Declaration)
+        .where(Declaration.id == declaration_id, Declaration.receipt_pending_since.is_not(None))
+        .values(receipt_pending_since=None)
+    ).rowcount  # the loaded declaration is updated too: sessions keep objects after commit
+    if not claimed:  # deposited meanwhile by another process
+        db.session.rollback()
+        return False
     try:
         lucie.deposit_letter(
             establishment=declaration.establishment,
             letter_type=LetterType.ACCUSE_RECEPTION,
             title=f"Accusé de réception de la déclaration d'accident {declaration.reference}",
-            document=pdf(declaration, "accuse-reception"),
+            document=document,
             source=LetterSource.SERVICE,
             filename=f"{declaration.reference}-accuse-reception.pdf",
             case_reference=declaration.reference,
@@ -122,7 +151,66 @@ def _deposit_receipt(declaration: Declaration) -> None:
             commit=False,
         )
     except lucie.DepositRefused as refused:
+        if refused.code == "storage_full":
+            db.session.rollback()  # still pending: the next try deposits it
+            log.warning("accusé de réception %s waits for the file store: %s", declaration.reference, refused)
+            return False
         log.warning("accusé de réception %s not deposited in LUCIE: %s", declaration.reference, refused.code)
+        db.session.commit()  # the wait ends: nothing will change the refusal
+        return False
+    db.session.commit()
+    return True
+
+
+def deposit_pending_receipts(limit: int = 100) -> tuple[int, int]:
+    """Background job: deposit the receipts still pending (oldest first). Returns (deposited,
+    still pending). Stops at the first full-store refusal: the others would meet the same."""
+    ids = db.session.scalars(
+        select(Declaration.id)
+        .where(Declaration.receipt_pending_since.is_not(None))
+        .order_by(Declaration.receipt_pending_since, Declaration.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()  # no transaction held while rendering
+    deposited = 0
+    for declaration_id in ids:
+        try:
+            if deposit_receipt(declaration_id):
+                deposited += 1
+                continue
+        except DATABASE_FAULTS:
+            raise  # the loop's business (app/cli/background.py): it reconnects
+        except Exception:  # one receipt that cannot be made must not hold the others back
+            db.session.rollback()
+            log.exception("accusé de réception of declaration %s not deposited", declaration_id)
+            continue
+        if db.session.get(Declaration, declaration_id).receipt_pending_since is not None:
+            break  # the store is full: the next ones would meet the same
+    db.session.rollback()
+    return deposited, pending_receipts()
+
+
+def pending_receipts() -> int:
+    """How many accusés de réception wait to be deposited (a metric)."""
+    return db.session.scalar(
+        select(func.count(Declaration.id)).where(Declaration.receipt_pending_since.is_not(None))
+    )
+
+
+def after_submit(submission: Submission) -> None:
+    """Engine hook, after the submission committed: the receipt goes to LUCIE now if it can."""
+    declaration_id = db.session.scalar(
+        select(Declaration.id).where(
+            Declaration.submission_id == submission.id, Declaration.receipt_pending_since.is_not(None)
+        )
+    )
+    if declaration_id is None:
+        return
+    try:
+        deposit_receipt(declaration_id)
+    except Exception:  # the declaration is recorded: its receipt stays pending for the background loop
+        db.session.rollback()
+        log.exception("accusé de réception of declaration %s left pending", declaration_id)
 
 
 def _absolute(path: str) -> str:

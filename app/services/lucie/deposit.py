@@ -187,9 +187,9 @@ def deposit_letter(
 
     THE one way to create a letter (SPEC §4). Checks, in this order: the fields (422), the
     establishment exists and is subscribed (404), the file's size (413) and its type read from the
-    content (415). With ``idempotency_key`` (per ``caisse``), a repeated call returns the letter of
-    the first one (``created=False``, no second alert); the same key with another content is
-    refused (422). Raises :class:`DepositRefused`.
+    content (415), then stores it (507 when the file store is full). With ``idempotency_key`` (per
+    ``caisse``), a repeated call returns the letter of the first one (``created=False``, no second
+    alert); the same key with another content is refused (422). Raises :class:`DepositRefused`.
 
     ``commit=False`` lets another service deposit inside its own transaction (its commit sends the
     alerts, its rollback cancels the letter); the caller then handles idempotency conflicts itself.
@@ -226,10 +226,13 @@ def deposit_letter(
     try:
         sha, size, _media_type = store_blob(stream, accepted=PDF_ONLY)
     except UploadRejected as error:
-        status = {"too_large": 413, "unsupported_type": 415}.get(error.code, 422)
-        code = {"too_large": "file_too_large", "unsupported_type": "unsupported_media_type"}.get(
-            error.code, "invalid_fields"
-        )
+        # A full store is no fault of the sender's: 507, to try again later (nothing was kept).
+        status = {"too_large": 413, "unsupported_type": 415, "storage_full": 507}.get(error.code, 422)
+        code = {
+            "too_large": "file_too_large",
+            "unsupported_type": "unsupported_media_type",
+            "storage_full": "storage_full",
+        }.get(error.code, "invalid_fields")
         message = (
             error.message
             if error.code != "unsupported_type"
