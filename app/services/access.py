@@ -367,14 +367,22 @@ def caisse_departements(user: User, service: Service | str) -> list[str]:
 
 def establishments_in_scope(user: User) -> int:
     """How many establishments an agent's caisse covers (:func:`caisse_covers`; a count: the agent's
-    home page says it). A union, not an ``OR``: each side keeps its index."""
+    home page says it). For a CPAM, two counts added rather than a UNION of ids to deduplicate (three
+    times slower on PostgreSQL with 100 000 establishments, bench/caisse_scope.py): those of its
+    départements, and the employers of its insured outside them — read from the declarations alone,
+    whose ``departement`` is their establishment's (a SIRET does not move)."""
     if not user.is_authenticated or not user.is_agent or user.caisse is None:
         return 0
-    in_area = select(Establishment.id).where(Establishment.departement.in_(user.caisse.departements.split()))
+    departements = user.caisse.departements.split()
+    in_area = db.session.scalar(
+        select(func.count(Establishment.id)).where(Establishment.departement.in_(departements))
+    )
     if not _is_cpam(user.caisse):
-        return db.session.scalar(select(func.count()).select_from(in_area.subquery()))
-    either = in_area.union(_employers_of_insured(user.caisse)).subquery()
-    return db.session.scalar(select(func.count()).select_from(either))
+        return in_area
+    elsewhere = select(func.count(func.distinct(Declaration.establishment_id))).where(
+        Declaration.cpam_departement.in_(departements), Declaration.departement.not_in(departements)
+    )
+    return in_area + db.session.scalar(elsewhere)
 
 
 def authorize_agent(user: User, service: Service | str) -> None:
