@@ -170,3 +170,21 @@ def test_the_migration_gives_existing_declarations_their_victim_s_cpam(app, worl
         monaco: ("75", "75"),
         parisian: ("57", "75"),
     }
+
+
+def test_a_duplicate_sent_to_another_cpam_is_not_shown_to_this_one(client, world):
+    """The same accident declared twice, the second time with the victim's Paris address: each CPAM
+    sees its own declaration, without a « doublon possible » pointing at the other's."""
+    first = make_declaration(world.employer, world.metz)
+    second = make_declaration(
+        world.employer,
+        world.metz,
+        valid_answers(lives_in=("75011", "Paris")),
+        declaration={"confirme_doublon": "y"},
+    )
+    assert [d.reference for d in dat_service.duplicates_of_declaration(declaration(first))] == [second]
+    DatClient(client, world.agent)
+    page = client.get(f"/cpam/declarations/{first}").get_data(as_text=True)
+    assert "Doublon possible" not in page and second not in page
+    inbox = client.get("/cpam/declarations").get_data(as_text=True)
+    assert first in inbox and second not in inbox and "Doublon possible" not in inbox

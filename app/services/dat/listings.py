@@ -166,7 +166,7 @@ def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
         with_addenda = select(ReserveAddendum.declaration_id)
         query = query.where(or_(Declaration.has_reserves.is_(True), Declaration.id.in_(with_addenda)))
     listing.declarations, listing.total, listing.page, listing.pages = _page(query, filters)
-    listing.duplicates = possible_duplicates(listing.declarations)
+    listing.duplicates = possible_duplicates(listing.declarations, departements)
     return listing
 
 
