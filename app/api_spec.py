@@ -122,7 +122,9 @@ def openapi_document(base_url: str, max_upload_bytes: int = 10 * 1024 * 1024) ->
                     "description": (
                         "Dépose un PDF dans la boîte LUCIE de l'établissement et envoie l'alerte e-mail à "
                         "chaque adresse abonnée. Le courrier est ensuite immuable. L'établissement doit être "
-                        "du territoire de la caisse (ses départements) et abonné à LUCIE : sinon 404. Avec "
+                        "du territoire de la caisse (un établissement de ses départements ou, pour une CPAM, "
+                        "l'employeur de la victime de l'une de ses déclarations, où qu'il soit) et abonné à "
+                        "LUCIE : sinon 404. Avec "
                         "`Idempotency-Key`, une requête rejouée avec la même clé (par la même caisse) et le "
                         "même contenu renvoie le même courrier, sans second courrier ni seconde alerte "
                         "(réponse 201 avec l'en-tête `Idempotent-Replayed: true`) ; la même clé avec un "
@@ -159,7 +161,9 @@ def openapi_document(base_url: str, max_upload_bytes: int = 10 * 1024 * 1024) ->
                                             "pattern": SIRET_PATTERN,
                                             "description": (
                                                 "SIRET (14 chiffres) d'un établissement du territoire de la "
-                                                "caisse, abonné à LUCIE. Le numéro n'est pas contrôlé par "
+                                                "caisse (de ses départements ou, pour une CPAM, "
+                                                "employant l'un de ses assurés victimes), abonné à "
+                                                "LUCIE. Le numéro n'est pas contrôlé par "
                                                 "sa clé : c'est l'établissement qui doit exister. Un SIRET "
                                                 "inconnu ou hors du territoire répond 404 "
                                                 "(`unknown_establishment`), un établissement non abonné "

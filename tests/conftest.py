@@ -106,6 +106,7 @@ ANY_DAY_MODULES = {
     "test_ops_endpoints",
     "test_two_servers",
     "test_full_store",
+    "test_caisses",
 }
 
 

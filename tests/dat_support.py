@@ -45,10 +45,12 @@ def valid_answers(
     nom: str = "Schneider",
     prenoms: str = "Lucas",
     reserves: bool = False,
+    lives_in: tuple[str, str] = ("57000", "Metz"),
 ) -> dict[str, dict]:
     """Answers that pass every step's validation: one accident yesterday at 9 h 15, known at 10 h. Its
     48 hours still run whatever the day and time of the test run (yesterday 10 h plus today make at
-    most 38 counted hours by midnight); an accident two days ago was late on Wednesday afternoons."""
+    most 38 counted hours by midnight); an accident two days ago was late on Wednesday afternoons.
+    ``lives_in``: the victim's postal code and commune (their CPAM is competent, SPEC §1)."""
     accident_on = accident_on or accident_day()
     known_on = known_on or accident_on
     birth = date(1985, 5, 15)
@@ -68,8 +70,8 @@ def valid_answers(
             "sexe": "M",
             "nationalite": "francaise",
             "adresse": "4 rue Mazelle",
-            "code_postal": "57000",
-            "commune": "Metz",
+            "code_postal": lives_in[0],
+            "commune": lives_in[1],
             "date_embauche": parts(date(2015, 9, 1)),
             "profession": "Maçon",
             "qualification": "ouvrier_qualifie",

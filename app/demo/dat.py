@@ -1,7 +1,8 @@
 """DAT demo data (called by `flask demo load` after the accounts): declarations of the demo company
 in several states — on time, late, with reserves (in the declaration and added afterwards), in
-instruction, decided —, one sent by the tiers déclarant for its mandated establishment, and a draft
-halfway through. Everything goes through the real services (drafts, submission, reserves, the
+instruction, decided —, one of a victim living in Moselle employed at the Paris head office (the
+CPAM de Moselle's, SPEC §1), one sent by the tiers déclarant for its mandated establishment, and a
+draft halfway through. Everything goes through the real services (drafts, submission, reserves, the
 CPAM's CMI and status changes), so the demo shows what the application really produces.
 
 Idempotent: a declaration whose victim already exists on its establishment is not made again.
@@ -67,9 +68,11 @@ def _answers(
     lesions: list[str],
     consequences: str = "avec_arret",
     reserves: str | None = None,
+    lives_in: str | None = None,
 ) -> dict:
     accident = _today() - timedelta(days=accident_days_ago)
     departement = {METZ: "57", STRASBOURG: "67", PARIS: "75"}[siret]
+    residence = lives_in or departement  # the victim's département: their CPAM is competent (SPEC §1)
     answers = {
         "employeur": {
             "telephone": "03 87 55 12 00" if siret != PARIS else "01 44 00 12 00",
@@ -85,8 +88,8 @@ def _answers(
             "sexe": sex,
             "nationalite": "francaise",
             "adresse": "7 rue des Jardins",
-            "code_postal": {"57": "57000", "67": "67000", "75": "75011"}[departement],
-            "commune": {"57": "Metz", "67": "Strasbourg", "75": "Paris"}[departement],
+            "code_postal": {"57": "57000", "67": "67000", "75": "75011"}[residence],
+            "commune": {"57": "Metz", "67": "Strasbourg", "75": "Paris"}[residence],
             "date_embauche": _parts(date(2019, 3, 4)),
             "profession": profession,
             "qualification": "ouvrier_qualifie",
@@ -239,6 +242,28 @@ DECLARATIONS = [
             lesions=["contusion", "fracture"],
         ),
         [],
+    ),
+    (
+        # Lives in Metz, works at the Paris head office: the CPAM de Moselle is competent (SPEC §1).
+        PARIS,
+        EMPLOYER,
+        dict(
+            nom="Hoffmann",
+            prenoms="Julien",
+            sex="M",
+            birth=date(1983, 10, 2),
+            accident_days_ago=1,
+            profession="Conducteur de travaux",
+            nature="Chute dans un escalier",
+            circonstances=(
+                "En descendant l'escalier du siège pour une réunion de chantier, il a raté une marche "
+                "et est tombé sur le palier."
+            ),
+            siege=["epaule"],
+            lesions=["luxation"],
+            lives_in="57",
+        ),
+        ["cmi"],
     ),
     (
         STRASBOURG,

@@ -26,16 +26,19 @@ class Declaration(db.Model):
     __table_args__ = (
         # The employer's follow-up list: newest first, per establishment.
         Index("ix_dat_declaration_establishment_submitted", "establishment_id", "submitted_at"),
-        # The CPAM inbox: newest first, per département of the caisse.
-        Index("ix_dat_declaration_caisse", "departement", "submitted_at", "id"),
+        # The CPAM inbox: newest first, per département of residence of the caisse's insured.
+        Index("ix_dat_declaration_caisse", "cpam_departement", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), unique=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"))
-    # The département whose calendar the deadlines were computed with (the establishment's, then).
+    # The establishment's département: the calendar the deadlines are computed with (SPEC §6).
     departement: Mapped[str] = mapped_column(String(3))
+    # The département of the competent CPAM (SPEC §1): the victim's residence, from the postal code of
+    # their address (app/domain/caisses.py). The CPAM's agents see the declarations of these.
+    cpam_departement: Mapped[str] = mapped_column(String(3))
     victim_name: Mapped[str] = mapped_column(String(250))  # "NOM Prénom(s)", as shown
     # Lower case without accents: what the search compares (same on SQLite and PostgreSQL).
     search_text: Mapped[str] = mapped_column(String(300), index=True)

@@ -100,7 +100,7 @@ def reset_cache() -> None:
 
 
 def _agent_sees(user: User, establishment: Establishment) -> bool:
-    return user.caisse is not None and user.caisse.covers(establishment.departement)
+    return user.caisse is not None and caisse_covers(user.caisse, establishment)
 
 
 def can_see(user: User, establishment: Establishment) -> bool:
@@ -187,9 +187,7 @@ def _visible_establishments(user: User) -> list[Establishment]:
             if user.caisse is None:
                 cache[user.id] = []
                 return []
-            query = select(Establishment).where(
-                Establishment.departement.in_(user.caisse.departements.split())
-            )
+            query = select(Establishment).where(_covered_establishments(user.caisse))
         else:
             query = select(Establishment).where(Establishment.id.in_(list(_grants(user))))
         cache[user.id] = list(db.session.scalars(query.order_by(Establishment.siret)))
@@ -237,9 +235,67 @@ def users_habilitated(service: Service | str, establishment: Establishment) -> l
     return list(db.session.scalars(query))
 
 
+def _is_cpam(caisse: Caisse) -> bool:
+    return caisse.kind == UserKind.CPAM
+
+
+def _employers_of_insured(caisse: Caisse):
+    """The ids of the establishments employing a victim of one of the CPAM's declarations (a
+    declaration whose competent CPAM, by the victim's residence, is this caisse's: SPEC §1)."""
+    return select(Declaration.establishment_id).where(
+        Declaration.cpam_departement.in_(caisse.departements.split())
+    )
+
+
+def _covered_establishments(caisse: Caisse):
+    """The condition on :class:`Establishment` of :func:`caisse_covers`, for a query."""
+    in_area = Establishment.departement.in_(caisse.departements.split())
+    if not _is_cpam(caisse):
+        return in_area
+    return in_area | Establishment.id.in_(_employers_of_insured(caisse))
+
+
 def caisse_covers(caisse: Caisse, establishment: Establishment | None) -> bool:
-    """A caisse's system (API token) acts only on the establishments of its départements, like its agents."""
-    return establishment is not None and caisse.covers(establishment.departement)
+    """The establishments a caisse acts on — its agents and its system (API token) alike: those of
+    its départements, and for a CPAM also any establishment that employs a victim of one of its
+    declarations, wherever it is (SPEC §1: the CPAM deposits its letters into the mailbox of whichever
+    establishment employs its insured). A Carsat stays with the establishments of its départements."""
+    if establishment is None:
+        return False
+    if caisse.covers(establishment.departement):
+        return True
+    if not _is_cpam(caisse):
+        return False
+    employs = _employers_of_insured(caisse).where(Declaration.establishment_id == establishment.id)
+    return db.session.scalar(employs.limit(1)) is not None
+
+
+def caisse_competent(
+    caisse: Caisse | None, *, victim_departement: str, establishment_departement: str
+) -> bool:
+    """Whether ``caisse`` handles a victim's declaration or case (SPEC §1): a CPAM when the victim
+    lives in one of its départements (``victim_departement``: the competent CPAM's, see
+    app/domain/caisses.py), a Carsat when the establishment is in one of its départements."""
+    if caisse is None:
+        return False
+    return caisse.covers(victim_departement if _is_cpam(caisse) else establishment_departement)
+
+
+def authorize_caisse_declaration(user: User, service: Service | str, declaration: Declaration | None) -> None:
+    """A declaration on the caisse's side (SPEC §1): 404 for employer and firm users, for an unknown
+    declaration and for an agent whose caisse is not competent for it (a CPAM: the victim does not
+    live in its départements — whatever the establishment's département); 403 for a competent
+    agent whose caisse does not work on ``service``."""
+    if not user.is_authenticated or not user.is_agent or declaration is None:
+        abort(404)
+    if not caisse_competent(
+        user.caisse,
+        victim_departement=declaration.cpam_departement,
+        establishment_departement=declaration.establishment.departement,
+    ):
+        abort(404)
+    if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
+        abort(403)
 
 
 def authorize_operator(user: User) -> None:
@@ -261,8 +317,8 @@ def authorize_upload(user: User, upload: Upload | None) -> None:
     """An uploaded file is read under the rules of what holds it (404 when nothing visible holds it):
 
     - a sent declaration's file (attached to the draft, then sent; or a reserves addendum's): whoever
-      reads the declaration — the employer's side with the service, the agents of the caisse covering
-      the establishment;
+      reads the declaration — the employer's side with the service, the agents of the competent
+      caisse (the victim's CPAM);
     - a draft's file: whoever works on that draft, never an agent, and nobody once it is deleted;
     - a file nothing holds (detached from a draft before issue 10, or of a draft deleted before):
       nobody.
@@ -272,8 +328,10 @@ def authorize_upload(user: User, upload: Upload | None) -> None:
         abort(404)
     if upload.declaration_id is not None:
         declaration = db.session.get(Declaration, upload.declaration_id)
-        side = authorize_caisse_side if user.is_authenticated and user.is_agent else authorize_employer_side
-        side(user, upload.service, declaration.establishment if declaration else None)
+        if user.is_authenticated and user.is_agent:
+            authorize_caisse_declaration(user, upload.service, declaration)
+        else:
+            authorize_employer_side(user, upload.service, declaration.establishment if declaration else None)
         return
     draft = db.session.get(Draft, upload.draft_id) if upload.draft_id is not None else None
     if draft is None or draft.discarded_at is not None or draft.establishment_id != upload.establishment_id:
@@ -289,9 +347,10 @@ def employer_side_establishments(user: User, service: Service | str) -> list[Est
 
 
 def authorize_caisse_side(user: User, service: Service | str, establishment: Establishment | None) -> None:
-    """Work done on the caisse's side (e.g. a CPAM agent's received declarations): agents whose
-    caisse covers the establishment's département and works on ``service`` (403 otherwise). Employer
-    and firm users get 404: these screens do not exist for them."""
+    """Work done on the caisse's side on an establishment: agents whose caisse covers it
+    (:func:`caisse_covers`) and works on ``service`` (403 otherwise). Employer and firm users get 404:
+    these screens do not exist for them. A declaration is authorized by its victim's residence
+    instead: :func:`authorize_caisse_declaration`."""
     if not user.is_authenticated or not user.is_agent:
         abort(404)
     authorize(user, service, establishment)
@@ -299,8 +358,10 @@ def authorize_caisse_side(user: User, service: Service | str, establishment: Est
 
 def caisse_departements(user: User, service: Service | str) -> list[str]:
     """The départements whose ``service`` records an agent works on: its caisse's, when the caisse
-    works on ``service`` (none for other users). A caisse-side list filters its records by these,
-    never by a list of establishment ids (a département may have hundreds of thousands)."""
+    works on ``service`` (none for other users). For a CPAM they are its insured's départements of
+    residence (a declaration's ``cpam_departement``), for a Carsat its establishments' (SPEC §1). A
+    caisse-side list filters its records by these, never by a list of establishment ids (a
+    département may have hundreds of thousands)."""
     if not user.is_authenticated or not user.is_agent or user.caisse is None:
         return []
     if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
@@ -309,13 +370,23 @@ def caisse_departements(user: User, service: Service | str) -> list[str]:
 
 
 def establishments_in_scope(user: User) -> int:
-    """How many establishments an agent's caisse covers (a count: the agent's home page says it)."""
+    """How many establishments an agent's caisse covers (:func:`caisse_covers`; a count: the agent's
+    home page says it). For a CPAM, two counts added rather than a UNION of ids to deduplicate (three
+    times slower on PostgreSQL with 100 000 establishments, bench/caisse_scope.py): those of its
+    départements, and the employers of its insured outside them — read from the declarations alone,
+    whose ``departement`` is their establishment's (a SIRET does not move)."""
     if not user.is_authenticated or not user.is_agent or user.caisse is None:
         return 0
     departements = user.caisse.departements.split()
-    return db.session.scalar(
+    in_area = db.session.scalar(
         select(func.count(Establishment.id)).where(Establishment.departement.in_(departements))
     )
+    if not _is_cpam(user.caisse):
+        return in_area
+    elsewhere = select(func.count(func.distinct(Declaration.establishment_id))).where(
+        Declaration.cpam_departement.in_(departements), Declaration.departement.not_in(departements)
+    )
+    return in_area + db.session.scalar(elsewhere)
 
 
 def authorize_agent(user: User, service: Service | str) -> None:

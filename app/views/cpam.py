@@ -71,7 +71,9 @@ def _render_declaration(record, *, cmi_form=None, status_form=None, status: int 
         reserves_open=dat.reserves_open(record),
         attachment=dat.attachment_of(record),
         dat_start=dat.dat_start_of(record),
-        duplicates=dat.duplicates_of_declaration(record),
+        duplicates=dat.duplicates_of_declaration(
+            record, access.caisse_departements(current_user, Service.DAT)
+        ),
         d0=dat.d0(record),
         facts=facts,
         cmi_form=cmi_form or dat_forms.CmiForm(),

@@ -144,7 +144,7 @@ def test_agent_sees_the_caisse_and_the_work_queues(
     body = client.get("/").get_data(as_text=True)
     assert caisse in body
     assert ", ".join(departements.split()) in body
-    assert f'<dd class="govuk-summary-list__value">{expected}</dd>' in body
+    assert f'<dd class="govuk-summary-list__value">{expected}<' in body
     assert "Files de travail" in body
     if kind == UserKind.CPAM:  # the DAT inbox, filtered, with its counts (none received here)
         assert "Déclarations en attente du certificat médical initial</a> : <strong>0</strong>" in body

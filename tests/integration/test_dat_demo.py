@@ -17,7 +17,11 @@ def test_demo_declarations_cover_the_states_and_are_idempotent(app):
         lines += list(load_dat_demo())
     assert any(line.startswith("ajout : déclaration DAT-") for line in lines)
     declarations = db.session.scalars(select(Declaration)).all()
-    assert len(declarations) == 6
+    assert len(declarations) == 7
+    # The CPAM de Moselle's insured working at the Paris head office (SPEC §1: the victim's CPAM).
+    commuter = next(d for d in declarations if d.victim_name == "HOFFMANN Julien")
+    assert (commuter.departement, commuter.cpam_departement) == ("75", "57")
+    assert commuter.cmi_received_on is not None
     statuses = [d.status for d in declarations]
     assert set(statuses) == {"transmise", "en_instruction", "prise_en_charge", "refus"}
     assert sum(d.late for d in declarations) == 1
@@ -32,4 +36,4 @@ def test_demo_declarations_cover_the_states_and_are_idempotent(app):
 
     again = list(load_dat_demo())
     assert all(line.startswith("déjà présent") for line in again), again
-    assert db.session.scalar(select(func.count(Submission.id))) == 6
+    assert db.session.scalar(select(func.count(Submission.id))) == 7

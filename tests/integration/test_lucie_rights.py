@@ -293,7 +293,7 @@ def test_the_api_says_neither_unknown_nor_outside_yet_names_both_cases(client, b
     assert answers[0] == answers[1]
     status, body = answers[0]
     assert status == 404 and body["error"] == "unknown_establishment"
-    assert "circonscription de votre caisse" in body["message"]
+    assert "relevant de votre caisse" in body["message"]
 
 
 # --- 7. accessibility: the mailbox's errors with htmx, unique page titles ---------------------------------

@@ -110,14 +110,15 @@ def test_agent_cannot_deposit_outside_the_caisse_territory(client, login, box):
     page = response.get_data(as_text=True)
     assert "Aucun établissement" not in page
     assert (
-        "Cet établissement ne relève pas de la circonscription de votre caisse (départements 57) : "
-        "le courrier ne peut pas y être déposé" in page.replace("&#39;", "'")
+        "Cet établissement ne relève pas de la circonscription de votre caisse (départements 57) et "
+        "n'emploie la victime d'aucune déclaration reçue par votre caisse : le courrier ne peut pas y "
+        "être déposé" in page.replace("&#39;", "'")
     )
     assert 'href="#siret"' in page  # in the error summary, linked to the field
     assert db.session.scalar(select(func.count(Letter.id))) == 0
     # A SIRET no establishment has is still told apart.
     response = _post_deposit(client, "73282932000074", token, key)
-    assert "Aucun établissement de la circonscription de votre caisse ne correspond à ce SIRET" in (
+    assert "Aucun établissement relevant de votre caisse ne correspond à ce SIRET" in (
         response.get_data(as_text=True)
     )
 

@@ -27,7 +27,7 @@ def record_cmi(agent: User, reference: str, received_on: date, *, now: datetime 
     fixes D0 (SPEC §3.1), the start of the instruction's calendar. Correctable until a status
     change has been made from it."""
     declaration = _by_reference(reference)
-    access.authorize_caisse_side(agent, Service.DAT, declaration.establishment if declaration else None)
+    access.authorize_caisse_declaration(agent, Service.DAT, declaration)
     moment = now_utc(now)
     if received_on > local_date(moment, declaration.departement):
         raise CmiRefused("La date de réception du certificat médical ne peut pas être dans le futur")
@@ -73,7 +73,7 @@ def change_status(
     (``app.domain.dat.check_transition``), a timeline line and the audit, in one transaction.
     Raises ``TransitionRefused`` with the French reason."""
     declaration = _by_reference(reference)
-    access.authorize_caisse_side(agent, Service.DAT, declaration.establishment if declaration else None)
+    access.authorize_caisse_declaration(agent, Service.DAT, declaration)
     moment = now_utc(now)
     current = declaration.status_enum
     rules.check_transition(current, target, facts(declaration, moment))

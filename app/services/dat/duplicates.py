@@ -99,29 +99,38 @@ def _declarations_at(establishment_id: int, accident_at: datetime) -> list[Decla
     )
 
 
-def duplicates_of_declaration(declaration: Declaration) -> list[Declaration]:
+def duplicates_of_declaration(
+    declaration: Declaration, cpam_departements: list[str] | None = None
+) -> list[Declaration]:
     """The other sent declarations of the same accident (« doublon possible »). They are on the same
-    establishment, so whoever may see ``declaration`` may see them."""
+    establishment, so whoever may see ``declaration`` on the employer's side may see them; on the
+    CPAM's side, ``cpam_departements`` keeps those of its insured (a duplicate typed with another
+    address of the victim went to another CPAM, SPEC §1)."""
     nir = _nir_of(declaration.answers)
     return [
         other
         for other in _declarations_at(declaration.establishment_id, declaration.accident_at)
-        if other.id != declaration.id and _nir_of(other.answers) == nir
+        if other.id != declaration.id
+        and _nir_of(other.answers) == nir
+        and (cpam_departements is None or other.cpam_departement in cpam_departements)
     ]
 
 
-def possible_duplicates(declarations: list[Declaration]) -> dict[int, list[Declaration]]:
-    """For a page of a list: each declaration's other declarations of the same accident, in one query."""
+def possible_duplicates(
+    declarations: list[Declaration], cpam_departements: list[str] | None = None
+) -> dict[int, list[Declaration]]:
+    """For a page of a list: each declaration's other declarations of the same accident, in one query
+    (on the CPAM's side, of its insured only: :func:`duplicates_of_declaration`)."""
     if not declarations:
         return {}
+    query = select(Declaration).where(
+        Declaration.establishment_id.in_({d.establishment_id for d in declarations}),
+        Declaration.accident_at.in_({d.accident_at for d in declarations}),
+    )
+    if cpam_departements is not None:
+        query = query.where(Declaration.cpam_departement.in_(cpam_departements))
     candidates = db.session.scalars(
-        select(Declaration)
-        .where(
-            Declaration.establishment_id.in_({d.establishment_id for d in declarations}),
-            Declaration.accident_at.in_({d.accident_at for d in declarations}),
-        )
-        .options(joinedload(Declaration.submission))
-        .order_by(Declaration.submitted_at)
+        query.options(joinedload(Declaration.submission)).order_by(Declaration.submitted_at)
     ).all()
     result: dict[int, list[Declaration]] = {}
     for declaration in declarations:

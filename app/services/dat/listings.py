@@ -149,12 +149,13 @@ def follow_up(user: User, filters: ListFilters, now: datetime | None = None) -> 
 
 
 def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
-    """The CPAM agent's received declarations (SPEC §1: scoped to its caisse), newest first."""
+    """The CPAM agent's received declarations (SPEC §1: those of its insured, by their département
+    of residence, wherever they work), newest first."""
     listing = Listing()
     departements = access.caisse_departements(agent, Service.DAT)
     if not departements:
         return listing
-    query = _apply_filters(select(Declaration).where(Declaration.departement.in_(departements)), filters)
+    query = _apply_filters(select(Declaration).where(Declaration.cpam_departement.in_(departements)), filters)
     if filters.cmi == "attente":
         query = query.where(Declaration.cmi_received_on.is_(None))
     elif filters.cmi == "recu":
@@ -165,7 +166,7 @@ def caisse_inbox(agent: User, filters: ListFilters) -> Listing:
         with_addenda = select(ReserveAddendum.declaration_id)
         query = query.where(or_(Declaration.has_reserves.is_(True), Declaration.id.in_(with_addenda)))
     listing.declarations, listing.total, listing.page, listing.pages = _page(query, filters)
-    listing.duplicates = possible_duplicates(listing.declarations)
+    listing.duplicates = possible_duplicates(listing.declarations, departements)
     return listing
 
 
@@ -182,7 +183,7 @@ def caisse_work_queue(agent: User) -> dict[str, int]:
     departements = access.caisse_departements(agent, Service.DAT)
     if not departements:
         return {"attente_cmi": 0, "a_traiter": 0}
-    base = select(func.count(Declaration.id)).where(Declaration.departement.in_(departements))
+    base = select(func.count(Declaration.id)).where(Declaration.cpam_departement.in_(departements))
     return {
         "attente_cmi": db.session.scalar(
             base.where(Declaration.status == rules.Status.TRANSMISE, Declaration.cmi_received_on.is_(None))

@@ -64,7 +64,7 @@ def _by_reference(reference: str) -> Declaration | None:
 
 def _open(user: User, reference: str, authorize, action: str) -> Declaration:
     declaration = _by_reference(reference)
-    authorize(user, Service.DAT, declaration.establishment if declaration else None)
+    authorize(user, Service.DAT, declaration)
     audit.record(
         action,
         "dat_declaration",
@@ -78,12 +78,17 @@ def _open(user: User, reference: str, authorize, action: str) -> Declaration:
 
 def open_declaration(user: User, reference: str, *, action: str = "read") -> Declaration:
     """A declaration on the employer's side (404 unknown or not visible, 403 without DAT), audited."""
-    return _open(user, reference, access.authorize_employer_side, f"dat.{action}")
+    return _open(user, reference, _employer_side, f"dat.{action}")
+
+
+def _employer_side(user: User, service: Service, declaration: Declaration | None) -> None:
+    access.authorize_employer_side(user, service, declaration.establishment if declaration else None)
 
 
 def open_for_caisse(agent: User, reference: str, *, action: str = "read") -> Declaration:
-    """A declaration on the CPAM's side (404 unless the agent's caisse covers it), audited."""
-    return _open(agent, reference, access.authorize_caisse_side, f"dat.caisse_{action}")
+    """A declaration on the CPAM's side (404 unless the agent's caisse is competent for it: the
+    victim's CPAM, SPEC §1), audited."""
+    return _open(agent, reference, access.authorize_caisse_declaration, f"dat.caisse_{action}")
 
 
 @dataclass
@@ -140,8 +145,9 @@ def d0(declaration: Declaration) -> date | None:
 
 
 def caisse_of(declaration: Declaration) -> Caisse | None:
-    """The CPAM covering the declaration's establishment (named on the feuille d'accident)."""
+    """The competent CPAM (SPEC §1): the one of the victim's residence (named on the feuille
+    d'accident, and the deposit of the accusé de réception in LUCIE)."""
     for caisse in db.session.scalars(select(Caisse).where(Caisse.kind == "cpam").order_by(Caisse.id)):
-        if caisse.covers(declaration.establishment.departement):
+        if caisse.covers(declaration.cpam_departement):
             return caisse
     return None

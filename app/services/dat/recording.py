@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app.domain import dat as rules
+from app.domain.caisses import competent_cpam_departement
 from app.domain.calendars import to_local
 from app.extensions import db
 from app.models import Declaration, DeclarationEvent, Draft, Submission, User
@@ -47,6 +48,7 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
         reference=submission.reference,
         establishment_id=establishment.id,
         departement=departement,
+        cpam_departement=competent_cpam_departement(victime.get("code_postal"), departement),
         victim_name=f"{victime['nom'].upper()} {victime['prenoms']}"[:250],
         search_text=search_key(" ".join([*names, submission.reference]))[:300],
         accident_at=to_local(accident_local, departement).astimezone(UTC),

@@ -14,17 +14,20 @@ from .deposit import DepositRefused, establishment_by_siret
 from .reading import LETTER_PAGE
 
 OUTSIDE_AREA = (
-    "Cet établissement ne relève pas de la circonscription de votre caisse ({departements}) : "
+    "Cet établissement ne relève pas de la circonscription de votre caisse ({departements}){employs} : "
     "le courrier ne peut pas y être déposé. Vérifiez le SIRET, ou transmettez le courrier à la caisse "
     "de son département ({departement})."
 )
+# A CPAM also reaches the employers of its insured, wherever they are (SPEC §1).
+EMPLOYS_NO_INSURED = " et n'emploie la victime d'aucune déclaration reçue par votre caisse"
 
 
 def agent_deposit_target(agent: User, siret: str | None) -> Establishment | None:
-    """The establishment an agent may deposit into (its caisse's territory). None for a SIRET no
-    establishment has (:func:`deposit_letter` says so); an establishment outside the caisse's area is
-    refused here with its own message: the agent, a caisse employee, may know that it exists and
-    where, so that the letter goes to the right caisse."""
+    """The establishment an agent may deposit into (its caisse's territory: its départements and,
+    for a CPAM, the employers of the victims of its declarations — ``access.caisse_covers``). None
+    for a SIRET no establishment has (:func:`deposit_letter` says so); an establishment outside the
+    caisse's area is refused here with its own message: the agent, a caisse employee, may know that
+    it exists and where, so that the letter goes to the right caisse."""
     establishment = establishment_by_siret(siret)
     if establishment is None:
         return None
@@ -33,6 +36,7 @@ def agent_deposit_target(agent: User, siret: str | None) -> Establishment | None
         message = OUTSIDE_AREA.format(
             departements="départements " + ", ".join(caisse.departements.split()) if caisse else "aucun",
             departement=establishment.departement,
+            employs=EMPLOYS_NO_INSURED if caisse is not None and caisse.kind == "cpam" else "",
         )
         raise DepositRefused("outside_area", message, status=403, errors={"siret": message})
     return establishment

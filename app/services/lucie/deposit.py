@@ -46,8 +46,9 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]+$")
 
 
 UNKNOWN_ESTABLISHMENT = (
-    "Aucun établissement de la circonscription de votre caisse ne correspond à ce SIRET. Vérifiez le "
-    "SIRET et que l'établissement relève bien de votre caisse."
+    "Aucun établissement relevant de votre caisse ne correspond à ce SIRET. Vérifiez le SIRET et que "
+    "l'établissement relève bien de votre caisse : un établissement de sa circonscription ou, pour une "
+    "CPAM, l'employeur de la victime de l'une de ses déclarations."
 )
 
 
