@@ -6,6 +6,17 @@ from app.domain.accounts import SERVICE_LABELS, Service, UserKind
 from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
+from app.models.compte import (
+    Attestation,
+    AverageCost,
+    Claim,
+    CollectiveRate,
+    Majoration,
+    NotifiedRate,
+    RateProfile,
+    ReferenceLoad,
+    WageYear,
+)
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
@@ -27,8 +38,12 @@ __all__ = [
     "POSTGRESQL_ONLY_INDEXES",
     "SERVICE_LABELS",
     "ApiToken",
+    "Attestation",
     "AuditEvent",
+    "AverageCost",
     "Caisse",
+    "Claim",
+    "CollectiveRate",
     "Company",
     "Declaration",
     "DeclarationEvent",
@@ -40,10 +55,14 @@ __all__ = [
     "LetterSource",
     "LucieAlertAddress",
     "LucieSubscription",
+    "Majoration",
     "Mandate",
+    "NotifiedRate",
     "OutboxMessage",
     "OutboxStatus",
+    "RateProfile",
     "ReferenceCounter",
+    "ReferenceLoad",
     "ReserveAddendum",
     "Service",
     "Submission",
@@ -51,5 +70,6 @@ __all__ = [
     "User",
     "UserKind",
     "UserSession",
+    "WageYear",
     "include_in_schema_comparison",
 ]
