@@ -4,14 +4,15 @@
 - `flask outbox work [--once]`, `flask outbox requeue` (outbox.py);
 - `flask dat remind [--every N]` (dat.py), `flask drafts expire [--every N]` (drafts.py);
 - `flask api-token create|revoke|list` (api_tokens.py), `flask operator grant|revoke` (accounts.py);
-- `flask lucie demo` (lucie.py).
+- `flask lucie demo` (lucie.py);
+- `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, api_tokens, dat, demo, dev, drafts, lucie, outbox
+from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, lucie, outbox
 
 
 def register_cli(app: Flask) -> None:
@@ -24,5 +25,6 @@ def register_cli(app: Flask) -> None:
         api_tokens.tokens,
         accounts.operator,
         lucie.lucie,
+        compte.compte,
     ):
         app.cli.add_command(group)

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Draft, Habilitation, Mandate, Service, User, UserKind
+from app.models import Draft, Habilitation, Mandate, NotifiedRate, Service, User, UserKind
+from app.services import compte as compte_service
 from app.services import lucie as lucie_service
 from app.services import outbox
 from app.services.simple_pdf import make_pdf
@@ -95,6 +96,12 @@ def world(app):
     message_b = outbox.enqueue(f"{MARKER}@b.example", f"Objet {MARKER}", "corps", kind="test")
     db.session.commit()
     reference_b = make_declaration(user_b, b1, valid_answers(nom=MARKER))
+    db.session.add(
+        NotifiedRate(
+            establishment_id=b1.id, year=2025, mode="collectif", rate=1, calculation=json.dumps({MARKER: 1})
+        )
+    )
+    attestation_b = compte_service.issue_attestation(user_b, b1)
     mandate_b = db.session.scalars(select(Mandate).where(Mandate.firm_id == firm_b.id)).first()
     args = {
         "user_id": user_b.id,
@@ -111,6 +118,8 @@ def world(app):
         "token": "jeton-invalide",
         "reference": reference_b,
         "kind": "declaration",
+        "year": 2025,
+        "code": attestation_b.code,
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
 
