@@ -39,7 +39,7 @@ class ReferenceLoad(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text, default="")  # the file's header comments
     rows: Mapped[int] = mapped_column(Integer)
-    years: Mapped[str] = mapped_column(String(200))  # « 2024 2025 »: the years this load replaced
+    years: Mapped[str] = mapped_column(String(200))  # « 2024 2025 »: the years of its rows
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     loaded_by: Mapped[str] = mapped_column(String(200), default="")
 

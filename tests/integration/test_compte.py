@@ -109,16 +109,22 @@ def world(app) -> World:
 # -- reference data -------------------------------------------------------------------------------------
 
 
-def test_reference_reload_replaces_the_years_and_keeps_each_version(world):
+def test_reference_reload_of_the_same_file_changes_nothing_and_a_correction_is_a_version(world):
     before = db.session.scalar(select(func.count()).select_from(ReferenceLoad))
-    report = compte.load_reference_file("couts-moyens")
-    assert report.ok and report.years == (2024, 2025)
+    again = compte.load_reference_file("couts-moyens")
+    assert again.ok and again.rows == 0
+    assert db.session.scalar(select(func.count()).select_from(ReferenceLoad)) == before
+    corrected = compte.load_reference(
+        "majorations", b"year,m1_pct,m2_ratio,m3_pct,m4_pct\n2025,0.18,0.56,0.20,0.03\n", filename="m.csv"
+    )
+    assert corrected.ok and corrected.rows == 1
     assert db.session.scalar(select(func.count()).select_from(ReferenceLoad)) == before + 1
+    assert str(compte.compute(world.metz, 2025)[0].majorations.m3) == "0.2000"
+    assert len(compte.baremes()) == 11  # the file's rows, once
     assert [(r.year, r.ctn, r.scope) for r in compte.baremes(2024)][:2] == [
         (2024, "A", "national"),
         (2024, "B", "57/67/68"),
     ]
-    assert len(compte.baremes()) == 11  # the file's rows, not twice
 
 
 def test_reference_load_with_a_bad_line_writes_nothing(app):

@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from app.domain.rates import BTP_GROUPS, ip_category
+from app.domain.rates import BTP_GROUPS, ip_category, is_alsace_moselle
 from app.extensions import db
 from app.models import Claim, Establishment, RateProfile, User, WageYear
 from app.services import audit
@@ -212,7 +212,8 @@ def _claim(row: dict[str, str], establishments: _Establishments) -> dict[str, An
         raise LineError(f"Groupe BTP : « {row['groupe_btp']} » inconnu ({', '.join(BTP_GROUPS)}).")
     if group is None and (death or (ip_rate is not None and ip_category(ip_rate) not in (None, 1))):
         profile = db.session.scalar(select(RateProfile).where(RateProfile.establishment_id == est.id))
-        if profile is not None and profile.btp and profile.ctn == "B":
+        # CTN B outside Alsace-Moselle prices these per BTP group (the 57/67/68 barème per IP category).
+        if profile is not None and profile.ctn == "B" and not is_alsace_moselle(est.departement):
             raise LineError("Groupe BTP : obligatoire pour une IP de 10 % ou plus ou un décès dans le BTP.")
     return {
         "reference": reference,

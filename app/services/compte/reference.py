@@ -2,8 +2,9 @@
 the barème des coûts moyens, the majorations M1–M4 and the collective rates, loaded from CSV files as
 dated versions (`ReferenceLoad`), and read back for one calculation.
 
-A load is all or nothing: one refused line and nothing is written. It replaces the rows of the years the
-file holds (a corrected arrêté replaces the year's figures); the loads before stay as history.
+A load is all or nothing: one refused line and nothing is written. It replaces the rows it names (same
+year and key: a corrected arrêté replaces those figures) and adds the others; each row names the load that
+wrote it last, and the loads before stay as history. Loading a file already loaded changes nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.domain.rates import COST_COLUMNS, REFERENCE_DATA_DIR, Majorations, is_alsace_moselle
 from app.extensions import db
@@ -128,6 +129,11 @@ def load_reference(kind: str, data: bytes, *, filename: str, loaded_by: str = ""
         if not errors:
             errors.append((1, "Le fichier ne contient aucune ligne de données."))
         return LoadReport(kind, 0, years, sorted(errors), None)
+    same = db.session.scalar(
+        select(ReferenceLoad).where(ReferenceLoad.kind == kind, ReferenceLoad.sha256 == parsed.sha256)
+    )
+    if same is not None:  # this very file is loaded already: nothing to do
+        return LoadReport(kind, 0, years, [], same)
     load = ReferenceLoad(
         kind=kind,
         filename=filename[-200:],
@@ -139,8 +145,18 @@ def load_reference(kind: str, data: bytes, *, filename: str, loaded_by: str = ""
     )
     db.session.add(load)
     db.session.flush()
-    db.session.execute(delete(model).where(model.year.in_(years)))
-    db.session.add_all(model(load_id=load.id, **item) for item in values)
+    stored = {
+        tuple(getattr(row, k) for k in key): row
+        for row in db.session.scalars(select(model).where(model.year.in_(years)))
+    }
+    for item in values:
+        row = stored.get(tuple(item[k] for k in key))
+        if row is None:
+            db.session.add(model(load_id=load.id, **item))
+        else:
+            for name, value in item.items():
+                setattr(row, name, value)
+            row.load_id = load.id
     db.session.commit()
     return LoadReport(kind, len(values), years, [], load)
 
