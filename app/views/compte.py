@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from app.domain.accounts import Service, UserKind
 from app.domain.rates import COST_COLUMNS
 from app.extensions import limiter
-from app.forms.compte import AttestationForm, NotifyForm
+from app.forms.compte import AttestationForm, ImportForm, NotifyForm
 from app.services import access, accounts
 from app.services import compte as service
 from app.views.documents import send_document
@@ -159,6 +159,29 @@ def notify(establishment_id: int):
     status = 422 if outcome.status == "error" else 200
     return render_template(
         "compte/notify_result.html", establishment=establishment, form=form, outcome=outcome
+    ), status
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@login_required
+def imports():
+    """A Carsat agent imports wages, claims or profiles of the establishments of its caisse's area."""
+    if not _is_carsat_agent():
+        abort(404)
+    access.authorize_agent(current_user, Service.COMPTE)
+    form = ImportForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        departements = access.caisse_departements(current_user, Service.COMPTE)
+        report = service.IMPORTS[form.kind.data](
+            form.fichier.data.read(), departements=departements, actor=current_user
+        )
+        status = 200 if report.ok else 422
+    elif form.is_submitted():
+        status = 422
+    return render_template(
+        "compte/imports.html", form=form, report=report, has_errors=bool(form.errors)
     ), status
 
 

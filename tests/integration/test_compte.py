@@ -326,3 +326,36 @@ def test_baremes_page_and_csv(client, world):
     assert lines[0].startswith("year;ctn;scope;it1_lt4")
     assert lines[1].startswith("2024;A;national;287")
     assert len(lines) == 6
+
+
+def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, login, world):
+    login(world.agent)
+    token = client.csrf("/compte/imports")
+    bad = _csv(
+        "siret;annee;masse_salariale;effectif",
+        f"{world.metz.siret};2024;1000;3",
+        f"{world.paris.siret};2024;1;1",
+    )
+    response = client.post(
+        "/compte/imports",
+        data={"kind": "salaires", "fichier": (io.BytesIO(bad), "s.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "rien n'a été enregistré" in page
+    assert "circonscription" in page  # Paris is outside the Carsat Alsace-Moselle
+    assert db.session.scalar(select(func.count()).where(WageYear.year == 2024)) == 0
+    good = _csv("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;1000;3")
+    response = client.post(
+        "/compte/imports",
+        data={"kind": "salaires", "fichier": (io.BytesIO(good), "s.csv"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200 and "1 ligne(s) ajoutée(s)" in response.get_data(as_text=True)
+    missing = client.post("/compte/imports", data={"csrf_token": token})
+    assert missing.status_code == 422 and "Choisissez le fichier CSV" in missing.get_data(as_text=True)
+
+
+def test_the_import_screen_is_only_for_carsat_agents(client, login, world):
+    login(world.employer)
+    assert client.get("/compte/imports").status_code == 404
