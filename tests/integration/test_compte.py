@@ -12,98 +12,31 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
 
 import pytest
-from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
     AuditEvent,
-    Caisse,
     Claim,
-    Company,
-    Establishment,
     Letter,
     NotifiedRate,
     OutboxMessage,
     ReferenceLoad,
     Service,
-    User,
     UserKind,
     WageYear,
 )
-from app.services import compte, lucie
+from app.services import compte
 from app.services.uploads import read_blob
-from tests.factories import make_caisse, make_company, make_establishment, make_firm, make_user
-
-# A collective rate for the Alsace-Moselle table: a test figure (the shared reference data give none).
-COLLECTIVE_AM = b"year,code_risque,region,label,rate_pct\n2025,26.6AA,alsace_moselle,Beton,5.20\n"
-
-
-def pdf_text(data: bytes) -> str:
-    reader = PdfReader(io.BytesIO(data))
-    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
-
-
-@dataclass
-class World:
-    company: Company
-    metz: Establishment
-    paris: Establishment
-    carsat: Caisse
-    employer: User
-    agent: User
-    other_agent: User
-    stranger: User
-
-
-def _csv(*lines: str) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
+from tests.compte_support import World, csv_bytes, make_world, pdf_text
+from tests.factories import make_firm, make_user
 
 
 @pytest.fixture
 def world(app) -> World:
-    company = make_company("Béton de l'Est")
-    paris = make_establishment(company, departement="75", head_office=True, name="Béton de l'Est — Siège")
-    metz = make_establishment(company, departement="57", name="Béton de l'Est — Metz", city="Metz")
-    carsat = make_caisse("Carsat Alsace-Moselle", kind="carsat", departements="57 67 68")
-    other = make_caisse("Carsat Nord-Est", kind="carsat", departements="54 55 88")
-    employer = make_user(
-        "paie@beton.test", company=company, grants=[(metz, Service.COMPTE), (metz, Service.LUCIE)]
-    )
-    agent = make_user("tarif@carsat-am.test", kind=UserKind.CARSAT, caisse_id=carsat.id)
-    other_agent = make_user("tarif@carsat-ne.test", kind=UserKind.CARSAT, caisse_id=other.id)
-    elsewhere = make_company("Autre entreprise")
-    own = make_establishment(elsewhere, departement="57")
-    stranger = make_user("autre@autre.test", company=elsewhere, grants=[(own, "*")])
-    lucie.subscribe(metz)
-    db.session.commit()
-    for kind in compte.KINDS:
-        assert compte.load_reference_file(kind).ok
-    assert compte.load_reference("taux-collectifs", COLLECTIVE_AM, filename="am.csv").ok
-    assert compte.import_profiles(_csv("siret;ctn;btp", f"{metz.siret};A;non")).ok
-    assert compte.import_wages(
-        _csv(
-            "siret;annee;masse_salariale;effectif;heures",
-            f"{metz.siret};2021;450000;78;120000",
-            f"{metz.siret};2022;470000,00;79;125000",
-            f"{metz.siret};2023;480000;80;128000",
-        )
-    ).ok
-    assert compte.import_claims(
-        _csv(
-            "reference;siret;type;date_reconnaissance;annee_imputation;jours_arret;taux_ip;deces",
-            *(f"AT-21-{i};{metz.siret};at;15/03/2021;2021;2;;non" for i in range(5)),
-            f"AT-22-1;{metz.siret};at;2022-05-02;2022;200;;non",
-            f"AT-23-1;{metz.siret};at;2023-01-10;2023;10;;",
-            f"AT-23-2;{metz.siret};mp;2023-02-10;2023;12;;",
-            f"TR-23-1;{metz.siret};trajet;2023-03-10;2023;40;;",
-            f"AT-24-1;{metz.siret};at;2024-06-10;2024;30;;",
-        )
-    ).ok
-    return World(company, metz, paris, carsat, employer, agent, other_agent, stranger)
+    return make_world()
 
 
 # -- reference data -------------------------------------------------------------------------------------
@@ -139,7 +72,7 @@ def test_reference_load_with_a_bad_line_writes_nothing(app):
 
 def test_wage_import_reports_every_bad_line_by_number_and_saves_nothing(world):
     report = compte.import_wages(
-        _csv(
+        csv_bytes(
             "siret;annee;masse_salariale;effectif",
             f"{world.metz.siret};2024;500000;81",
             f"{world.metz.siret};2024;510000;81",
@@ -159,23 +92,24 @@ def test_wage_import_reports_every_bad_line_by_number_and_saves_nothing(world):
 
 def test_wage_import_is_idempotent_and_updates_a_corrected_line(world):
     lines = ("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2023;480000;80")
-    again = compte.import_wages(_csv(*lines))
+    again = compte.import_wages(csv_bytes(*lines))
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
-    corrected = compte.import_wages(_csv(lines[0], f"{world.metz.siret};2023;480001;80"))
+    corrected = compte.import_wages(csv_bytes(lines[0], f"{world.metz.siret};2023;480001;80"))
     assert (corrected.created, corrected.updated) == (0, 1)
     assert db.session.scalar(select(func.count()).select_from(WageYear)) == 3
 
 
 def test_a_carsat_screen_import_refuses_a_siret_outside_its_area(world):
     report = compte.import_wages(
-        _csv("siret;annee;masse_salariale;effectif", f"{world.paris.siret};2023;1;1"), departements=["57"]
+        csv_bytes("siret;annee;masse_salariale;effectif", f"{world.paris.siret};2023;1;1"),
+        departements=["57"],
     )
     assert report.errors[0][0] == 2 and "circonscription" in report.errors[0][1]
 
 
 def test_claim_import_checks_type_and_ip(world):
     report = compte.import_claims(
-        _csv(
+        csv_bytes(
             "reference;siret;type;date_reconnaissance;annee_imputation;jours_arret;taux_ip",
             f"X-1;{world.metz.siret};chute;2023-01-01;2023;1;",
             f"X-2;{world.metz.siret};at;31/02/2023;2023;1;",
@@ -191,7 +125,7 @@ def test_claim_import_checks_type_and_ip(world):
 
 def test_cli_import_refuses_a_bad_file_with_line_numbers(app, world, tmp_path):
     path = tmp_path / "salaires.csv"
-    path.write_bytes(_csv("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;abc;3"))
+    path.write_bytes(csv_bytes("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;abc;3"))
     result = app.test_cli_runner().invoke(args=["compte", "import-salaires", str(path)])
     assert result.exit_code == 1
     assert "Ligne 2 : Masse salariale : « abc » n'est pas un nombre." in result.output
@@ -318,7 +252,7 @@ def test_attestation_pdf_and_its_public_check(client, login, world):
     assert wrong.status_code == 404 and "Aucune attestation ne porte ce code" in wrong.get_data(as_text=True)
 
 
-def test_baremes_page_and_csv(client, world):
+def test_baremes_page_andcsv_bytes(client, world):
     page = client.get("/compte/baremes")
     assert page.status_code == 200 and "40\u202f783\u00a0€" in page.get_data(as_text=True)
     csv_response = client.get("/compte/baremes.csv", query_string={"annee": 2024})
@@ -331,7 +265,7 @@ def test_baremes_page_and_csv(client, world):
 def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, login, world):
     login(world.agent)
     token = client.csrf("/compte/imports")
-    bad = _csv(
+    bad = csv_bytes(
         "siret;annee;masse_salariale;effectif",
         f"{world.metz.siret};2024;1000;3",
         f"{world.paris.siret};2024;1;1",
@@ -345,7 +279,7 @@ def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, 
     assert response.status_code == 422 and "rien n'a été enregistré" in page
     assert "circonscription" in page  # Paris is outside the Carsat Alsace-Moselle
     assert db.session.scalar(select(func.count()).where(WageYear.year == 2024)) == 0
-    good = _csv("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;1000;3")
+    good = csv_bytes("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;1000;3")
     response = client.post(
         "/compte/imports",
         data={"kind": "salaires", "fichier": (io.BytesIO(good), "s.csv"), "csrf_token": token},
