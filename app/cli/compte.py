@@ -71,19 +71,37 @@ def import_etablissements(path: str):
     _import("etablissements", path)
 
 
+def _shard(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    index, _, count = value.partition("/")
+    if not (index.isdigit() and count.isdigit() and 0 <= int(index) < int(count)):
+        raise click.BadParameter("attendu : K/N, par exemple 0/2")
+    return int(index), int(count)
+
+
 @compte.command("notify")
 @click.option("--year", "year", type=int, required=True, help="Année du taux à notifier.")
 @click.option("--siret", default=None, help="Un seul établissement.")
-def notify(year: int, siret: str | None):
+@click.option("--workers", type=click.IntRange(1, 32), default=1, help="Processus en parallèle.")
+@click.option("--shard", default=None, help="K/N : la part K d'une exécution à N processus (interne).")
+def notify(year: int, siret: str | None, workers: int, shard: str | None):
     """Compute, store and notify (LUCIE letter and e-mail alert) each establishment's rate for YEAR.
-    Idempotent and resumable: an establishment already notified for YEAR is skipped."""
+    Idempotent and resumable: an establishment already notified for YEAR is skipped. With --workers N,
+    N processes share the establishments (the PDF rendering is the long part) and this one shows the
+    progress."""
     from app.services import compte as service
 
     total = service.pending_count(year, siret)
+    if workers > 1:
+        _notify_in_processes(service, year, siret, workers, total)
+        return
     counts = {"created": 0, "exists": 0, "error": 0}
     errors: list[str] = []
-    with click.progressbar(length=total, label=f"Notification des taux {year}", file=sys.stderr) as bar:
-        for outcome in service.notify_year(year, siret=siret):
+    with click.progressbar(
+        length=total, label=f"Notification des taux {year}", file=sys.stderr, hidden=shard is not None
+    ) as bar:
+        for outcome in service.notify_year(year, siret=siret, shard=_shard(shard)):
             counts[outcome.status] += 1
             if outcome.status == "error":
                 errors.append(f"{outcome.siret} : {outcome.message}")
@@ -94,3 +112,33 @@ def notify(year: int, siret: str | None):
         f"Taux {year} : {counts['created']} notifié(s), {counts['exists']} déjà notifié(s), "
         f"{counts['error']} non calculable(s)."
     )
+
+
+def _notify_in_processes(service, year: int, siret: str | None, workers: int, total: int) -> None:
+    """Run `notify --shard k/N` in N child processes; the progress is read from the database."""
+    import os
+    import subprocess
+    import time
+
+    command = [sys.executable, "-m", "flask", "compte", "notify", "--year", str(year)]
+    if siret:
+        command += ["--siret", siret]
+    children = [
+        subprocess.Popen(
+            [*command, "--shard", f"{k}/{workers}"], env=os.environ.copy(), stdout=subprocess.PIPE
+        )
+        for k in range(workers)
+    ]
+    with click.progressbar(length=total, label=f"Notification des taux {year}", file=sys.stderr) as bar:
+        done = 0
+        while any(child.poll() is None for child in children):
+            time.sleep(1)
+            now = total - service.pending_count(year, siret)
+            bar.update(max(0, now - done))
+            done = max(done, now)
+    for child in children:
+        output = child.stdout.read().decode().strip()
+        if output:
+            click.echo(output)
+    if any(child.returncode for child in children):
+        sys.exit(1)

@@ -20,7 +20,7 @@ from app.services import access, accounts
 from app.services import compte as service
 from app.views.documents import send_document
 
-bp = Blueprint("compte", __name__, url_prefix="/compte")
+bp = Blueprint("compte", __name__, url_prefix="/compte-atmp")
 
 
 # -- French number formats (the notices' two decimals are the domain's display_rate; these only print) ---

@@ -53,7 +53,7 @@ def test_notification_calculation_attestation_and_public_check(page, browser, li
     assert db.session.get(Letter, rate.letter_id).first_consulted_by_id == world.employer.id
 
     # The attestation des indicateurs.
-    page.goto(f"{base}/compte/{world.metz.id}")
+    page.goto(f"{base}/compte-atmp/{world.metz.id}")
     page.get_by_role("button", name="Obtenir une attestation").click()
     page.wait_for_url(re.compile(r"/attestations/[A-Z2-9-]+\.pdf$"))  # shown in Chromium's PDF viewer
     document = page.request.get(page.url)  # the same session's cookies: the PDF's text
@@ -65,7 +65,7 @@ def test_notification_calculation_attestation_and_public_check(page, browser, li
     # A buyer checks the code, without JavaScript and without an account.
     buyer = browser.new_context(java_script_enabled=False, locale="fr-FR")
     public = buyer.new_page()
-    public.goto(f"{base}/compte/verifier-attestation")
+    public.goto(f"{base}/compte-atmp/verifier-attestation")
     public.get_by_label("Code de vérification").fill(code.lower())
     public.get_by_role("button", name="Vérifier").click()
     expect(public.get_by_text("Attestation authentique")).to_be_visible()
@@ -74,5 +74,5 @@ def test_notification_calculation_attestation_and_public_check(page, browser, li
     public.get_by_role("button", name="Vérifier").click()
     expect(public.get_by_text("Aucune attestation ne porte ce code").first).to_be_visible()
     buyer.close()
-    page.goto(f"{base}/compte/verifier-attestation?code=AAAA-BBBB-CCCC")
+    page.goto(f"{base}/compte-atmp/verifier-attestation?code=AAAA-BBBB-CCCC")
     assert_accessible(page)

@@ -183,14 +183,14 @@ def test_cli_notify_is_resumable_and_reports(app, world):
 def test_the_employer_reads_the_calculation_step_by_step(client, login, world):
     compte.notify_establishment(world.metz, 2025)
     login(world.employer)
-    page = client.get(f"/compte/{world.metz.id}").get_data(as_text=True)
+    page = client.get(f"/compte-atmp/{world.metz.id}").get_data(as_text=True)
     assert "Taux 2025" in page and "5,28" in page and "Non lu" in page
     assert "AT-24-1" in page  # imputed to 2024: weighs on 2026 to 2028
     assert "<svg" in page and "<title id=" in page and "Indice de fréquence" in page
-    detail = client.get(f"/compte/{world.metz.id}/taux/2025").get_data(as_text=True)
+    detail = client.get(f"/compte-atmp/{world.metz.id}/taux/2025").get_data(as_text=True)
     assert "43\u202f673\u00a0€" in detail and "1\u202f400\u202f000\u00a0€" in detail
     assert "0,4750" in detail and "D242-6-15" in detail and "Taux mixte" in detail
-    assert client.get(f"/compte/{world.metz.id}/comprendre").status_code == 200
+    assert client.get(f"/compte-atmp/{world.metz.id}/comprendre").status_code == 200
     reads = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "compte.read_rate")).all()
     assert reads == ["compte.read_rate"]
 
@@ -207,8 +207,8 @@ def test_someone_without_a_link_to_the_establishment_gets_404(client, login, wor
         user = world.stranger if who == "stranger" else world.other_agent
         expected = 404
     login(user)
-    assert client.get(f"/compte/{world.metz.id}").status_code == expected
-    assert client.get(f"/compte/{world.metz.id}/taux/2025").status_code == expected
+    assert client.get(f"/compte-atmp/{world.metz.id}").status_code == expected
+    assert client.get(f"/compte-atmp/{world.metz.id}/taux/2025").status_code == expected
 
 
 def test_a_firm_with_a_compte_mandate_sees_the_account(client, login, world):
@@ -216,16 +216,18 @@ def test_a_firm_with_a_compte_mandate_sees_the_account(client, login, world):
     user = make_user("cabinet@test.example", kind=UserKind.FIRM, firm_id=firm.id)
     db.session.commit()
     login(user)
-    assert client.get(f"/compte/{world.metz.id}").status_code == 200
+    assert client.get(f"/compte-atmp/{world.metz.id}").status_code == 200
 
 
 def test_the_carsat_agent_notifies_one_establishment_from_its_screen(client, login, world):
     login(world.agent)
-    token = client.csrf(f"/compte/{world.metz.id}")
-    response = client.post(f"/compte/{world.metz.id}/notifier", data={"annee": "2025", "csrf_token": token})
+    token = client.csrf(f"/compte-atmp/{world.metz.id}")
+    response = client.post(
+        f"/compte-atmp/{world.metz.id}/notifier", data={"annee": "2025", "csrf_token": token}
+    )
     assert response.status_code == 200
     assert "Taux 2025 notifié : 5,28" in response.get_data(as_text=True)
-    bad = client.post(f"/compte/{world.metz.id}/notifier", data={"annee": "", "csrf_token": token})
+    bad = client.post(f"/compte-atmp/{world.metz.id}/notifier", data={"annee": "", "csrf_token": token})
     assert bad.status_code == 422
     assert 'id="annee-error"' in bad.get_data(as_text=True)
     assert "Saisissez l&#39;année du taux à notifier" in bad.get_data(as_text=True)
@@ -235,8 +237,8 @@ def test_the_carsat_agent_notifies_one_establishment_from_its_screen(client, log
 def test_attestation_pdf_and_its_public_check(client, login, world):
     compte.notify_establishment(world.metz, 2025)
     login(world.employer)
-    token = client.csrf(f"/compte/{world.metz.id}")
-    response = client.post(f"/compte/{world.metz.id}/attestation", data={"csrf_token": token})
+    token = client.csrf(f"/compte-atmp/{world.metz.id}")
+    response = client.post(f"/compte-atmp/{world.metz.id}/attestation", data={"csrf_token": token})
     assert response.status_code == 303
     pdf = client.get(response.headers["Location"])
     assert pdf.mimetype == "application/pdf"
@@ -246,16 +248,18 @@ def test_attestation_pdf_and_its_public_check(client, login, world):
     assert code in text
 
     anonymous = client.application.test_client()
-    ok = anonymous.get("/compte/verifier-attestation", query_string={"code": code.lower().replace("-", " ")})
+    ok = anonymous.get(
+        "/compte-atmp/verifier-attestation", query_string={"code": code.lower().replace("-", " ")}
+    )
     assert ok.status_code == 200 and "Attestation authentique" in ok.get_data(as_text=True)
-    wrong = anonymous.get("/compte/verifier-attestation", query_string={"code": "AAAA-BBBB-CCCC"})
+    wrong = anonymous.get("/compte-atmp/verifier-attestation", query_string={"code": "AAAA-BBBB-CCCC"})
     assert wrong.status_code == 404 and "Aucune attestation ne porte ce code" in wrong.get_data(as_text=True)
 
 
 def test_baremes_page_andcsv_bytes(client, world):
-    page = client.get("/compte/baremes")
+    page = client.get("/compte-atmp/baremes")
     assert page.status_code == 200 and "40\u202f783\u00a0€" in page.get_data(as_text=True)
-    csv_response = client.get("/compte/baremes.csv", query_string={"annee": 2024})
+    csv_response = client.get("/compte-atmp/baremes.csv", query_string={"annee": 2024})
     lines = csv_response.get_data(as_text=True).splitlines()
     assert lines[0].startswith("year;ctn;scope;it1_lt4")
     assert lines[1].startswith("2024;A;national;287")
@@ -264,14 +268,14 @@ def test_baremes_page_andcsv_bytes(client, world):
 
 def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, login, world):
     login(world.agent)
-    token = client.csrf("/compte/imports")
+    token = client.csrf("/compte-atmp/imports")
     bad = csv_bytes(
         "siret;annee;masse_salariale;effectif",
         f"{world.metz.siret};2024;1000;3",
         f"{world.paris.siret};2024;1;1",
     )
     response = client.post(
-        "/compte/imports",
+        "/compte-atmp/imports",
         data={"kind": "salaires", "fichier": (io.BytesIO(bad), "s.csv"), "csrf_token": token},
         content_type="multipart/form-data",
     )
@@ -281,15 +285,15 @@ def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, 
     assert db.session.scalar(select(func.count()).where(WageYear.year == 2024)) == 0
     good = csv_bytes("siret;annee;masse_salariale;effectif", f"{world.metz.siret};2024;1000;3")
     response = client.post(
-        "/compte/imports",
+        "/compte-atmp/imports",
         data={"kind": "salaires", "fichier": (io.BytesIO(good), "s.csv"), "csrf_token": token},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200 and "1 ligne(s) ajoutée(s)" in response.get_data(as_text=True)
-    missing = client.post("/compte/imports", data={"csrf_token": token})
+    missing = client.post("/compte-atmp/imports", data={"csrf_token": token})
     assert missing.status_code == 422 and "Choisissez le fichier CSV" in missing.get_data(as_text=True)
 
 
 def test_the_import_screen_is_only_for_carsat_agents(client, login, world):
     login(world.employer)
-    assert client.get("/compte/imports").status_code == 404
+    assert client.get("/compte-atmp/imports").status_code == 404

@@ -302,10 +302,11 @@ def notify_establishment(establishment: Establishment, year: int, *, actor: User
 
 def pending_count(year: int, siret: str | None = None) -> int:
     """How many establishments with a tarification profile have no rate for ``year`` yet."""
+    db.session.rollback()  # a fresh snapshot: other processes notify meanwhile
     return db.session.scalar(select(func.count()).select_from(_pending(year, siret).subquery()))
 
 
-def _pending(year: int, siret: str | None):
+def _pending(year: int, siret: str | None, shard: tuple[int, int] | None = None):
     notified = select(NotifiedRate.establishment_id).where(NotifiedRate.year == year)
     query = (
         select(Establishment.id)
@@ -314,17 +315,26 @@ def _pending(year: int, siret: str | None):
     )
     if siret:
         query = query.where(Establishment.siret == siret)
+    if shard is not None:
+        index, count = shard
+        query = query.where(Establishment.id % count == index)
     return query
 
 
-def notify_year(year: int, *, siret: str | None = None, batch: int = 500) -> Iterator[Outcome]:
+def notify_year(
+    year: int, *, siret: str | None = None, shard: tuple[int, int] | None = None, batch: int = 500
+) -> Iterator[Outcome]:
     """Notify every establishment with a tarification profile and no rate for ``year`` (resumable: a
-    second run walks only those still without one). Yields one Outcome per establishment."""
+    second run walks only those still without one). Yields one Outcome per establishment. ``shard``
+    (k, n): only the establishments whose id is k modulo n, so that n processes share a run."""
     after = 0
     while True:
         ids = list(
             db.session.scalars(
-                _pending(year, siret).where(Establishment.id > after).order_by(Establishment.id).limit(batch)
+                _pending(year, siret, shard)
+                .where(Establishment.id > after)
+                .order_by(Establishment.id)
+                .limit(batch)
             )
         )
         if not ids:
