@@ -32,6 +32,7 @@ from app.services import compte
 from app.services.uploads import read_blob
 from tests.compte_support import World, csv_bytes, make_world, pdf_text
 from tests.factories import make_firm, make_user
+from tests.integration.test_pdf_accessibility import assert_tagged
 
 
 @pytest.fixture
@@ -147,7 +148,11 @@ def test_notification_computes_the_worked_rate_and_deposits_one_letter(world):
     assert [c["reference"] for c in calc["cases"] if c["trajet"]] == ["TR-23-1"]
     letter = db.session.get(Letter, rate.letter_id)
     assert letter.letter_type == "notification_taux" and letter.caisse_id == world.carsat.id
-    text = pdf_text(read_blob(letter.sha256))
+    document = read_blob(letter.sha256)
+    assert_tagged(
+        document, "Notification du taux AT/MP 2025 — Béton de l'Est — Metz", expected=("/H1", "/H2", "/Table")
+    )
+    text = pdf_text(document)
     assert "Notification du taux de cotisation AT/" in text and "Taux 2025 5,28 %" in text
     assert "43 673 €" in text and "5,28 %" in text and "commission de recours amiable" in text
     alerts = db.session.scalars(
@@ -195,20 +200,39 @@ def test_the_employer_reads_the_calculation_step_by_step(client, login, world):
     assert reads == ["compte.read_rate"]
 
 
-@pytest.mark.parametrize("who", ["stranger", "firm_without_mandate", "other_carsat"])
-def test_someone_without_a_link_to_the_establishment_gets_404(client, login, world, who):
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [("stranger", 404), ("firm_without_mandate", 404), ("firm_with_lucie_only", 403), ("other_carsat", 404)],
+)
+def test_someone_without_the_compte_on_the_establishment_is_refused(client, login, world, who, expected):
     compte.notify_establishment(world.metz, 2025)
-    if who == "firm_without_mandate":
-        firm = make_firm("Cabinet", mandates=[(world.metz, Service.LUCIE)])
+    code = compte.issue_attestation(world.employer, world.metz).code
+    if who.startswith("firm"):
+        firm = make_firm(
+            "Cabinet", mandates=[(world.metz, Service.LUCIE)] if who == "firm_with_lucie_only" else []
+        )
         user = make_user("cabinet@test.example", kind=UserKind.FIRM, firm_id=firm.id)
         db.session.commit()
-        expected = 403  # sees the establishment (LUCIE mandate), not its Compte AT/MP
     else:
         user = world.stranger if who == "stranger" else world.other_agent
-        expected = 404
     login(user)
-    assert client.get(f"/compte-atmp/{world.metz.id}").status_code == expected
-    assert client.get(f"/compte-atmp/{world.metz.id}/taux/2025").status_code == expected
+    for path in ("", "/taux/2025", "/comprendre", f"/attestations/{code}.pdf"):
+        assert client.get(f"/compte-atmp/{world.metz.id}{path}").status_code == expected, path
+
+
+def test_a_tiers_declarant_reading_the_notification_does_not_notify_it(client, login, world):
+    """SPEC §1, §4: the company itself must open it; a firm's read is audited, not a consultation."""
+    rate = compte.notify_establishment(world.metz, 2025).rate
+    firm = make_firm("Cabinet", mandates=[(world.metz, Service.LUCIE), (world.metz, Service.COMPTE)])
+    user = make_user("cabinet@test.example", kind=UserKind.FIRM, firm_id=firm.id)
+    db.session.commit()
+    login(user)
+    token = client.csrf(f"/courriers/{rate.letter_id}")
+    client.post(f"/courriers/{rate.letter_id}/ouvrir", data={"csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(Letter, rate.letter_id).first_consulted_at is None
+    reads = db.session.scalars(select(AuditEvent.user_id).where(AuditEvent.action == "read")).all()
+    assert user.id in reads
 
 
 def test_a_firm_with_a_compte_mandate_sees_the_account(client, login, world):
@@ -242,6 +266,9 @@ def test_attestation_pdf_and_its_public_check(client, login, world):
     assert response.status_code == 303
     pdf = client.get(response.headers["Location"])
     assert pdf.mimetype == "application/pdf"
+    assert_tagged(
+        pdf.data, "Attestation des indicateurs AT/MP — Béton de l'Est — Metz", expected=("/H1", "/Table")
+    )
     text = pdf_text(pdf.data)
     assert "Attestation des indicateurs AT/MP" in text and world.metz.siret in text and "Taux mixte" in text
     code = response.headers["Location"].rsplit("/", 1)[1].removesuffix(".pdf")
