@@ -18,6 +18,7 @@ from app.extensions import limiter
 from app.forms.compte import AttestationForm, ImportForm, NotifyForm
 from app.services import access, accounts
 from app.services import compte as service
+from app.services import lucie as lucie_service
 from app.views.documents import send_document
 
 bp = Blueprint("compte", __name__, url_prefix="/compte-atmp")
@@ -76,6 +77,12 @@ def _is_carsat_agent() -> bool:
 @bp.get("/")
 @login_required
 def index():
+    siret = "".join((request.args.get("siret") or "").split())
+    if siret and _is_carsat_agent():
+        # A Carsat agent opens an establishment of its area by its SIRET (404 outside it, or unknown).
+        establishment = lucie_service.establishment_by_siret(siret)
+        access.authorize_caisse_side(current_user, Service.COMPTE, establishment)
+        return redirect(url_for(".account", establishment_id=establishment.id))
     establishments = access.employer_side_establishments(current_user, Service.COMPTE)
     latest = {est.id: service.notified_rates(est, 1) for est in establishments[:200]}
     return render_template(

@@ -245,6 +245,9 @@ def test_a_firm_with_a_compte_mandate_sees_the_account(client, login, world):
 
 def test_the_carsat_agent_notifies_one_establishment_from_its_screen(client, login, world):
     login(world.agent)
+    found = client.get("/compte-atmp/", query_string={"siret": world.metz.siret})
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/compte-atmp/{world.metz.id}")
+    assert client.get("/compte-atmp/", query_string={"siret": world.paris.siret}).status_code == 404
     token = client.csrf(f"/compte-atmp/{world.metz.id}")
     response = client.post(
         f"/compte-atmp/{world.metz.id}/notifier", data={"annee": "2025", "csrf_token": token}
