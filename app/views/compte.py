@@ -27,6 +27,13 @@ bp = Blueprint("compte", __name__, url_prefix="/compte-atmp")
 # -- French number formats (the notices' two decimals are the domain's display_rate; these only print) ---
 
 
+@bp.app_context_processor
+def _navigation():
+    """Whether the main navigation shows « Compte AT/MP »."""
+    shown = bool(current_user and current_user.is_authenticated and service.navigation_entry(current_user))
+    return {"compte_nav": shown}
+
+
 def _decimal(value) -> Decimal | None:
     if value is None or value == "":
         return None

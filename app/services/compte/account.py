@@ -22,14 +22,33 @@ from app.domain.rates.indicators import (
     size_band,
 )
 from app.extensions import db
-from app.models import Attestation, Claim, Establishment, NotifiedRate, RateProfile, User, WageYear
-from app.services import audit
+from app.models import (
+    Attestation,
+    Claim,
+    Establishment,
+    NotifiedRate,
+    RateProfile,
+    Service,
+    User,
+    WageYear,
+)
+from app.services import access, audit
 from app.services.pdf import render_pdf
 
 from .notification import MODE_LABELS, case_of
 from .reference import MissingReference, costs_for, latest_bareme_year
 
 RATES_SHOWN = 3
+
+
+def navigation_entry(user: User) -> bool:
+    """Whether the main navigation shows « Compte AT/MP » to ``user``: a Carsat agent with a caisse, or
+    someone holding the service on an establishment."""
+    if user.is_agent:
+        return user.kind == "carsat" and user.caisse_id is not None
+    return bool(access.employer_side_establishments(user, Service.COMPTE))
+
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from paper
 
 
