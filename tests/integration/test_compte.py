@@ -14,13 +14,14 @@ import io
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import (
     AuditEvent,
     Claim,
     Letter,
+    LucieSubscription,
     NotifiedRate,
     OutboxMessage,
     ReferenceLoad,
@@ -31,7 +32,7 @@ from app.models import (
 from app.services import compte
 from app.services.uploads import read_blob
 from tests.compte_support import World, csv_bytes, make_world, pdf_text
-from tests.factories import make_firm, make_user
+from tests.factories import make_establishment, make_firm, make_user
 from tests.integration.test_pdf_accessibility import assert_tagged
 
 
@@ -327,3 +328,32 @@ def test_the_carsat_import_screen_lists_refused_lines_and_saves_nothing(client, 
 def test_the_import_screen_is_only_for_carsat_agents(client, login, world):
     login(world.employer)
     assert client.get("/compte-atmp/imports").status_code == 404
+
+
+def test_a_taux_unique_pools_the_wages_and_claims_of_the_same_code_risque(world):
+    """SPEC §5.2: one rate for the company's establishments of the same risk category, on their pooled
+    costs and wages. Thionville (same code risque, taux unique) doubles the wages, adds no claim: the
+    gross rate halves, 43 673 € over 2 800 000 €."""
+    thionville = make_establishment(world.company, departement="57", name="Béton de l'Est — Thionville")
+    db.session.commit()
+    profiles = csv_bytes("siret;ctn;taux_unique", f"{world.metz.siret};A;oui", f"{thionville.siret};A;oui")
+    assert compte.import_profiles(profiles).ok
+    wages = ["siret;annee;masse_salariale;effectif"]
+    wages += [
+        f"{thionville.siret};{year};{amount};0"
+        for year, amount in ((2021, 450000), (2022, 470000), (2023, 480000))
+    ]
+    assert compte.import_wages(csv_bytes(*wages)).ok
+    calculation, context = compte.compute(world.metz, 2025)
+    assert calculation.total_wages == 2800000 and calculation.risk_value == 43673
+    assert str(calculation.gross).startswith("1.55975")
+    assert context["pooled"] == 2
+
+
+def test_an_establishment_not_subscribed_to_lucie_keeps_its_rate_and_says_why(world):
+    db.session.execute(update(LucieSubscription).values(active=False))
+    db.session.commit()
+    outcome = compte.notify_establishment(world.metz, 2025)
+    assert outcome.status == "created" and outcome.rate.letter_id is None
+    assert "n'est pas abonné à LUCIE" in outcome.rate.not_deposited
+    assert db.session.scalar(select(func.count()).select_from(Letter)) == 0

@@ -140,6 +140,26 @@ def previous_rate(establishment_id: int, year: int) -> NotifiedRate | None:
     )
 
 
+def pooled_establishments(establishment: Establishment, profile: RateProfile) -> list[int]:
+    """The establishments whose wages and claims make the rate: the establishment alone, or with a taux
+    unique every establishment of the company with the same code risque and a taux unique too — closed
+    ones included, as their rows stay (SPEC §5.2)."""
+    if not profile.taux_unique:
+        return [establishment.id]
+    return list(
+        db.session.scalars(
+            select(Establishment.id)
+            .join(RateProfile, RateProfile.establishment_id == Establishment.id)
+            .where(
+                Establishment.company_id == establishment.company_id,
+                Establishment.code_risque == establishment.code_risque,
+                RateProfile.taux_unique.is_(True),
+            )
+            .order_by(Establishment.id)
+        )
+    )
+
+
 def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, dict[str, Any]]:
     """The rate of ``establishment`` for ``year`` from the stored figures, and its context (what it
     was computed from). Raises NotComputable with a French message.
@@ -151,15 +171,16 @@ def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, d
         raise NotComputable("Profil de tarification (CTN) non renseigné.")
     years = reference_years(year)
     headcount = company_headcount(establishment.company_id, years[-1])
+    pooled = pooled_establishments(establishment, profile)
     wages = dict.fromkeys(years, Decimal(0))
     for row in db.session.scalars(
-        select(WageYear).where(WageYear.establishment_id == establishment.id, WageYear.year.in_(years))
+        select(WageYear).where(WageYear.establishment_id.in_(pooled), WageYear.year.in_(years))
     ):
-        wages[row.year] = row.wages
+        wages[row.year] += row.wages
     claims = list(
         db.session.scalars(
             select(Claim)
-            .where(Claim.establishment_id == establishment.id, Claim.imputation_year.in_(years))
+            .where(Claim.establishment_id.in_(pooled), Claim.imputation_year.in_(years))
             .order_by(Claim.imputation_year, Claim.reference)
         )
     )
@@ -209,6 +230,7 @@ def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, d
         "code_risque": establishment.code_risque,
         "ctn": profile.ctn,
         "region": region_of(establishment.departement),
+        "pooled": len(pooled) if len(pooled) > 1 else None,
         "claims": {
             claim.reference: {
                 "kind": claim.kind,
