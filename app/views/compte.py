@@ -229,11 +229,14 @@ def check():
     """Public: anyone (a buyer in a public tender) checks an attestation's code."""
     code = request.args.get("code")
     attestation = service.check_attestation(code) if code else None
-    error = None
-    if code is not None and attestation is None:
-        error = (
+    error, status = None, 200
+    if code is not None and not code.strip():
+        error, status = "Saisissez le code de vérification de l'attestation", 422
+    elif code is not None and attestation is None:
+        error, status = (
             "Aucune attestation ne porte ce code : vérifiez sa saisie (12 caractères, par exemple "
-            "ABCD-EFGH-JKLM)."
+            "ABCD-EFGH-JKLM).",
+            404,
         )
     return render_template(
         "compte/check.html",
@@ -241,7 +244,8 @@ def check():
         attestation=attestation,
         content=service.attestation_content(attestation) if attestation else None,
         error=error,
-    ), (404 if error else 200)
+        has_errors=bool(error),
+    ), status
 
 
 # -- barèmes -----------------------------------------------------------------------------------------------

@@ -285,6 +285,9 @@ def test_attestation_pdf_and_its_public_check(client, login, world):
     assert ok.status_code == 200 and "Attestation authentique" in ok.get_data(as_text=True)
     wrong = anonymous.get("/compte-atmp/verifier-attestation", query_string={"code": "AAAA-BBBB-CCCC"})
     assert wrong.status_code == 404 and "Aucune attestation ne porte ce code" in wrong.get_data(as_text=True)
+    assert wrong.get_data(as_text=True).count("<title>Erreur : ") == 1
+    empty = anonymous.get("/compte-atmp/verifier-attestation", query_string={"code": " "})
+    assert empty.status_code == 422 and "Saisissez le code de vérification" in empty.get_data(as_text=True)
 
 
 def test_baremes_page_andcsv_bytes(client, world):
