@@ -91,7 +91,7 @@ def index():
         access.authorize_caisse_side(current_user, Service.COMPTE, establishment)
         return redirect(url_for(".account", establishment_id=establishment.id))
     establishments = access.employer_side_establishments(current_user, Service.COMPTE)
-    latest = {est.id: service.notified_rates(est, 1) for est in establishments[:200]}
+    latest = service.latest_rates(establishments)
     return render_template(
         "compte/index.html",
         establishments=establishments,

@@ -189,6 +189,8 @@ def test_cli_notify_is_resumable_and_reports(app, world):
 def test_the_employer_reads_the_calculation_step_by_step(client, login, world):
     compte.notify_establishment(world.metz, 2025)
     login(world.employer)
+    index = client.get("/compte-atmp/").get_data(as_text=True)
+    assert "5,28\u00a0% en 2025 (taux mixte)" in index
     page = client.get(f"/compte-atmp/{world.metz.id}").get_data(as_text=True)
     assert "Taux 2025" in page and "5,28" in page and "Non lu" in page
     assert "AT-24-1" in page  # imputed to 2024: weighs on 2026 to 2028

@@ -69,6 +69,26 @@ def notified_rates(establishment: Establishment, limit: int = RATES_SHOWN) -> li
     return [RateView(row, json.loads(row.calculation)) for row in rows]
 
 
+def latest_rates(establishments: list[Establishment]) -> dict[int, NotifiedRate]:
+    """Each establishment's last notified rate (one query per 500 establishments), by establishment id."""
+    ids = [e.id for e in establishments]
+    result: dict[int, NotifiedRate] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        last = (
+            select(NotifiedRate.establishment_id, func.max(NotifiedRate.year).label("year"))
+            .where(NotifiedRate.establishment_id.in_(chunk))
+            .group_by(NotifiedRate.establishment_id)
+            .subquery()
+        )
+        query = select(NotifiedRate).join(
+            last,
+            (NotifiedRate.establishment_id == last.c.establishment_id) & (NotifiedRate.year == last.c.year),
+        )
+        result.update((row.establishment_id, row) for row in db.session.scalars(query))
+    return result
+
+
 def notified_rate(establishment: Establishment, year: int) -> RateView | None:
     row = db.session.scalar(
         select(NotifiedRate).where(
