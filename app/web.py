@@ -104,12 +104,20 @@ def local_format(value, fmt: str = "%d/%m/%Y à %H h %M") -> str:
 
 
 # Each service's page for one establishment; services not online yet have none.
-SERVICE_PAGES = {Service.DAT: "dat.index", Service.LUCIE: "lucie.mailbox"}
+# A service's page for one establishment: its endpoint and the argument naming the establishment.
+SERVICE_PAGES = {
+    Service.DAT: ("dat.index", "etablissement"),
+    Service.LUCIE: ("lucie.mailbox", "etablissement"),
+    Service.COMPTE: ("compte.account", "establishment_id"),
+}
 
 
 def service_url(service, establishment) -> str | None:
-    endpoint = SERVICE_PAGES.get(Service(service))
-    return url_for(endpoint, etablissement=establishment.id) if endpoint else None
+    page = SERVICE_PAGES.get(Service(service))
+    if page is None:
+        return None
+    endpoint, argument = page
+    return url_for(endpoint, **{argument: establishment.id})
 
 
 # Ids are INTEGER columns, 32-bit in PostgreSQL: a larger number in a URL names nothing.

@@ -107,6 +107,8 @@ ANY_DAY_MODULES = {
     "test_two_servers",
     "test_full_store",
     "test_caisses",
+    "test_compte",
+    "test_compte_indicators",
 }
 
 

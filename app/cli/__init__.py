@@ -6,13 +6,14 @@
 - `flask api-token create|revoke|list` (api_tokens.py), `flask operator grant|revoke` (accounts.py);
 - `flask lucie demo` (lucie.py);
 - `flask forms load|list` (forms.py).
+- `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, api_tokens, dat, demo, dev, drafts, forms, lucie, outbox
+from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox
 
 
 def register_cli(app: Flask) -> None:
@@ -26,5 +27,6 @@ def register_cli(app: Flask) -> None:
         accounts.operator,
         lucie.lucie,
         forms.forms,
+        compte.compte,
     ):
         app.cli.add_command(group)

@@ -8,6 +8,17 @@ from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
 from app.models.cases import Case
+from app.models.compte import (
+    Attestation,
+    AverageCost,
+    Claim,
+    CollectiveRate,
+    Majoration,
+    NotifiedRate,
+    RateProfile,
+    ReferenceLoad,
+    WageYear,
+)
 from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
 from app.models.files import Upload
 from app.models.form_models import FormModelVersion, PublishedVersionImmutable
@@ -30,10 +41,14 @@ __all__ = [
     "POSTGRESQL_ONLY_INDEXES",
     "SERVICE_LABELS",
     "ApiToken",
+    "Attestation",
     "AuditEvent",
+    "AverageCost",
     "Caisse",
     "Case",
     "CaseKind",
+    "Claim",
+    "CollectiveRate",
     "Company",
     "Declaration",
     "DeclarationEvent",
@@ -46,12 +61,16 @@ __all__ = [
     "LetterSource",
     "LucieAlertAddress",
     "LucieSubscription",
+    "Majoration",
     "Mandate",
+    "NotifiedRate",
     "OutboxMessage",
     "OutboxStatus",
     "Party",
     "PublishedVersionImmutable",
+    "RateProfile",
     "ReferenceCounter",
+    "ReferenceLoad",
     "ReserveAddendum",
     "Service",
     "Submission",
@@ -59,5 +78,6 @@ __all__ = [
     "User",
     "UserKind",
     "UserSession",
+    "WageYear",
     "include_in_schema_comparison",
 ]

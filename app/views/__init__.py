@@ -22,12 +22,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(lucie_agent.bp)
     app.register_blueprint(outbox_admin.bp)
     app.register_blueprint(api.bp)
-    from app.views import cpam, dat
+    from app.views import compte, cpam, dat
 
     app.register_blueprint(dat.bp)
     app.register_blueprint(cpam.bp)
     from app.views import form_models
 
     app.register_blueprint(form_models.bp)
+    app.register_blueprint(compte.bp)
     if app.config["DEV_MAIL_PAGE"]:
         app.register_blueprint(dev.bp)

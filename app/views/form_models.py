@@ -31,7 +31,7 @@ def index():
     )
 
 
-@bp.get("/<code>/version-<int:version>")
-def version(code: str, version: int):
-    row, definition = form_models.open_version(current_user, code, version)
+@bp.get("/<model_code>/version-<int:version>")
+def version(model_code: str, version: int):
+    row, definition = form_models.open_version(current_user, model_code, version)
     return render_template("form_models/version.html", row=row, model=definition, bound=bound_text)

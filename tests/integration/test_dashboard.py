@@ -53,7 +53,7 @@ def test_employer_with_a_head_office_habilitation_sees_every_establishment(clien
     assert "Concurrent" not in body
     assert body.index("Siège") < body.index("Agence de Metz")  # head office first
     assert 'govuk-tag--blue">Siège social' in body
-    assert body.count("Compte AT/MP") == 3
+    assert body.count("Compte AT/MP") == 4  # each card, and the navigation
     assert "Aucun brouillon en cours." in body
     assert "Aucun courrier non lu." in body
     assert "Aucune échéance à venir." in body
@@ -229,7 +229,8 @@ def test_each_service_online_links_to_its_page_for_that_establishment(client, lo
     metz = world["metz"].id
     assert f'href="/dat/?etablissement={metz}"' in body
     assert f'href="/courriers/?etablissement={metz}"' in body
-    assert 'Compte AT/MP <span class="app-card__soon">(bientôt en ligne)</span>' in body
+    assert f'href="/compte-atmp/{metz}"' in body
+    assert 'Subventions Prévention TPE <span class="app-card__soon">(bientôt en ligne)</span>' in body
 
 
 def test_a_user_of_a_large_company_gets_a_search_and_the_list_of_all_establishments(client, login, world):

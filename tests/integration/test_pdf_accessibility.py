@@ -96,6 +96,9 @@ def test_the_demo_letters_are_tagged(app):
     assert letters
     for letter in letters:
         # The demo's declarations deposit their accusé de réception in LUCIE too.
-        receipt = letter.source == "service"
+        receipt = letter.source == "service" and letter.letter_type == "accuse_reception"
         title = f"Accusé de réception {letter.case_reference}" if receipt else letter.title
+        if letter.source == "service" and letter.letter_type == "notification_taux":  # Compte AT/MP
+            year = letter.case_reference.removeprefix("TAUX-")
+            title = f"Notification du taux AT/MP {year} — {letter.establishment.name}"
         assert_tagged(read_blob(letter.sha256), title)

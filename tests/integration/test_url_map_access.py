@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, Draft, Habilitation, Mandate, Service, User, UserKind
+from app.models import Case, Draft, Habilitation, Mandate, NotifiedRate, Service, User, UserKind
+from app.services import compte as compte_service
 from app.services import lucie as lucie_service
 from app.services import outbox
 from app.services.simple_pdf import make_pdf
@@ -36,7 +37,7 @@ NOT_WALKED = {"static", "dev.mails", "dev.mail"}
 # Bearer-token API: no session, no CSRF; without a token it must answer 401.
 TOKEN_ROUTES = {"api.create_letter", "api.get_letter"}
 # URL arguments that are not an object of company B (a form type, an e-mailed token, a form model version).
-NOT_OBJECTS = {"workflow_name", "token", "code", "version"}
+NOT_OBJECTS = {"workflow_name", "token", "model_code", "version"}
 PUBLIC_GET = {
     "auth.login",
     "auth.forgot_password",
@@ -107,6 +108,12 @@ def world(app):
     message_b = outbox.enqueue(f"{MARKER}@b.example", f"Objet {MARKER}", "corps", kind="test")
     db.session.commit()
     reference_b = make_declaration(user_b, b1, valid_answers(nom=MARKER))
+    db.session.add(
+        NotifiedRate(
+            establishment_id=b1.id, year=2025, mode="collectif", rate=1, calculation=json.dumps({MARKER: 1})
+        )
+    )
+    attestation_b = compte_service.issue_attestation(user_b, b1)
     mandate_b = db.session.scalars(select(Mandate).where(Mandate.firm_id == firm_b.id)).first()
     args = {
         "user_id": user_b.id,
@@ -126,8 +133,10 @@ def world(app):
         "kind": "declaration",
         "case_id": case_b.id,
         "party": "victime",
-        "code": "exemple-questionnaire",
+        "model_code": "exemple-questionnaire",
         "version": 1,
+        "year": 2025,
+        "code": attestation_b.code,
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
 
