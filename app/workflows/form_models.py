@@ -55,7 +55,10 @@ FILE_TYPES: Final = frozenset({"file", "files"})
 # What a model's drafts may belong to (``subjects``): an establishment (started from « Mes
 # démarches »), or a party of a case — the employer side or the victim (started from the case).
 SUBJECTS: Final = ("establishment", "case_party")
-SUBJECT_LABELS: Final = {"establishment": "Un établissement", "case_party": "Une partie d'un dossier"}
+SUBJECT_LABELS: Final = {
+    "establishment": "un établissement",
+    "case_party": "une partie d'un dossier (l'employeur ou la victime)",
+}
 # The fields of a model that are not its content: a published version may change them (retire it).
 LIFECYCLE_KEYS: Final = ("status", "published_at")
 

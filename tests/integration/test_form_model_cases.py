@@ -173,3 +173,11 @@ def test_a_witness_and_their_file_kept_with_the_draft_shown_submitted_and_frozen
     assert witness["temoin_nom"] == "Léa Martin"
     assert [f["filename"] for f in witness["temoin_attestation"]] == ["attestation.pdf"]
     assert witness["temoin_attestation"][0]["sha256"] == upload.sha256
+
+
+def test_the_agents_viewer_shows_the_group_and_the_subjects(app, world):
+    agent = Browser(app, world.agent)
+    page = agent.page(f"/modeles-de-formulaires/{CODE}/version-1")
+    assert "Répondu pour : une partie d'un dossier (l'employeur ou la victime)." in page
+    assert "Groupe répété « temoins » : de 0 à 5 témoins" in page and "Ajouter un témoin" in page
+    assert 'Affichée si : <code class="app-condition">temoins >= 2</code>' in page
