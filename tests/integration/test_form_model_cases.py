@@ -19,7 +19,7 @@ from app.domain.cases import Party, SubjectKind
 from app.extensions import db
 from app.models import Draft, Submission, Upload
 from app.models.types import utcnow
-from app.services import drafts, form_models
+from app.services import drafts
 from app.services.simple_pdf import make_pdf
 from tests.factories import PASSWORD
 from tests.subjects_support import World
@@ -29,7 +29,8 @@ CODE = "exemple-temoins"
 
 @pytest.fixture
 def world(app):
-    form_models.load_models()
+    result = app.test_cli_runner().invoke(args=["forms", "load"])  # the repository's models
+    assert result.exit_code == 0 and "exemple-temoins version 1" in result.output, result.output
     return World()
 
 
