@@ -145,6 +145,9 @@ def test_a_witness_and_their_file_kept_with_the_draft_shown_submitted_and_frozen
     page = victim.page(f"/demarches/brouillons/{draft_id}/verifier")
     assert "Témoin 1" in page and "Nom : Léa Martin" in page and "attestation.pdf" in page
     assert "Témoignages concordants" not in page
+    overview = victim.page(f"/demarches/brouillons/{draft_id}/sommaire")
+    assert "Les témoins" in overview and "Vérifier et envoyer" in overview
+    assert "Témoins et pièces d'un accident (exemple)" in victim.page("/demarches/")
 
     # A second draft, the employer's, closed: its group is read-only and nothing is stored.
     workflow = drafts.workflow_or_404(CODE, SubjectKind.CASE_PARTY)
@@ -174,6 +177,8 @@ def test_a_witness_and_their_file_kept_with_the_draft_shown_submitted_and_frozen
     assert witness["temoin_nom"] == "Léa Martin"
     assert [f["filename"] for f in witness["temoin_attestation"]] == ["attestation.pdf"]
     assert witness["temoin_attestation"][0]["sha256"] == upload.sha256
+    confirmation = victim.page(f"/demarches/brouillons/{draft_id}/confirmation")
+    assert submission.reference in confirmation and submission.reference.startswith("QEXT-")
 
 
 def test_the_agents_viewer_shows_the_group_and_the_subjects(app, world):
