@@ -69,6 +69,9 @@ def pytest_configure(config):
 # mechanics. The runs at other moments (`make test`, docs/testing.md) leave them out (`-m "not any_day"`);
 # every other module, a new one included, runs at every moment.
 ANY_DAY_MODULES = {
+    "test_form_model_groups",
+    "test_form_model_cases",
+    "test_form_model_groups_e2e",
     "test_workflow_groups",
     "test_workflow_groups_e2e",
     "test_identifiers",

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from app.services import form_models
 from app.workflows.factory import bound_text
-from app.workflows.form_models import STATUS_LABELS
+from app.workflows.form_models import STATUS_LABELS, SUBJECT_LABELS
 
 bp = Blueprint("form_models", __name__, url_prefix="/modeles-de-formulaires")
 
@@ -34,4 +34,7 @@ def index():
 @bp.get("/<model_code>/version-<int:version>")
 def version(model_code: str, version: int):
     row, definition = form_models.open_version(current_user, model_code, version)
-    return render_template("form_models/version.html", row=row, model=definition, bound=bound_text)
+    subjects = " ; ".join(SUBJECT_LABELS[s] for s in definition.subjects)
+    return render_template(
+        "form_models/version.html", row=row, model=definition, bound=bound_text, subjects=subjects
+    )

@@ -7,9 +7,12 @@ Conditions read the typed values of earlier answers (:class:`Walker`): a page is
 its condition holds and at least one of its questions is shown; a question whose condition does not
 hold is removed from its page's form (neither shown, nor validated, nor summarised, nor submitted).
 
-File questions: :data:`FIELD_BUILDERS` maps a question type to the function building its field. The
-``file``/``files`` builders here render a file input whose raw answer is the ids of the uploads; the
-uploads kept with the draft (issue 12, item 7) replace them with :func:`register_field_builder`.
+A page with a ``group`` is an "add another" group (:func:`~app.workflows.engine.group_step`): its
+questions are one item's, built into the item's form by the same code as a page's. Later conditions
+read the group's id as its number of items. ``file``/``files`` questions are
+:class:`~app.forms.workflow_groups.FileAnswerField` s: the uploads kept with the draft.
+:data:`FIELD_BUILDERS` maps a question type to the function building its field
+(:func:`register_field_builder` replaces one).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from wtforms import Field, SelectChoice, StringField, TextAreaField
 from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
 from app.domain.accounts import Service
+from app.domain.cases import SubjectKind
 from app.domain.identifiers import is_valid_siret
+from app.forms.workflow_groups import FileAnswerField, GroupSpec, unpack_items
 from app.forms.workflows import (
-    FileInput,
     FrenchCheckboxesField,
     FrenchDateField,
     FrenchRadioField,
@@ -41,7 +45,7 @@ from app.forms.workflows import (
     parse_time,
     strip,
 )
-from app.workflows.engine import RawAnswers, Step, Workflow
+from app.workflows.engine import RawAnswers, Step, Workflow, group_step
 from app.workflows.form_models import ModelDefinition, Page, Question
 
 SHORT_TEXT_MAX = 200
@@ -119,8 +123,9 @@ def typed_value(question: Question, raw: Any) -> Any:
         return [v for v in values if isinstance(v, str)]
     if kind == "date":
         return _date_of(raw)
-    if kind == "files" and isinstance(raw, list):
-        return raw
+    if kind in ("file", "files"):
+        values = raw if isinstance(raw, list) else ([raw] if isinstance(raw, str) and raw else [])
+        return [v for v in values if isinstance(v, str) and v.isdigit()] or None
     text = raw[0] if isinstance(raw, list) and raw else raw
     if not isinstance(text, str) or not text.strip():
         return None
@@ -164,6 +169,10 @@ class Walker:
             if not applies[page.id]:
                 continue
             raw = answers.get(page.id) or {}
+            if page.group is not None:
+                # Its questions are each item's: later conditions read the number of items.
+                values[page.group.id] = len(unpack_items(page.group.id, raw))
+                continue
             for question in page.questions:
                 if question.condition is None or question.condition.evaluate(values):
                     values[question.id] = typed_value(question, raw.get(question.id))
@@ -252,30 +261,6 @@ class DateTimeField(Field):
         if isinstance(self.data, datetime):
             return f"{french_date(self.data.date())} à {format_time(self.data.time())}"
         return " ".join(self.raw_data or [])
-
-
-class UploadsField(Field):
-    """A file question: the file input, its raw answer the ids of the uploads kept with the draft
-    (the uploads themselves come with issue 12 item 7, which registers its own builder)."""
-
-    widget = FileInput()
-    multiple_inputs = True
-
-    def __init__(self, label=None, validators=None, multiple: bool = False, **kwargs):
-        if multiple:
-            kwargs.setdefault("render_kw", {"multiple": True})
-        super().__init__(label, validators, **kwargs)
-        self.multiple = multiple
-
-    def _value(self):
-        return ""
-
-    def process_formdata(self, valuelist):
-        self.data = [v for v in valuelist if isinstance(v, str) and v.isdigit()][: 20 if self.multiple else 1]
-
-    def display(self) -> str:
-        count = len(self.data or [])
-        return f"{count} fichier(s)" if count else ""
 
 
 class Required:
@@ -445,10 +430,19 @@ def _build_field(question: Question) -> Field:
     raise ValueError(f"type de question inconnu : {kind}")
 
 
+FILES_MAX = 5  # a ``files`` question without ``max_files``
+
+
 def _file_field(question: Question) -> Field:
-    required = _required(question, f"Sélectionnez un fichier : {question.label}")
-    return UploadsField(
-        question.label, [required], multiple=question.type == "files", description=question.hint or ""
+    """The uploads kept with the draft (docs/workflows.md, « Answers of type file »)."""
+    several = question.type == "files"
+    return FileAnswerField(
+        question.label,
+        min_files=1 if question.required else 0,
+        max_files=(question.max_files or FILES_MAX) if several else 1,
+        required_message=question.required_message
+        or f"Joignez {'au moins un fichier' if several else 'le fichier'} : {question.label}",
+        description=question.hint or "",
     )
 
 
@@ -514,19 +508,33 @@ def _page_condition(walker: Walker, page: Page):
     return applies
 
 
+SUBJECT_KINDS = {"establishment": SubjectKind.ESTABLISHMENT, "case_party": SubjectKind.CASE_PARTY}
+
+
+def build_step(definition: ModelDefinition, page: Page, walker: Walker) -> Step:
+    """A page's step: a question page, or the list page of an "add another" group whose item form
+    is built from the page's questions like any page's form."""
+    form_class = build_form_class(definition, page, walker)
+    condition = _page_condition(walker, page)
+    if page.group is None:
+        return Step(page.id, page.title, form_class, condition=condition, section=page.section)
+    group = page.group
+    spec = GroupSpec(
+        name=group.id,
+        item_form=form_class,
+        item_label=group.item_label,
+        items_label=group.items_label,
+        min_items=group.min_items,
+        max_items=group.item_limit,
+        add_label=group.add_label,
+    )
+    return group_step(page.id, page.title, spec, condition=condition, section=page.section)
+
+
 def build_workflow(definition: ModelDefinition) -> Workflow:
     """The workflow of one model version (not registered: drafts find it by their pinned version)."""
     walker = Walker(definition)
-    steps = [
-        Step(
-            page.id,
-            page.title,
-            build_form_class(definition, page, walker),
-            condition=_page_condition(walker, page),
-            section=page.section,
-        )
-        for page in definition.pages
-    ]
+    steps = [build_step(definition, page, walker) for page in definition.pages]
     return Workflow(
         name=definition.code,
         title=definition.title,
@@ -534,5 +542,6 @@ def build_workflow(definition: ModelDefinition) -> Workflow:
         reference_prefix=definition.reference_prefix,
         service=Service(definition.service),
         steps=tuple(steps),
+        subject_kinds=frozenset(SUBJECT_KINDS[s] for s in definition.subjects),
         model=definition,
     )

@@ -51,6 +51,14 @@ TYPE_LABELS: Final = {
 TEXT_TYPES: Final = frozenset({"short_text", "long_text"})
 NUMBER_TYPES: Final = frozenset({"integer", "decimal", "money"})
 CHOICE_TYPES: Final = frozenset({"radios", "checkboxes", "select"})
+FILE_TYPES: Final = frozenset({"file", "files"})
+# What a model's drafts may belong to (``subjects``): an establishment (started from « Mes
+# démarches »), or a party of a case — the employer side or the victim (started from the case).
+SUBJECTS: Final = ("establishment", "case_party")
+SUBJECT_LABELS: Final = {
+    "establishment": "un établissement",
+    "case_party": "une partie d'un dossier (l'employeur ou la victime)",
+}
 # The fields of a model that are not its content: a published version may change them (retire it).
 LIFECYCLE_KEYS: Final = ("status", "published_at")
 
@@ -83,10 +91,25 @@ class Question:
     pattern_message: str | None = None
     options: tuple[Option, ...] = ()
     condition: Condition | None = None
+    max_files: int | None = None  # ``files`` only (``file``: one)
 
     @property
     def type_label(self) -> str:
         return TYPE_LABELS[self.type]
+
+
+@dataclass(frozen=True)
+class Group:
+    """An "add another" group (GOV.UK *Add multiple things*): the page lists its items, each one
+    answering the page's questions on a page of its own. ``id`` prefixes the stored inputs and is
+    the name conditions of later pages use for the number of items."""
+
+    id: str
+    item_label: str  # « témoin »: « Témoin 2 »
+    items_label: str  # « témoins »: « Ajoutez au moins 2 témoins »
+    min_items: int = 0
+    item_limit: int = 10
+    add_label: str = ""  # « Ajouter un témoin » (the French gender is the model's to say)
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,7 @@ class Page:
     section: str
     questions: tuple[Question, ...]
     condition: Condition | None = None
+    group: Group | None = None  # the page is an "add another" group of these questions
 
 
 @dataclass(frozen=True)
@@ -118,6 +142,7 @@ class ModelDefinition:
     sections: tuple[Section, ...]
     description: str = ""
     published_at: str | None = None
+    subjects: tuple[str, ...] = ("establishment",)  # what a draft may belong to (SUBJECTS)
     content_sha256: str = ""
     data: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -187,7 +212,8 @@ def load_definition(data: dict, name: str = "modèle") -> ModelDefinition:
         raise FormModelError(f"{name} : {_where(first.absolute_path)} : {first.message}{more}")
     label = f"{data['code']} version {data['version']}"
     seen_pages: set[str] = set()
-    earlier: list[str] = []  # question ids of the pages before the current one
+    earlier: list[str] = []  # the names of the pages before the current one: questions, groups
+    in_group: dict[str, str] = {}  # a question of a group's items → its group
     sections = []
     for section in data["sections"]:
         pages = []
@@ -195,17 +221,29 @@ def load_definition(data: dict, name: str = "modèle") -> ModelDefinition:
             if page["id"] in seen_pages:
                 raise FormModelError(f"{label} : la page « {page['id']} » est définie deux fois")
             seen_pages.add(page["id"])
-            page_condition = _condition(page.get("condition"), earlier, f"{label}, page « {page['id']} »")
+            page_where = f"{label}, page « {page['id']} »"
+            page_condition = _condition(page.get("condition"), earlier, page_where, in_group)
+            group = _group(page.get("group"), page_where)
             questions = []
             on_page: list[str] = []
+            if group is not None and (group.id in earlier or group.id in in_group):
+                raise FormModelError(f"{page_where} : l'identifiant du groupe « {group.id} » est déjà pris")
             for raw in page["questions"]:
                 where = f"{label}, question « {raw['id']} »"
-                if raw["id"] in earlier or raw["id"] in on_page:
+                taken = (*earlier, *on_page, *in_group, *([group.id] if group else []))
+                if raw["id"] in taken:
                     raise FormModelError(f"{where} : cet identifiant est déjà utilisé dans le modèle")
-                questions.append(_question(raw, earlier, where))
+                questions.append(_question(raw, earlier, where, in_group))
                 on_page.append(raw["id"])
-            pages.append(Page(page["id"], page["title"], section["title"], tuple(questions), page_condition))
-            earlier.extend(on_page)
+            pages.append(
+                Page(page["id"], page["title"], section["title"], tuple(questions), page_condition, group)
+            )
+            if group is not None:
+                # Later conditions read the number of items, never an item's answers (which item?).
+                earlier.append(group.id)
+                in_group.update(dict.fromkeys(on_page, group.id))
+            else:
+                earlier.extend(on_page)
         sections.append(Section(section["title"], tuple(pages)))
     return ModelDefinition(
         code=data["code"],
@@ -217,18 +255,45 @@ def load_definition(data: dict, name: str = "modèle") -> ModelDefinition:
         sections=tuple(sections),
         description=data.get("description", ""),
         published_at=data.get("published_at"),
+        subjects=tuple(data.get("subjects", ("establishment",))),
         content_sha256=content_sha256(data),
         data=data,
     )
 
 
-def _condition(text: str | None, known: list[str], where: str) -> Condition | None:
+def _condition(
+    text: str | None, known: list[str], where: str, in_group: dict[str, str] | None = None
+) -> Condition | None:
     if text is None:
         return None
     try:
+        condition = parse(text)
+        for name in sorted(condition.names):
+            if in_group and name in in_group and name not in known:
+                raise FormModelError(
+                    f"{where} : condition refusée : « {name} » est une question des éléments du groupe "
+                    f"« {in_group[name]} », dont chaque élément a sa réponse ; une condition peut lire "
+                    f"le nombre d'éléments (« {in_group[name]} >= 1 »), pas leurs réponses"
+                )
         return parse(text, known)
     except ExpressionError as error:
         raise FormModelError(f"{where} : condition refusée : {error}") from None
+
+
+def _group(raw: dict | None, where: str) -> Group | None:
+    if raw is None:
+        return None
+    group = Group(
+        id=raw["id"],
+        item_label=raw["item_label"],
+        items_label=raw["items_label"],
+        min_items=raw.get("min_items", 0),
+        item_limit=raw.get("item_limit", 10),
+        add_label=raw.get("add_label", ""),
+    )
+    if group.min_items > group.item_limit:
+        raise FormModelError(f"{where} : min_items est plus grand que item_limit")
+    return group
 
 
 def _bound(value: Any, kind: str, where: str, key: str) -> Any:
@@ -248,7 +313,7 @@ def _bound(value: Any, kind: str, where: str, key: str) -> Any:
     raise FormModelError(f"{where} : {key} « {value} » ne convient pas à une question de type {kind}")
 
 
-def _question(raw: dict, earlier: list[str], where: str) -> Question:
+def _question(raw: dict, earlier: list[str], where: str, in_group: dict[str, str]) -> Question:
     kind = raw["type"]
     options = tuple(Option(o["value"], o["label"], o.get("hint")) for o in raw.get("options", ()))
     if kind in CHOICE_TYPES and not options:
@@ -261,6 +326,8 @@ def _question(raw: dict, earlier: list[str], where: str) -> Question:
         raise FormModelError(f"{where} : min_length, max_length et pattern ne valent que pour un texte")
     if ("min" in raw or "max" in raw) and kind not in NUMBER_TYPES | {"date"}:
         raise FormModelError(f"{where} : min et max ne valent que pour un nombre, un montant ou une date")
+    if "max_files" in raw and kind != "files":
+        raise FormModelError(f"{where} : max_files ne vaut que pour une question de type files")
     low, high = _bound(raw.get("min"), kind, where, "min"), _bound(raw.get("max"), kind, where, "max")
     if low is not None and high is not None and low > high:
         raise FormModelError(f"{where} : min est plus grand que max")
@@ -291,7 +358,8 @@ def _question(raw: dict, earlier: list[str], where: str) -> Question:
         pattern=pattern,
         pattern_message=raw.get("pattern_message"),
         options=options,
-        condition=_condition(raw.get("condition"), earlier, where),
+        condition=_condition(raw.get("condition"), earlier, where, in_group),
+        max_files=raw.get("max_files"),
     )
 
 

@@ -334,7 +334,8 @@ def test_hostile_raw_values_in_every_question_type_render_and_never_crash(app, v
     raw = MultiDict(
         [(q["id"], v) for q in questions for v in (value if isinstance(value, list) else [value])]
     )
-    with app.test_request_context():
+    # On a step's URL: a file answer renders its buttons to that draft's file endpoints.
+    with app.test_request_context("/demarches/brouillons/1/etapes/p"):
         form = step.form_class(raw, context=StepContext(answers={"p": {}}))
         form.validate()
         html = "".join(str(field()) for field in form)
