@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import weakref
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import takewhile
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -328,9 +330,10 @@ def extract_raw(step: Step, formdata: MultiDict) -> RawAnswers:
     size). Names that are not the form's (csrf_token, version, forged extras) are ignored."""
     raw: RawAnswers = {}
     count = 0
+    posted = sorted(formdata)  # its names, each once: those starting with a prefix follow one another
     for name, multi in _inputs_of(step.form_class):
         prefix = f"{name}-"
-        keys = [name, *sorted({k for k in formdata if k.startswith(prefix)})]
+        keys = [name, *takewhile(lambda k, p=prefix: k.startswith(p), posted[bisect_left(posted, prefix) :])]
         for key in keys:
             if key not in formdata:
                 continue
