@@ -54,3 +54,21 @@ def test_a_step_page_and_its_errors_render_one_template_whatever_its_fields(app,
     refused, names = rendered_templates(app, lambda: client.post(step_url, data=data))
     assert refused.status_code == 422 and "govuk-error-message" in refused.get_data(as_text=True)
     assert names == ["workflows/step.html"]
+
+
+def test_a_step_with_a_file_answer_renders_one_template(app, client, login):
+    establishment = make_establishment(make_company("Transports Lorrains"), departement="57")
+    user = make_user(
+        "camille@exemple.fr", company=establishment.company, grants=[(establishment, Service.COMPTE)]
+    )
+    db.session.commit()
+    login(user)
+    token = client.csrf("/demarches/")
+    started = client.post(
+        "/demarches/pieces/commencer", data={"csrf_token": token, "establishment": str(establishment.id)}
+    )
+    step_url = re.search(r"/demarches/brouillons/\d+/etapes/dossier", started.headers["Location"]).group(0)
+
+    page, names = rendered_templates(app, lambda: client.get(step_url))
+    assert page.status_code == 200 and "Joindre le fichier" in page.get_data(as_text=True)
+    assert names == ["workflows/step.html"]
