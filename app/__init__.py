@@ -11,10 +11,12 @@ from app.assets import vendored_assets
 from app.config import load_config
 from app.extensions import compress, csrf, db, limiter, login_manager, mail, migrate
 from app.sessions import TimedSessionInterface
+from app.templating import Environment
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.jinja_environment = Environment  # before app.jinja_env is first used
     app.config.update(vendored_assets())
     app.config.update(load_config(overrides))
     app.session_interface = TimedSessionInterface()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from urllib.parse import urlsplit
 
 from flask import (
@@ -157,10 +158,20 @@ _NOT_IN_HTML = dict.fromkeys(
 )
 
 
+# A superset of _NOT_IN_HTML in few ranges (all characters above U+1FFFD): one search, in C, tells
+# whether a value holds none of them, without translating it char by char.
+_MAYBE_NOT_IN_HTML = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff\U0001fffe-\U0010ffff]"
+)
+
+
 def printable(value):
     """Jinja's ``finalize``: every printed value without the characters HTML forbids."""
-    # Markup.translate stays Markup (markupsafe wraps it), a str stays a str to be escaped.
-    return value.translate(_NOT_IN_HTML) if isinstance(value, str) else value
+    # Markup.translate stays Markup (markupsafe wraps it), a str stays a str to be escaped. Most
+    # values pass str.isprintable() (which refuses each of these characters) or the search.
+    if isinstance(value, str) and not value.isprintable() and _MAYBE_NOT_IN_HTML.search(value):
+        return value.translate(_NOT_IN_HTML)
+    return value
 
 
 def _without_database() -> None:

@@ -101,6 +101,8 @@ ANY_DAY_MODULES = {
     "test_gunicorn",
     "test_safe_defaults",
     "test_layout_accessibility",
+    "test_field_rendering",
+    "test_templating",
     "test_pdf_accessibility",
     "test_draft_subjects",
     "test_draft_window",

@@ -233,10 +233,13 @@ class FileAnswerWidget:
     without JavaScript. Rendered by workflows/_file_answer.html."""
 
     def __call__(self, field, **kwargs):
-        from flask import render_template
+        from flask import current_app
 
-        # The template is rendered by Jinja with autoescaping: its output is safe markup.
-        return Markup(render_template("workflows/_file_answer.html", field=field))  # noqa: S704
+        # Rendered by Jinja with autoescaping: its output is safe markup. Not through
+        # render_template, which ran every context processor once per field; the template needs
+        # only Flask's globals (request, config, url_for).
+        template = current_app.jinja_env.get_template("workflows/_file_answer.html")
+        return Markup(template.render(field=field))  # noqa: S704
 
 
 _UPLOAD_ID = re.compile(r"[0-9]{1,9}")

@@ -12,6 +12,7 @@ import re
 from datetime import date, time
 from typing import Any
 
+from flask import current_app
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -60,10 +61,41 @@ def strip(value):
 ERROR_PREFIX = "Erreur\u00a0"
 
 
+# The GOV.UK macro behind each govuk-frontend-wtf widget template: that template is nothing but
+# ``{% from "<macro.html>" import <macro> %}{{ <macro>(params) }}``.
+_WIDGET_MACROS = {
+    f"govuk_frontend_wtf/{template}.html": (f"govuk_frontend_jinja/components/{component}/macro.html", macro)
+    for template, component, macro in (
+        ("input", "input", "govukInput"),
+        ("textarea", "textarea", "govukTextarea"),
+        ("radios", "radios", "govukRadios"),
+        ("checkboxes", "checkboxes", "govukCheckboxes"),
+        ("select", "select", "govukSelect"),
+        ("file-upload", "file-upload", "govukFileUpload"),
+        ("date", "date-input", "govukDateInput"),
+        ("password", "password-input", "govukPasswordInput"),
+    )
+}
+
+
+def govuk_macro(template: str):
+    """The GOV.UK macro a govuk-frontend-wtf widget template calls, from the macro template's module
+    (built once per loaded template by Jinja, like a ``{% from … import %}`` without context)."""
+    path, name = _WIDGET_MACROS[template]
+    return getattr(current_app.jinja_env.get_template(path).module, name)
+
+
 class _FrenchErrors:
     """The GOV.UK error message's hidden prefix says "Error:" unless told otherwise. Also drops the
     empty hint govuk-frontend-wtf gives radios and checkboxes without a description (an empty
-    <div> that aria-describedby pointed at)."""
+    <div> that aria-describedby pointed at).
+
+    Renders by calling the GOV.UK macro itself (the same HTML): govuk-frontend-wtf renders each
+    field through ``render_template``, which ran every context processor of the application (the
+    navigation's queries among them) and built a new template context for each field of a page."""
+
+    def render(self, params):
+        return govuk_macro(self.template)(params)  # Markup: the macros' templates autoescape
 
     def map_gov_params(self, field, **kwargs):
         params = super().map_gov_params(field, **kwargs)

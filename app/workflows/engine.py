@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import takewhile
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -309,15 +312,32 @@ def _multi_valued(form_field) -> bool:
     return isinstance(form_field, SelectMultipleField) or getattr(form_field, "multiple_inputs", False)
 
 
+# (name, multi-valued) of each field of a step form class, in order; a form class is never
+# changed once built (the model factory builds a new class for each model version).
+_INPUTS: weakref.WeakKeyDictionary[type, tuple[tuple[str, bool], ...]] = weakref.WeakKeyDictionary()
+
+
+def _inputs_of(form_class: type) -> tuple[tuple[str, bool], ...]:
+    """The inputs a step form class reads, found once per class: binding a form's fields costs
+    about as much as validating them, and every save validates its form anyway."""
+    inputs = _INPUTS.get(form_class)
+    if inputs is None:
+        # Without a context, a form keeps all its fields (a model page removes those whose
+        # condition fails only when given the answers).
+        inputs = tuple((form_field.name, _multi_valued(form_field)) for form_field in form_class())
+        _INPUTS[form_class] = inputs
+    return inputs
+
+
 def extract_raw(step: Step, formdata: MultiDict) -> RawAnswers:
     """The inputs of ``step``'s form found in posted ``formdata``, exactly as typed (bounded in
     size). Names that are not the form's (csrf_token, version, forged extras) are ignored."""
     raw: RawAnswers = {}
     count = 0
-    for form_field in step.form_class():
-        multi = _multi_valued(form_field)
-        prefix = f"{form_field.name}-"
-        keys = [form_field.name, *sorted({k for k in formdata if k.startswith(prefix)})]
+    posted = sorted(formdata)  # its names, each once: those starting with a prefix follow one another
+    for name, multi in _inputs_of(step.form_class):
+        prefix = f"{name}-"
+        keys = [name, *takewhile(lambda k, p=prefix: k.startswith(p), posted[bisect_left(posted, prefix) :])]
         for key in keys:
             if key not in formdata:
                 continue
@@ -325,7 +345,7 @@ def extract_raw(step: Step, formdata: MultiDict) -> RawAnswers:
             count += len(values)
             if count > RAW_VALUES_MAX:
                 return raw
-            raw[key] = values if (multi and key == form_field.name) or len(values) > 1 else values[0]
+            raw[key] = values if (multi and key == name) or len(values) > 1 else values[0]
     return raw
 
 
