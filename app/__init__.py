@@ -15,6 +15,9 @@ from app.sessions import TimedSessionInterface
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    from app.web import TemplateEnvironment
+
+    app.jinja_environment = TemplateEnvironment  # before anything creates app.jinja_env
     app.config.update(vendored_assets())
     app.config.update(load_config(overrides))
     app.session_interface = TimedSessionInterface()

@@ -97,6 +97,7 @@ ANY_DAY_MODULES = {
     "test_safe_defaults",
     "test_layout_accessibility",
     "test_pdf_accessibility",
+    "test_request_statements",
 }
 
 
