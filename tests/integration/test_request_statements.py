@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.extensions import db
 from app.models import Service
+from tests.conftest import ON_POSTGRES
 from tests.factories import PASSWORD, make_company, make_establishment, make_user
 
 START = "/demarches/coordonnees/commencer"
@@ -101,3 +102,22 @@ def test_a_full_step_page_still_reads_the_navigation(app, client, signed_in):
     _, draft_id = signed_in
     body = client.get(f"/demarches/brouillons/{draft_id}/etapes/nature").get_data(as_text=True)
     assert 'href="/dat/"' in body
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only: the pre-ping of psycopg connections")
+def test_on_postgresql_the_pre_ping_opens_the_transaction(app):
+    """The pool's pre-ping sends BEGIN: the connection comes out of the pool already in a transaction,
+    so psycopg does not send a BEGIN of its own before the first statement (one round trip less)."""
+    from psycopg import pq
+
+    db.engine.dispose()
+    with db.engine.connect() as warm:  # a first connection, put back in the pool
+        warm.execute(text("SELECT 1"))
+        warm.commit()
+    with db.engine.connect() as conn:  # the same one, pinged at checkout
+        dbapi_connection = conn.connection.dbapi_connection
+        assert dbapi_connection.info.transaction_status == pq.TransactionStatus.INTRANS
+        first = conn.execute(text("SELECT pg_current_xact_id()")).scalar()
+        assert conn.execute(text("SELECT pg_current_xact_id()")).scalar() == first
+        conn.commit()
+        assert dbapi_connection.info.transaction_status == pq.TransactionStatus.IDLE
