@@ -92,3 +92,15 @@ def ping_opens_the_transaction(engine: Engine) -> None:
         return True
 
     dialect.do_ping = do_ping
+
+    # SQLAlchemy sets a connection's isolation level (an ``isolation_level`` execution option, e.g.
+    # AUTOCOMMIT) before the connection's first transaction, which psycopg refuses inside one: end the
+    # empty transaction the ping opened first (nothing ran in it).
+    usual_set_isolation_level = dialect.set_isolation_level
+
+    def set_isolation_level(dbapi_connection, level) -> None:
+        if dbapi_connection.info.transaction_status == pq.TransactionStatus.INTRANS:
+            dbapi_connection.rollback()
+        usual_set_isolation_level(dbapi_connection, level)
+
+    dialect.set_isolation_level = set_isolation_level

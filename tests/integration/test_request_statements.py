@@ -121,3 +121,18 @@ def test_on_postgresql_the_pre_ping_opens_the_transaction(app):
         assert conn.execute(text("SELECT pg_current_xact_id()")).scalar() == first
         conn.commit()
         assert dbapi_connection.info.transaction_status == pq.TransactionStatus.IDLE
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only: the pre-ping of psycopg connections")
+def test_on_postgresql_a_pooled_connection_still_takes_an_isolation_level(app):
+    """The transaction the pre-ping opened is empty: asking a pooled connection for AUTOCOMMIT or
+    SERIALIZABLE (psycopg refuses that inside a transaction) still works."""
+    db.engine.dispose()
+    with db.engine.connect() as warm:
+        warm.execute(text("SELECT 1"))
+        warm.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+    with db.engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn:
+        assert conn.execute(text("SHOW transaction_isolation")).scalar() == "serializable"
+        conn.rollback()
