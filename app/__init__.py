@@ -9,7 +9,16 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from app.assets import vendored_assets
 from app.config import load_config
-from app.extensions import compress, csrf, db, limiter, login_manager, mail, migrate
+from app.extensions import (
+    compress,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+    ping_opens_the_transaction,
+)
 from app.sessions import TimedSessionInterface
 from app.templating import Environment
 
@@ -41,6 +50,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     db.init_app(app)
+    if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        with app.app_context():
+            ping_opens_the_transaction(db.engine)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)

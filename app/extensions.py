@@ -50,3 +50,57 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def ping_opens_the_transaction(engine: Engine) -> None:
+    """PostgreSQL with psycopg: the pool's pre-ping (one round trip at each checkout, so that a
+    connection the database dropped is replaced before a request uses it: app/config.py) sends
+    ``BEGIN`` instead of an empty query. It checks the connection as well, and psycopg, finding the
+    transaction open, no longer sends its own ``BEGIN`` before the request's first statement: one
+    round trip less on every request that reads or writes (issue 11; a step save waited for eight,
+    now seven). psycopg's ``BEGIN`` is this plain one unless an isolation level, read-only or
+    deferrable mode is set on the connection: then, and for a connection in autocommit or already in a
+    transaction, the usual ping runs."""
+    dialect = engine.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return
+    from psycopg import OperationalError, pq
+
+    usual_ping = dialect.do_ping
+
+    def do_ping(dbapi_connection) -> bool:
+        if (
+            dbapi_connection.autocommit
+            or dbapi_connection.isolation_level is not None
+            or dbapi_connection.read_only is not None
+            or dbapi_connection.deferrable is not None
+            or dbapi_connection.info.transaction_status != pq.TransactionStatus.IDLE
+        ):
+            return usual_ping(dbapi_connection)
+        try:
+            result = dbapi_connection.pgconn.exec_(b"BEGIN")
+        except Exception as error:
+            dbapi_connection.close()
+            raise OperationalError(str(error)) from error
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            # A plain BEGIN on an idle connection fails only when the connection is gone (the server
+            # ended it: restart, pg_terminate_backend). Closed here, SQLAlchemy sees a disconnect and
+            # replaces it before the request uses it, as with the usual ping.
+            message = result.error_message or dbapi_connection.pgconn.get_error_message() or b"BEGIN failed"
+            dbapi_connection.close()
+            raise OperationalError(message.decode(errors="replace"))
+        return True
+
+    dialect.do_ping = do_ping
+
+    # SQLAlchemy sets a connection's isolation level (an ``isolation_level`` execution option, e.g.
+    # AUTOCOMMIT) before the connection's first transaction, which psycopg refuses inside one: end the
+    # empty transaction the ping opened first (nothing ran in it).
+    usual_set_isolation_level = dialect.set_isolation_level
+
+    def set_isolation_level(dbapi_connection, level) -> None:
+        if dbapi_connection.info.transaction_status == pq.TransactionStatus.INTRANS:
+            dbapi_connection.rollback()
+        usual_set_isolation_level(dbapi_connection, level)
+
+    dialect.set_isolation_level = set_isolation_level

@@ -63,6 +63,27 @@ ERROR_TEXTS = {
 }
 
 
+# htmx's settings, in a <meta> of every page (written once: the context processor runs for every
+# template, each form field's included).
+HTMX_CONFIG = json.dumps(
+    {
+        "historyCacheSize": 0,
+        "includeIndicatorStyles": False,
+        "allowScriptTags": False,
+        "allowEval": False,
+        # Never copy a style attribute while settling a swap (CSP: no inline style).
+        "attributesToSettle": ["class", "width", "height"],
+        "responseHandling": [
+            {"code": "204", "swap": False},
+            {"code": "[23]..", "swap": True},
+            {"code": "422", "swap": True, "error": False},
+            {"code": "409", "swap": True, "error": False},
+            {"code": "[45]..", "swap": False, "error": True},
+        ],
+    }
+)
+
+
 def is_htmx() -> bool:
     return (
         request.headers.get("HX-Request") == "true"
@@ -244,25 +265,7 @@ def register_web(app: Flask) -> None:
             "is_htmx": is_htmx(),
             "Service": Service,
             "SERVICE_LABELS": SERVICE_LABELS,
-            "htmx_config": (
-                json.dumps(
-                    {
-                        "historyCacheSize": 0,
-                        "includeIndicatorStyles": False,
-                        "allowScriptTags": False,
-                        "allowEval": False,
-                        # Never copy a style attribute while settling a swap (CSP: no inline style).
-                        "attributesToSettle": ["class", "width", "height"],
-                        "responseHandling": [
-                            {"code": "204", "swap": False},
-                            {"code": "[23]..", "swap": True},
-                            {"code": "422", "swap": True, "error": False},
-                            {"code": "409", "swap": True, "error": False},
-                            {"code": "[45]..", "swap": False, "error": True},
-                        ],
-                    }
-                )
-            ),
+            "htmx_config": HTMX_CONFIG,
         }
 
     app.jinja_env.finalize = printable

@@ -114,6 +114,7 @@ ANY_DAY_MODULES = {
     "test_caisses",
     "test_compte",
     "test_compte_indicators",
+    "test_request_statements",
 }
 
 

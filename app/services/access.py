@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from flask import abort, g
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from app.domain.cases import Party, SubjectKind
 from app.extensions import db
@@ -57,22 +57,39 @@ def _grants(user: User, establishment_id: int | None = None) -> dict[int, set[st
     return some[key]
 
 
+# The grants' queries, built once with bound parameters: one of them runs on nearly every signed-in
+# request, and building a statement (then its cache key) each time cost as much as running it on
+# SQLite (docs/performance.md, issue 11). Only the user's own company counts, whatever rows exist.
+_EMPLOYER_GRANTS = (
+    select(Establishment.id, Establishment.is_head_office, Habilitation.service)
+    .outerjoin(
+        Habilitation,
+        (Habilitation.establishment_id == Establishment.id) & (Habilitation.user_id == bindparam("user_id")),
+    )
+    .where(Establishment.company_id == bindparam("company_id"))
+)
+# With one establishment: that establishment and the company's head offices, not every establishment.
+_EMPLOYER_GRANTS_ON = _EMPLOYER_GRANTS.where(
+    or_(Establishment.id == bindparam("establishment_id"), Establishment.is_head_office)
+)
+_FIRM_GRANTS = select(Mandate.establishment_id, Mandate.service).where(
+    Mandate.firm_id == bindparam("firm_id"), Mandate.revoked_at.is_(None)
+)
+_FIRM_GRANTS_ON = _FIRM_GRANTS.where(Mandate.establishment_id == bindparam("establishment_id"))
+
+
 def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, set[str]]:
     grants: dict[int, set[str]] = defaultdict(set)
     if user.kind == UserKind.EMPLOYER and user.company_id is not None:
         # One query: the establishments of the user's own company, with the user's habilitations on
-        # each (none: NULL). Only the user's own company counts, whatever rows exist.
-        query = (
-            select(Establishment.id, Establishment.is_head_office, Habilitation.service)
-            .outerjoin(
-                Habilitation,
-                (Habilitation.establishment_id == Establishment.id) & (Habilitation.user_id == user.id),
-            )
-            .where(Establishment.company_id == user.company_id)
-        )
-        if establishment_id is not None:
-            query = query.where(or_(Establishment.id == establishment_id, Establishment.is_head_office))
-        rows = db.session.execute(query).all()
+        # each (none: NULL).
+        params = {"user_id": user.id, "company_id": user.company_id}
+        if establishment_id is None:
+            rows = db.session.execute(_EMPLOYER_GRANTS, params).all()
+        else:
+            rows = db.session.execute(
+                _EMPLOYER_GRANTS_ON, {**params, "establishment_id": establishment_id}
+            ).all()
         all_ids = {est_id for est_id, _, _ in rows}
         if user.is_company_admin:
             for est_id in all_ids:
@@ -83,12 +100,13 @@ def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, s
             for target in all_ids if is_head_office else (est_id,):
                 grants[target].add(service)
     elif user.kind == UserKind.FIRM and user.firm_id is not None:
-        query = select(Mandate.establishment_id, Mandate.service).where(
-            Mandate.firm_id == user.firm_id, Mandate.revoked_at.is_(None)
-        )
-        if establishment_id is not None:
-            query = query.where(Mandate.establishment_id == establishment_id)
-        for est_id, service in db.session.execute(query):
+        if establishment_id is None:
+            rows = db.session.execute(_FIRM_GRANTS, {"firm_id": user.firm_id})
+        else:
+            rows = db.session.execute(
+                _FIRM_GRANTS_ON, {"firm_id": user.firm_id, "establishment_id": establishment_id}
+            )
+        for est_id, service in rows:
             grants[est_id].add(service)
     return dict(grants)
 

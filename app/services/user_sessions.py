@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import g
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app.domain.accounts import user_agent_summary
 from app.extensions import db
@@ -44,6 +44,19 @@ def open_session(user: User, user_agent: str | None) -> str:
     return token
 
 
+# Built once: every signed-in request runs it, and building the statement (and its cache key) each
+# time was a tenth of a step save's CPU (docs/performance.md, issue 11).
+_SIGNED_IN_USER = (
+    select(User, UserSession.id, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.token_hash == bindparam("token_hash"),
+        UserSession.revoked_at.is_(None),
+        User.id == bindparam("user_id"),
+    )
+)
+
+
 def signed_in_user(user_ref: str, token: str | None) -> User | None:
     """The user of a request's session, or None when the session was revoked, belongs to someone
     else, or predates the user's last password change: one indexed lookup that also loads the user.
@@ -51,15 +64,7 @@ def signed_in_user(user_ref: str, token: str | None) -> User | None:
     ident, _, version = user_ref.partition(":")
     if not ident.isdigit() or len(ident) > 18 or not isinstance(token, str) or not token:
         return None
-    row = db.session.execute(
-        select(User, UserSession.id, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.token_hash == _hash(token),
-            UserSession.revoked_at.is_(None),
-            User.id == int(ident),
-        )
-    ).first()
+    row = db.session.execute(_SIGNED_IN_USER, {"token_hash": _hash(token), "user_id": int(ident)}).first()
     if row is None:
         return None
     user, session_id, last_seen = row

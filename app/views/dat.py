@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
@@ -99,10 +100,16 @@ def _iso_date(value) -> str:
 
 @bp.app_context_processor
 def _navigation():
-    """Whether the main navigation shows the DAT entries (employer side / CPAM side)."""
-    if not current_user or not current_user.is_authenticated:
-        return {"dat_nav": None, "labels_categories": dat_forms.CATEGORIES}
-    return {"dat_nav": dat.navigation_entry(current_user), "labels_categories": dat_forms.CATEGORIES}
+    """Whether the main navigation shows the DAT entries (employer side / CPAM side): computed once
+    per request (every form field's widget renders through render_template too), and not for an htmx
+    fragment, which has no navigation (an autosave read the user's establishments for nothing: two
+    statements of its seven, issue 11)."""
+    if "dat_nav" not in g:
+        entry = None
+        if current_user and current_user.is_authenticated and not g.get("htmx"):
+            entry = dat.navigation_entry(current_user)
+        g.dat_nav = entry
+    return {"dat_nav": g.dat_nav, "labels_categories": dat_forms.CATEGORIES}
 
 
 def _filters(form: dat_forms.ListFiltersForm) -> dat.ListFilters:
