@@ -9,7 +9,7 @@ import csv
 import io
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.domain.accounts import Service, UserKind
@@ -29,9 +29,14 @@ bp = Blueprint("compte", __name__, url_prefix="/compte-atmp")
 
 @bp.app_context_processor
 def _navigation():
-    """Whether the main navigation shows « Compte AT/MP »."""
-    shown = bool(current_user and current_user.is_authenticated and service.navigation_entry(current_user))
-    return {"compte_nav": shown}
+    """Whether the main navigation shows « Compte AT/MP »: computed once per request, and not for an
+    htmx fragment, which has no navigation (as the DAT's: an autosave reads no establishment list)."""
+    if "compte_nav" not in g:
+        shown = False
+        if current_user and current_user.is_authenticated and not g.get("htmx"):
+            shown = bool(service.navigation_entry(current_user))
+        g.compte_nav = shown
+    return {"compte_nav": g.compte_nav}
 
 
 def _decimal(value) -> Decimal | None:
