@@ -248,7 +248,7 @@ def test_a_declaration_with_the_keyboard_only(page, live_server, people):
     heading(page, "L'employeur")
     for index, step in enumerate(STEPS):
         keyboard_step(page, answers[step])
-        tab_to(page, "button[value=continue]")
+        tab_to(page, "button.govuk-button[value=continue]")  # not the hidden default for Enter
         page.keyboard.press("Enter")
         heading(
             page,
