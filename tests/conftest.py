@@ -108,6 +108,7 @@ ANY_DAY_MODULES = {
     "test_draft_window",
     "test_form_expressions",
     "test_form_models",
+    "test_submission_pdf",
     "test_ops_endpoints",
     "test_two_servers",
     "test_full_store",

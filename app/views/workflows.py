@@ -23,7 +23,7 @@ from flask_login import current_user
 
 from app.domain.cases import SubjectKind
 from app.forms.workflows import StartForm
-from app.services import drafts
+from app.services import drafts, submission_pdf
 from app.services.drafts import (
     AUTOSAVE,
     CONTINUE,
@@ -35,6 +35,7 @@ from app.services.drafts import (
     StepNotReachable,
 )
 from app.views.auth import safe_next
+from app.views.documents import send_document
 from app.web import is_htmx, navigate, paris
 from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
 
@@ -77,12 +78,14 @@ def _render(template: str, status: int = 200, **context):
 
 @bp.get("/", endpoint="drafts")
 def drafts_list():
+    known = drafts.known_workflows()
     return render_template(
         "workflows/drafts.html",
         summaries=drafts.list_drafts(current_user),
         submissions=drafts.recent_submissions(current_user),
         startable=drafts.startable_workflows(current_user),
-        workflow_titles={w.name: w.title for w in drafts.known_workflows()},
+        workflow_titles={w.name: w.title for w in known},
+        summary_pdfs={w.name for w in known if submission_pdf.has_summary_pdf(w)},
     )
 
 
@@ -409,3 +412,14 @@ def confirmation(draft_id: int):
     return render_template(
         "workflows/confirmation.html", workflow=workflow, draft=draft, submission=submission
     )
+
+
+@bp.get("/brouillons/<int:draft_id>/recapitulatif.pdf")
+def summary_pdf(draft_id: int):
+    """The « récapitulatif » PDF of a sent démarche, rendered from the form model version it was
+    answered on (404 for a workflow with PDFs of its own: the DAT)."""
+    submission, draft, workflow = drafts.open_submission(current_user, draft_id)
+    if not submission_pdf.has_summary_pdf(workflow):
+        abort(404)
+    data = submission_pdf.render(current_user, submission, draft, workflow)
+    return send_document(data, submission_pdf.filename(submission), inline=True)
