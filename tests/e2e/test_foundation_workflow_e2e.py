@@ -325,7 +325,7 @@ def test_submit_shows_the_reference_and_a_replay_creates_no_second_submission(pa
     assert draft(draft_id).submitted_at is not None
 
     page.get_by_role("link", name="Revenir à mes démarches").click()
-    expect(page.get_by_role("link", name=reference)).to_be_visible()
+    expect(page.get_by_role("link", name=reference, exact=True)).to_be_visible()
     expect(page.get_by_text("Aucun brouillon en cours.")).to_be_visible()
     assert_accessible(page)
 
