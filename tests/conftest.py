@@ -248,6 +248,36 @@ def _fresh_database(template, tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="session")
+def demo_template(migrated_template, tmp_path_factory):
+    """The demo data (`flask demo load`) loaded once per session, on SQLite: the folder holding the
+    database (``test.sqlite3``) and its file store (``storage/``), which :func:`demo_database` copies
+    for a test. Loading it takes seconds (its PDFs); a test that reads the demo need not pay them each
+    time. ``None`` on PostgreSQL, where each test loads the demo into its own emptied database."""
+    if ON_POSTGRES:
+        return None
+    from app.demo import load_demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    application = create_app(_base_config(_fresh_database(migrated_template, folder), folder))
+    with application.app_context():
+        list(load_demo())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return folder
+
+
+def demo_database(migrated_template, demo_template, tmp_path) -> str:
+    """A test's database holding the demo data: a copy of the session's (with its file store, at the
+    test's ``STORAGE_DIR``), or, on PostgreSQL, an emptied one the caller loads the demo into."""
+    if demo_template is None:
+        return _fresh_database(migrated_template, tmp_path)
+    shutil.copy(demo_template / "test.sqlite3", tmp_path / "test.sqlite3")
+    shutil.copytree(demo_template / "storage", tmp_path / "storage")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
 @pytest.fixture
 def app_config():
     """Override in a test module to change settings: ``@pytest.fixture def app_config(): return {...}``."""
@@ -261,6 +291,24 @@ def app(migrated_template, tmp_path, app_config):
     application = create_app(config)
     application.test_client_class = StrictHtmlClient
     with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo_app(migrated_template, demo_template, tmp_path, app_config):
+    """Like ``app``, on the demo data (a copy of the session's: ``demo_template``)."""
+    config = _base_config(demo_database(migrated_template, demo_template, tmp_path), tmp_path)
+    config.update(app_config)
+    application = create_app(config)
+    application.test_client_class = StrictHtmlClient
+    with application.app_context():
+        if demo_template is None:  # PostgreSQL: loaded into the test's emptied database
+            from app.demo import load_demo
+
+            list(load_demo())
+            db.session.commit()
         yield application
         db.session.remove()
         db.engine.dispose()

@@ -3,6 +3,7 @@ driven by headless Chromium through Playwright, with axe-core checks."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,9 +14,10 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from app.demo import load_demo
 from app.extensions import db
 from app.models import Service
-from tests.conftest import _base_config, _fresh_database
+from tests.conftest import _base_config, _fresh_database, demo_database
 from tests.factories import make_company, make_establishment, make_user
 
 AXE = sorted((Path(__file__).parent / "vendor").glob("axe-*.min.js"))[-1]
@@ -66,9 +68,9 @@ class LiveServer:
         self.thread.join(5)
 
 
-@pytest.fixture
-def live_app(migrated_template, tmp_path, app_config):
-    config = _base_config(_fresh_database(migrated_template, tmp_path), tmp_path)
+@contextlib.contextmanager
+def _application(database_url: str, tmp_path, app_config):
+    config = _base_config(database_url, tmp_path)
     config.update({"RATELIMIT_ENABLED": False}, **app_config)
     application = create_app(config)
     with application.app_context():
@@ -77,12 +79,37 @@ def live_app(migrated_template, tmp_path, app_config):
         db.engine.dispose()
 
 
-@pytest.fixture
-def live_server(live_app):
-    server = LiveServer(live_app)
+@contextlib.contextmanager
+def _served(application):
+    server = LiveServer(application)
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def live_app(migrated_template, tmp_path, app_config):
+    with _application(_fresh_database(migrated_template, tmp_path), tmp_path, app_config) as application:
+        yield application
+
+
+@pytest.fixture
+def live_server(live_app):
+    with _served(live_app) as server:
+        yield server
+
+
+@pytest.fixture
+def demo_server(migrated_template, demo_template, tmp_path, app_config):
+    """The app served on the demo data (`flask demo load`): a copy of the session's, loaded once
+    (tests/conftest.py ``demo_template``); on PostgreSQL, loaded into the test's database."""
+    database_url = demo_database(migrated_template, demo_template, tmp_path)
+    with _application(database_url, tmp_path, app_config) as application:
+        if demo_template is None:
+            list(load_demo())
+            db.session.commit()
+        with _served(application) as server:
+            yield server
 
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:

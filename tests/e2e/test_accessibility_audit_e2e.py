@@ -12,8 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD, load_demo
-from app.extensions import db
+from app.demo import DEMO_PASSWORD
 from tests.e2e.conftest import AXE, assert_accessible, login_as
 
 # The pages named in the statement: keep both lists in step.
@@ -67,13 +66,6 @@ def all_violations(page) -> list[dict]:
         }
         for v in result["violations"]
     ]
-
-
-@pytest.fixture
-def demo_server(live_server):
-    list(load_demo())
-    db.session.commit()
-    return live_server
 
 
 @pytest.mark.parametrize("email", list(PAGES), ids=lambda e: e or "anonyme")

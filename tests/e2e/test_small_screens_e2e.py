@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from app.demo import DEMO_PASSWORD, load_demo
-from app.extensions import db
+from app.demo import DEMO_PASSWORD
 from tests.e2e.conftest import assert_accessible, login_as, shot
 
 PAGES = {
@@ -17,13 +16,6 @@ PAGES = {
     "agent.cpam@demo.test": ["/", "/cpam/declarations", "/agent/courriers/", "/agent/courriers/deposer"],
     "operateur@demo.test": ["/", "/operateur/courriels/"],
 }
-
-
-@pytest.fixture
-def demo_server(live_server):
-    list(load_demo())
-    db.session.commit()
-    return live_server
 
 
 @pytest.mark.parametrize("email", sorted(PAGES))

@@ -58,8 +58,7 @@ def test_demo_load_is_idempotent(app):
     assert "0 ajoutée(s)" in second and "0 ajouté(s)" in second
 
 
-def test_demo_company_has_a_paris_head_office_and_two_alsace_moselle_establishments(app):
-    load(app)
+def test_demo_company_has_a_paris_head_office_and_two_alsace_moselle_establishments(demo_app):
     company = db.session.scalars(select(Company)).one()
     assert company.name == "Bâtiments de l'Est SAS" and siren.is_valid(company.siren)
     establishments = {e.departement: e for e in db.session.scalars(select(Establishment))}
@@ -73,8 +72,8 @@ def test_demo_company_has_a_paris_head_office_and_two_alsace_moselle_establishme
     assert firm.name == "Cabinet Comptable Rhénan" and siret.is_valid(firm.siret)
 
 
-def test_every_demo_account_signs_in_and_sees_its_home_page(app):
-    load(app)
+def test_every_demo_account_signs_in_and_sees_its_home_page(demo_app):
+    app = demo_app
     employer = sign_in(app, "employeur@demo.test").get("/").get_data(as_text=True)
     for city in ("Paris", "Metz", "Strasbourg"):
         assert city in employer

@@ -281,9 +281,8 @@ def test_a_dat_only_user_has_no_mailbox_in_the_navigation(client, login, box):
     assert "Aucun établissement ne vous donne accès aux courriers" in page
 
 
-def test_demo_data_has_letters_of_several_types_some_read(app):
-    runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+def test_demo_data_has_letters_of_several_types_some_read(demo_app):
+    runner = demo_app.test_cli_runner()
     letters = db.session.scalars(select(Letter)).all()
     assert len({letter.letter_type for letter in letters}) >= 5
     assert len({letter.establishment_id for letter in letters}) == 3

@@ -90,8 +90,7 @@ def test_the_receipt_deposited_in_lucie_is_tagged(world):
     assert_tagged(read_blob(letter.sha256), f"Accusé de réception {reference}")
 
 
-def test_the_demo_letters_are_tagged(app):
-    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+def test_the_demo_letters_are_tagged(demo_app):
     letters = db.session.scalars(select(Letter).join(Establishment).order_by(Letter.id)).all()
     assert letters
     for letter in letters:
