@@ -75,8 +75,9 @@ def test_a_data_defined_group_with_files_with_and_without_javascript_then_closed
     expect(heading(page)).to_have_text("Les témoins de l'accident")
     assert_accessible(page)
     page.get_by_role("button", name="Ajouter un témoin").click()
+    expect(heading(page)).to_have_text("Ajouter un témoin")  # the item's page, swapped in and processed
     page.get_by_label("Nom et prénom du témoin").fill("Léa Martin")
-    expect(page.locator("#autosave-status")).to_contain_text("Brouillon enregistré")
+    expect(page.locator("#autosave-status")).to_contain_text("Brouillon enregistré", timeout=10_000)
     expect(page.locator("#group-element")).to_have_value("0")
     choose_file(page, "attestation-lea.pdf")
     page.get_by_role("button", name="Joindre le fichier").click()
