@@ -117,6 +117,8 @@ def main() -> None:
     parser.add_argument("--journeys", type=int, default=20, help="people, one journey each (in turn)")
     parser.add_argument("--profile", action="store_true", help="cProfile (CPU time) the measured journeys")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--sort", default="cumulative", help="pstats order (cumulative, tottime…)")
+    parser.add_argument("--callers", metavar="PATTERN", help="who calls what matches")
     args = parser.parse_args()
     if args.db == "postgresql":
         os.environ.setdefault("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_perf")
@@ -187,7 +189,9 @@ def main() -> None:
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats(args.sort).print_stats(args.top)
+        if args.callers:
+            stats.print_callers(args.callers)
         root = str(Path(__file__).resolve().parent.parent) + "/"
         print(out.getvalue().replace(root, "").replace(".venv/lib/python3.11/site-packages/", ""))
 
