@@ -124,9 +124,12 @@ class Registered:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def register_mp(agent: User, data: MpRegistration, *, now: datetime | None = None) -> Registered:
+def register_mp(
+    agent: User, data: MpRegistration, *, now: datetime | None = None, check_only: bool = False
+) -> Registered:
     """Register an MP case for the agent's caisse. Every bad field gets its French message, by the form's
-    field name, and nothing is stored; else the case is committed with its calendar."""
+    field name, and nothing is stored; else the case is committed with its calendar. ``check_only``: the
+    form found an error of its own, only the messages are returned."""
     access.authorize_agent(agent, Service.QRPRO)
     errors: dict[str, str] = {}
     nir_problems = nir_errors(data.nir)
@@ -184,7 +187,7 @@ def register_mp(agent: User, data: MpRegistration, *, now: datetime | None = Non
         errors["declaration_received_on"] = (
             "La déclaration ne peut pas avoir été reçue avant la première constatation médicale"
         )
-    if errors:
+    if errors or check_only:
         return Registered(errors=errors)
 
     from app.services.drafts import next_reference_number  # the engine's counters (lazy: no import circle)
