@@ -242,6 +242,7 @@ def case_for_agent(agent: User, reference: str, *, action: str = "read") -> Case
     if case is None or agent.caisse is None or not is_competent(agent, case):
         abort(404)
     audit.record(f"qrpro.{action}", "case_file", case.id, establishment_id=case.establishment_id, actor=agent)
+    db.session.commit()
     return case
 
 
