@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.domain import dat as dat_rules
 from app.domain import qrpro as rules
@@ -254,6 +255,7 @@ def queue(agent: User, page: int = 1, *, size: int = QUEUE_PAGE_SIZE) -> Page:
         return Page([], 0, 1, 1)
     query = (
         select(Case)
+        .options(joinedload(Case.establishment))  # the page shows each employer: no query per row
         .where(Case.caisse_id == agent.caisse_id, Case.next_due_on.is_not(None))
         .order_by(Case.next_due_on, Case.id)
     )
