@@ -23,7 +23,7 @@ from app.services import dat as dat_service
 from app.services import form_models
 from app.services.qrpro import cases, instruction
 
-AT_VICTIM = ("Lambert", "Hugo")
+AT_VICTIM = ("Girard", "Lucas")
 MP_CONSULTATION = "FRANÇOIS Nadia"
 MP_DECIDED = "ROUSSEAU Marc"
 

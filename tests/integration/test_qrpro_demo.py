@@ -17,7 +17,7 @@ def test_the_demo_has_a_case_at_each_stage(demo_app):
     by_name = {
         case.victim_name: case for case in db.session.scalars(select(Case).where(Case.d0.is_not(None)))
     }
-    assert by_name["LAMBERT Hugo"].stage == Stage.QUESTIONNAIRES
+    assert by_name["GIRARD Lucas"].stage == Stage.QUESTIONNAIRES
     consultation = by_name["FRANÇOIS Nadia"]
     assert consultation.stage == Stage.CONSULTATION
     dates = calendar.dates_of(consultation)
@@ -26,4 +26,4 @@ def test_the_demo_has_a_case_at_each_stage(demo_app):
     assert by_name["ROUSSEAU Marc"].stage == Stage.DECIDE and by_name["ROUSSEAU Marc"].decision == "reconnu"
     agent = db.session.scalar(select(User).where(User.email == "agent.cpam@demo.test"))
     queued = {case.victim_name for case in cases.queue(agent, size=100).items}
-    assert {"LAMBERT Hugo", "FRANÇOIS Nadia"} <= queued and "ROUSSEAU Marc" not in queued
+    assert {"GIRARD Lucas", "FRANÇOIS Nadia"} <= queued and "ROUSSEAU Marc" not in queued
