@@ -94,6 +94,7 @@ def _mp(agent: User, metz: Establishment, name: str, d0_days_ago: int, **details
             declaration_received_on=today - timedelta(days=d0_days_ago + 3),
             cmi_received_on=today - timedelta(days=d0_days_ago),
         ),
+        now=_ago(d0_days_ago - 1),  # registered the day after D0
     )
     assert registered.case is not None, registered.errors
     return registered.case

@@ -14,6 +14,7 @@ from app.services.accounts import ESTABLISHMENTS_PAGE, establishment_matches
 from app.services.drafts import DraftSummary
 from app.services.mandates import ClientCompany, portfolio_for
 from app.services.paging import Page, paginate
+from app.services.qrpro import cases as qrpro_cases
 from app.services.qrpro import employer as qrpro_employer
 
 DRAFTS_SHOWN = 10
@@ -170,5 +171,10 @@ def work_queues_for(user: User) -> list[WorkQueue]:
             "Déclarations à instruire ou à décider (CMI reçu)",
             counts["a_traiter"],
             url_for("cpam.inbox", a_decider="1"),
+        ),
+        WorkQueue(
+            "Dossiers QR Pro en instruction (par prochaine date légale)",
+            qrpro_cases.queue(user, size=1).total,
+            url_for("qrpro_agent.queue"),
         ),
     ]

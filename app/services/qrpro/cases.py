@@ -217,7 +217,7 @@ def register_mp(
     )
     db.session.add(case)
     db.session.flush()
-    _event(case, rules.EventKind.CASE_OPENED, user=agent, source="agent")
+    _event(case, rules.EventKind.CASE_OPENED, user=agent, at=now, source="agent")
     calendar.compute(case, establishment.departement)
     audit.record("qrpro.register_mp", "case_file", case.id, establishment_id=establishment.id, actor=agent)
     db.session.commit()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.domain import qrpro as rules
 from app.domain.calendars import timezone_for
 from app.domain.cases import Party
+from app.domain.dat import french_day
 from app.domain.lucie import LETTER_TYPE_LABELS, LetterType, deemed_notice
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseLetter, User
@@ -21,6 +22,8 @@ from app.services.lucie.dates import current_rule
 from app.services.pdf import render_pdf
 
 from . import calendar
+
+ISO_DAYS = frozenset({"opening", "observations_until", "decision_on"})
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,12 @@ def _detail(event: CaseEvent) -> str:
             value = details[key]
             if key == "decision":
                 value = rules.Decision(value).label
+            elif key in ISO_DAYS:
+                value = french_day(date.fromisoformat(value), weekday=False)
             parts.append(f"{label} : {value}")
     if details.get("date"):
-        parts.append(f"{rules.DateKind(details['date']).label} : {details.get('from')} → {details.get('to')}")
+        before, after = (french_day(date.fromisoformat(details[k]), weekday=False) for k in ("from", "to"))
+        parts.append(f"{rules.DateKind(details['date']).label} : {before} → {after}")
     return " ; ".join(parts)
 
 
