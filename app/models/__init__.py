@@ -7,7 +7,7 @@ from app.domain.cases import CaseKind, Party
 from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
-from app.models.cases import Case, CaseDate, CaseEvent, CaseLetter
+from app.models.cases import Case, CaseDate, CaseDocument, CaseEvent, CaseLetter
 from app.models.compte import (
     Attestation,
     AverageCost,
@@ -47,6 +47,7 @@ __all__ = [
     "Caisse",
     "Case",
     "CaseDate",
+    "CaseDocument",
     "CaseEvent",
     "CaseKind",
     "CaseLetter",

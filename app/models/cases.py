@@ -147,3 +147,26 @@ class CaseEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     case_letter_id: Mapped[int | None] = mapped_column(ForeignKey("case_letter.id"))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CaseDocument(db.Model):
+    """A document of a case's dossier (issue 13, item 7): a piece the caisse adds (``party`` None; flagged
+    *secret médical*, never shown to the parties), or a party's observations during the consultation
+    (text and an optional file, ``party`` its author). Its file is in the blob store."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (Index("ix_case_document_case", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # piece | observation
+    party: Mapped[str | None] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    media_type: Mapped[str] = mapped_column(String(60), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    secret_medical: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

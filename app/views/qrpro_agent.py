@@ -18,8 +18,9 @@ from app.domain.calendars import local_date
 from app.domain.cases import Party
 from app.forms import qrpro_agent as forms
 from app.services import access
-from app.services.qrpro import calendar, cases, instruction, letters, timeline
+from app.services.qrpro import calendar, cases, consultation, instruction, letters, timeline
 from app.views.dat import pdf_response
+from app.views.documents import send_document
 from app.web import page_number
 
 TEXT_FIELDS = ("nir", "victim_name", "address", "postal_code", "city", "siret", "table", "disease_label")
@@ -124,6 +125,9 @@ def _render_case(case, *, status: int = 200, page_errors=None, **forms_given):
         schedule_form=forms_given.get("schedule_form") or forms.ScheduleForm(),
         decision_form=forms_given.get("decision_form") or forms.DecisionForm(),
         page_errors=page_errors or [],
+        documents=consultation.documents(case),
+        author_label=consultation.author_label,
+        piece_errors=forms_given.get("piece_errors") or {},
         decision=rules.Decision(case.decision) if case.decision else None,
     ), status
 
@@ -229,3 +233,27 @@ def letter_pdf(reference: str, letter_id: int):
 def timeline_pdf(reference: str):
     record = cases.case_for_agent(current_user, reference, action="timeline")
     return pdf_response(timeline.timeline_pdf(record), f"{record.reference}-chronologie.pdf")
+
+
+@bp.post("/dossiers/<reference>/pieces")
+def add_piece(reference: str):
+    record = cases.case_for_agent(current_user, reference, action="piece")
+    try:
+        consultation.add_piece(
+            current_user,
+            record,
+            title=request.form.get("titre", ""),
+            file=request.files.get("fichier"),
+            secret_medical=request.form.get("secret_medical") == "oui",
+        )
+    except consultation.DocumentRefused as refused:
+        return _render_case(record, status=422, piece_errors=refused.errors)
+    flash("Pièce ajoutée au dossier.", "success")
+    return redirect(url_for(".case", reference=reference), 303)
+
+
+@bp.get("/dossiers/<reference>/documents/<int:document_id>")
+def document(reference: str, document_id: int):
+    record = cases.case_for_agent(current_user, reference, action="document")
+    row, content = consultation.document_for(record, document_id)
+    return send_document(content, row.filename or "document", media_type=row.media_type)

@@ -1,5 +1,5 @@
 """QR Pro (issue 13): a case's instruction (stage, victim, disease, receipts, D0, decision), its stored legal
-dates, its letters to each party and its timeline of dated events
+dates, its letters to each party, its timeline of dated events and its dossier (pieces, observations)
 
 Revision ID: 0017
 Revises: 0016
@@ -142,6 +142,29 @@ def upgrade():
     )
     op.create_index("ix_case_event_case_at", "case_event", ["case_id", "at"])
 
+    op.create_table(
+        "case_document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("party", sa.String(length=10), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=True),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("media_type", sa.String(length=60), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("secret_medical", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["case_file.id"], name=op.f("fk_case_document_case_id_case_file")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["user_account.id"], name=op.f("fk_case_document_created_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_document")),
+    )
+    op.create_index("ix_case_document_case", "case_document", ["case_id", "created_at"])
+
 
 def _fill_existing_rows():
     """The victim's département of the cases issue 12 created: their caisse's first, else their
@@ -165,6 +188,8 @@ def _fill_existing_rows():
 
 
 def downgrade():
+    op.drop_index("ix_case_document_case", table_name="case_document")
+    op.drop_table("case_document")
     op.drop_index("ix_case_event_case_at", table_name="case_event")
     op.drop_table("case_event")
     op.drop_index(op.f("ix_case_letter_case_id"), table_name="case_letter")

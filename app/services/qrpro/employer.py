@@ -231,5 +231,15 @@ def establishment_ics(user: User, establishment: Establishment) -> bytes:
     return ics(rows, f"QR Pro – {establishment.name}")
 
 
+def notified_dates(case: Case) -> list[tuple[str, date, str]]:
+    """(label, date, legal basis) of each date the caisse notified, in the calendar's order."""
+    rows = calendar.dates_of(case)
+    return [
+        (EMPLOYER_DATE_LABELS.get(kind, kind.label), rows[kind].notified_on, rows[kind].legal_basis)
+        for kind in rules.DATE_ORDER
+        if kind in rows and rows[kind].notified_on is not None
+    ]
+
+
 def stage_label(case: Case) -> str:
     return rules.Stage(case.stage).label
