@@ -7,7 +7,7 @@ from app.domain.cases import CaseKind, Party
 from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
-from app.models.cases import Case
+from app.models.cases import Case, CaseDate, CaseDocument, CaseEvent, CaseLetter
 from app.models.compte import (
     Attestation,
     AverageCost,
@@ -46,7 +46,11 @@ __all__ = [
     "AverageCost",
     "Caisse",
     "Case",
+    "CaseDate",
+    "CaseDocument",
+    "CaseEvent",
     "CaseKind",
+    "CaseLetter",
     "Claim",
     "CollectiveRate",
     "Company",

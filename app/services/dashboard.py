@@ -14,6 +14,8 @@ from app.services.accounts import ESTABLISHMENTS_PAGE, establishment_matches
 from app.services.drafts import DraftSummary
 from app.services.mandates import ClientCompany, portfolio_for
 from app.services.paging import Page, paginate
+from app.services.qrpro import cases as qrpro_cases
+from app.services.qrpro import employer as qrpro_employer
 
 DRAFTS_SHOWN = 10
 LETTERS_SHOWN = 5
@@ -131,6 +133,16 @@ def nearest_deadlines(user: User, limit: int = 5) -> list[dat.DeadlineItem]:
                     url=url_for("workflows.resume", draft_id=summary.draft.id),
                 )
             )
+    for near in qrpro_employer.nearest(user, limit=limit):  # QR Pro: the dates the caisse notified
+        items.append(
+            dat.DeadlineItem(
+                label=near.label,
+                establishment=near.establishment,
+                due=near.due,
+                url=near.url,
+                last_day=near.last_day,
+            )
+        )
     items.sort(key=lambda item: (not item.late, item.due))
     return items[:limit]
 
@@ -159,5 +171,10 @@ def work_queues_for(user: User) -> list[WorkQueue]:
             "Déclarations à instruire ou à décider (CMI reçu)",
             counts["a_traiter"],
             url_for("cpam.inbox", a_decider="1"),
+        ),
+        WorkQueue(
+            "Dossiers QR Pro en instruction (par prochaine date légale)",
+            qrpro_cases.queue(user, size=1).total,
+            url_for("qrpro_agent.queue"),
         ),
     ]

@@ -24,7 +24,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import Draft, Letter, Upload
+from app.models import CaseDocument, CaseLetter, Draft, Letter, Upload
 
 log = logging.getLogger(__name__)
 
@@ -367,7 +367,8 @@ def _forget_pending_blobs(session: Session) -> None:
 def _held(connection, sha: str) -> bool:
     return any(
         connection.execute(select(model.id).where(model.sha256 == sha).limit(1)).first()
-        for model in (Upload, Letter)
+        # QR Pro keeps a victim's letters and a case's documents as blobs too.
+        for model in (Upload, Letter, CaseLetter, CaseDocument)
     )
 
 

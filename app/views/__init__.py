@@ -30,5 +30,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(form_models.bp)
     app.register_blueprint(compte.bp)
+    from app.views import qrpro_agent, qrpro_dossiers
+
+    app.register_blueprint(qrpro_agent.bp)
+    app.register_blueprint(qrpro_dossiers.bp)
     if app.config["DEV_MAIL_PAGE"]:
         app.register_blueprint(dev.bp)

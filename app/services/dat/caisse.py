@@ -11,6 +11,7 @@ from app.domain.calendars import local_date
 from app.extensions import db
 from app.models import Declaration, DeclarationEvent, Service, User
 from app.services import access, audit
+from app.services.qrpro import cases as qrpro_cases
 
 from .common import now_utc
 from .reading import _by_reference, d0, facts
@@ -41,6 +42,7 @@ def record_cmi(agent: User, reference: str, received_on: date, *, now: datetime 
     declaration.cmi_received_on = received_on
     declaration.cmi_recorded_at = moment
     declaration.cmi_recorded_by_id = agent.id
+    qrpro_cases.cmi_recorded(declaration)  # the AT case's D0 and calendar follow (issue 13)
     # Through the relationship: the loaded collection stays true (sessions keep objects after commit).
     declaration.events.append(
         DeclarationEvent(

@@ -17,6 +17,7 @@ from app.domain.calendars import to_local
 from app.extensions import db
 from app.models import Declaration, DeclarationEvent, Draft, Submission, User
 from app.services import outbox
+from app.services.qrpro import cases as qrpro_cases
 
 from .common import _local, search_key
 from .duplicates import refuse_unconfirmed_duplicate
@@ -82,6 +83,8 @@ def record_declaration(submission: Submission, draft: Draft) -> Declaration:
             details={"late": late, "reserves": declaration.has_reserves},
         )
     )
+    # The AT case the victim's CPAM instructs (QR Pro, issue 13): opened as the caisse receives the DAT.
+    qrpro_cases.open_from_declaration(declaration, victime=victime)
     if lucie_subscribed(declaration):
         # Rendered and deposited once this transaction commits (deposit_receipt): the reference
         # counter stays locked for the number only, and a full file store cannot stop the declaration.

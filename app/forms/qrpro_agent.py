@@ -1,0 +1,135 @@
+"""QR Pro, the CPAM agent's forms (issue 13): registering an MP, opening the instruction, changing a date,
+scheduling the consultation, recording the decision. Checks that need the database or the legal calendar
+are the services' (their messages are put next to the fields by the views)."""
+
+from __future__ import annotations
+
+from wtforms import BooleanField, Form, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.domain.qrpro import DECISION_LABELS, Decision
+from app.forms.workflows import (
+    CheckboxInput,
+    FrenchDateField,
+    FrenchRadioField,
+    FrenchSelectField,
+    TextArea,
+    TextInput,
+    strip,
+)
+
+
+def _text(label: str, hint: str = "", *, max_length: int = 200, classes: str = "") -> StringField:
+    return StringField(
+        label,
+        description=hint,
+        filters=[strip],
+        validators=[Optional(), Length(max=max_length, message=f"{max_length} caractères au maximum")],
+        widget=TextInput(),
+        render_kw={"class": classes} if classes else None,
+    )
+
+
+class MpRegistrationForm(Form):
+    """An occupational disease declared to the caisse (issue 13, item 2). Required fields are checked by
+    the service, which gives every missing or wrong one its French message."""
+
+    nir = _text(
+        "Numéro de sécurité sociale de la victime", "13 chiffres et la clé, par exemple 2 80 03 57 463 123 45"
+    )
+    victim_name = _text("Nom et prénom de la victime")
+    address = _text("Adresse de la victime", "Numéro et voie", max_length=200)
+    postal_code = _text("Code postal", max_length=5)
+    city = _text("Commune", max_length=100)
+    siret = _text("SIRET de l'établissement employeur", "14 chiffres", max_length=20)
+    hors_tableau = BooleanField(
+        "Maladie hors tableau (examinée par le comité régional)", widget=CheckboxInput()
+    )
+    table = _text(
+        "Numéro du tableau de maladie professionnelle", "Par exemple 57, 30 bis ou 42 A", max_length=10
+    )
+    disease_label = _text("Intitulé de la maladie", max_length=300)
+    first_finding_on = FrenchDateField(
+        "Date de la première constatation médicale", what="La date de la première constatation médicale"
+    )
+    declaration_received_on = FrenchDateField(
+        "Date de réception de la déclaration", what="La date de réception de la déclaration"
+    )
+    cmi_received_on = FrenchDateField(
+        "Date de réception du certificat médical initial",
+        what="La date de réception du certificat médical initial",
+        description="D0 est la plus tardive des deux réceptions.",
+    )
+
+
+class OpenForm(Form):
+    """Open the instruction and choose the questionnaire models (none for a fatal accident)."""
+
+    employer_model = FrenchSelectField("Questionnaire de l'employeur", validators=[Optional()])
+    victim_model = FrenchSelectField("Questionnaire de la victime", validators=[Optional()])
+
+    def __init__(self, *args, employer_choices=(), victim_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.employer_model.choices = [("", "Choisissez un modèle"), *employer_choices]
+        self.victim_model.choices = [("", "Choisissez un modèle"), *victim_choices]
+
+
+class OverrideForm(Form):
+    """Change a computed date, with the reason (kept and audited)."""
+
+    date = FrenchSelectField("Date à modifier", validators=[DataRequired("Choisissez la date à modifier")])
+    nouvelle_date = FrenchDateField(
+        "Nouvelle date", what="La nouvelle date", validators=[DataRequired("Saisissez la nouvelle date")]
+    )
+    motif = TextAreaField(
+        "Motif de la modification",
+        filters=[strip],
+        validators=[
+            DataRequired("Indiquez le motif de la modification : il est conservé et tracé"),
+            Length(max=1000, message="Le motif doit faire 1 000 caractères au maximum"),
+        ],
+        widget=TextArea(),
+    )
+
+    def __init__(self, *args, dates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.date.choices = [("", "Choisissez une date"), *dates]
+
+
+class ScheduleForm(Form):
+    """The consultation's opening and the planned decision (checked against the law by the service)."""
+
+    opening = FrenchDateField(
+        "Date d'ouverture de la consultation du dossier",
+        what="La date d'ouverture",
+        description="Au moins 10 jours francs après la réception de l'information par les parties.",
+    )
+    decision_on = FrenchDateField(
+        "Date prévue de la décision",
+        what="La date prévue de la décision",
+        description="Après les 10 jours francs de consultation avec observations.",
+    )
+
+
+class DecisionForm(Form):
+    decision = FrenchRadioField(
+        "Décision",
+        choices=[(str(d), DECISION_LABELS[d]) for d in Decision],
+        validators=[DataRequired("Choisissez la décision : prise en charge ou refus")],
+    )
+    reasons = TextAreaField(
+        "Motifs",
+        description="Obligatoires pour un refus : ils figurent dans la notification.",
+        filters=[strip],
+        validators=[
+            Optional(),
+            Length(max=4000, message="Les motifs doivent faire 4 000 caractères au maximum"),
+        ],
+        widget=TextArea(),
+    )
+    without_information_reason = TextAreaField(
+        "Motif de décider sans courrier d'information d'une partie (si c'est le cas)",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000, message="Le motif doit faire 1 000 caractères au maximum")],
+        widget=TextArea(),
+    )

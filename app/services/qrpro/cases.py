@@ -1,0 +1,262 @@
+"""QR Pro cases (issue 13, item 2): an AT case opens from the DAT the CPAM receives; an MP case is registered
+by the CPAM agent. The competent caisse is the victim's CPAM (SPEC §1); D0 is the day the caisse holds both
+the declaration and the CMI (SPEC §3.1). The agent's reading of a case goes through :func:`case_for_agent`
+(another caisse's case answers 404), the work queue through :func:`queue`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.domain import dat as dat_rules
+from app.domain import qrpro as rules
+from app.domain.calendars import local_date
+from app.domain.cases import CaseKind
+from app.domain.identifiers import nir_errors, normalize_nir, normalize_siret
+from app.extensions import db
+from app.models import Caisse, Case, CaseEvent, Declaration, Establishment, Service, User, UserKind
+from app.models.types import utcnow
+from app.services import access, audit
+from app.services.paging import Page, paginate
+
+from . import calendar
+
+QUEUE_PAGE_SIZE = 25
+
+
+def _competent_caisse(victim_departement: str) -> Caisse | None:
+    for caisse in db.session.scalars(select(Caisse).where(Caisse.kind == UserKind.CPAM).order_by(Caisse.id)):
+        if caisse.covers(victim_departement):
+            return caisse
+    return None
+
+
+def _event(case: Case, kind: rules.EventKind, *, party=None, user: User | None = None, at=None, **details):
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            party=str(party) if party is not None else None,
+            at=at or utcnow(),
+            kind=str(kind),
+            user_id=user.id if user is not None else None,
+            details=details,
+        )
+    )
+
+
+# --- AT: from the received declaration -------------------------------------------------------------------
+
+
+def open_from_declaration(declaration: Declaration, *, victime: dict | None = None) -> Case:
+    """The DAT reception hook (inside the declaration's transaction): the AT case of ``declaration``, in the
+    victim's CPAM, with the victim's identity and address from the DAT, its fatal flag, and D0 once the
+    caisse holds the CMI too. One case per declaration."""
+    existing = db.session.scalar(select(Case).where(Case.declaration_id == declaration.id))
+    if existing is not None:
+        return existing
+    victime = victime if victime is not None else declaration.answers.get("victime", {})
+    address = " ".join(
+        part for part in (victime.get("adresse"), victime.get("code_postal"), victime.get("commune")) if part
+    )
+    caisse = _competent_caisse(declaration.cpam_departement)
+    case = Case(
+        reference=declaration.reference,
+        kind=CaseKind.AT,
+        establishment_id=declaration.establishment_id,
+        victim_name=declaration.victim_name[:200],
+        caisse_id=caisse.id if caisse is not None else None,
+        declaration_id=declaration.id,
+        stage=rules.Stage.A_OUVRIR,
+        fatal=declaration.is_fatal,
+        victim_departement=declaration.cpam_departement,
+        victim_nir=normalize_nir(victime.get("nir"))[:15],
+        victim_address=address[:300],
+        declaration_received_on=local_date(declaration.submitted_at, declaration.departement),
+        cmi_received_on=declaration.cmi_received_on,
+    )
+    case.d0 = dat_rules.d0(declaration.submitted_at, declaration.cmi_received_on, declaration.departement)
+    db.session.add(case)
+    db.session.flush()
+    _event(case, rules.EventKind.CASE_OPENED, at=declaration.submitted_at, source="dat")
+    calendar.compute(case, declaration.establishment.departement)
+    return case
+
+
+def cmi_recorded(declaration: Declaration) -> None:
+    """The CMI's receipt recorded on a declaration (app/services/dat/caisse.py): the case's D0 and calendar
+    follow it while its instruction is not open (inside the caller's transaction)."""
+    case = db.session.scalar(select(Case).where(Case.declaration_id == declaration.id))
+    if case is None or case.stage != rules.Stage.A_OUVRIR:
+        return
+    case.cmi_received_on = declaration.cmi_received_on
+    case.d0 = dat_rules.d0(declaration.submitted_at, declaration.cmi_received_on, declaration.departement)
+    calendar.compute(case, case.establishment.departement)
+
+
+# --- MP: registered by the agent --------------------------------------------------------------------------
+
+
+@dataclass
+class MpRegistration:
+    """What the agent types to register an occupational disease (issue 13, item 2)."""
+
+    nir: str = ""
+    victim_name: str = ""
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    siret: str = ""
+    hors_tableau: bool = False
+    table: str = ""
+    disease_label: str = ""
+    first_finding_on: date | None = None
+    declaration_received_on: date | None = None
+    cmi_received_on: date | None = None
+
+
+@dataclass
+class Registered:
+    case: Case | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def register_mp(
+    agent: User, data: MpRegistration, *, now: datetime | None = None, check_only: bool = False
+) -> Registered:
+    """Register an MP case for the agent's caisse. Every bad field gets its French message, by the form's
+    field name, and nothing is stored; else the case is committed with its calendar. ``check_only``: the
+    form found an error of its own, only the messages are returned."""
+    access.authorize_agent(agent, Service.QRPRO)
+    errors: dict[str, str] = {}
+    nir_problems = nir_errors(data.nir)
+    if nir_problems:
+        errors["nir"] = nir_problems[0]
+    if not data.victim_name.strip():
+        errors["victim_name"] = "Saisissez le nom et le prénom de la victime"
+    if not data.address.strip():
+        errors["address"] = "Saisissez l'adresse de la victime"
+    victim_departement = None
+    from app.domain.caisses import departement_of_postal_code
+
+    if not data.postal_code.strip():
+        errors["postal_code"] = "Saisissez le code postal de la victime"
+    else:
+        victim_departement = departement_of_postal_code(data.postal_code.strip())
+        if victim_departement is None:
+            errors["postal_code"] = "Ce code postal ne correspond à aucun département pourvu d'une CPAM"
+        elif not (agent.caisse and agent.caisse.covers(victim_departement)):
+            errors["postal_code"] = (
+                f"La victime réside dans le département {victim_departement}, qui ne relève pas de votre "
+                "caisse : le dossier appartient à la CPAM de sa résidence"
+            )
+    if not data.city.strip():
+        errors["city"] = "Saisissez la commune de la victime"
+    siret = normalize_siret(data.siret)
+    establishment = None
+    if not siret:
+        errors["siret"] = "Saisissez le SIRET de l'établissement employeur"
+    else:
+        establishment = db.session.scalar(select(Establishment).where(Establishment.siret == siret))
+        if establishment is None:
+            errors["siret"] = "Aucun établissement inscrit ne porte ce SIRET : vérifiez-le"
+    table_error = rules.disease_table_error(data.table, data.hors_tableau)
+    if table_error:
+        errors["table"] = table_error
+    if not data.disease_label.strip():
+        errors["disease_label"] = "Saisissez l'intitulé de la maladie"
+    today = local_date(now or utcnow(), victim_departement or "75")
+    for name, value, what in (
+        ("first_finding_on", data.first_finding_on, "de la première constatation médicale"),
+        ("declaration_received_on", data.declaration_received_on, "de réception de la déclaration"),
+        ("cmi_received_on", data.cmi_received_on, "de réception du certificat médical initial"),
+    ):
+        if value is None:
+            errors.setdefault(name, f"Saisissez la date {what}")
+        elif value > today:
+            errors.setdefault(name, f"La date {what} ne peut pas être dans le futur")
+    if (
+        data.first_finding_on
+        and data.declaration_received_on
+        and "declaration_received_on" not in errors
+        and data.declaration_received_on < data.first_finding_on
+    ):
+        errors["declaration_received_on"] = (
+            "La déclaration ne peut pas avoir été reçue avant la première constatation médicale"
+        )
+    if errors or check_only:
+        return Registered(errors=errors)
+
+    from app.services.drafts import next_reference_number  # the engine's counters (lazy: no import circle)
+
+    year = today.year
+    number = next_reference_number("MP", year)
+    d0 = rules.mp_d0(data.declaration_received_on, data.cmi_received_on)
+    address = f"{data.address.strip()} {data.postal_code.strip()} {data.city.strip()}"
+    case = Case(
+        reference=f"MP-{year}-{number:06d}",
+        kind=CaseKind.MP,
+        establishment_id=establishment.id,
+        victim_name=data.victim_name.strip()[:200],
+        caisse_id=agent.caisse_id,
+        stage=rules.Stage.A_OUVRIR,
+        fatal=False,
+        victim_departement=victim_departement,
+        victim_nir=normalize_nir(data.nir),
+        victim_address=address[:300],
+        disease_table=None if data.hors_tableau else data.table.strip(),
+        disease_label=data.disease_label.strip()[:300],
+        first_finding_on=data.first_finding_on,
+        declaration_received_on=data.declaration_received_on,
+        cmi_received_on=data.cmi_received_on,
+        d0=d0,
+    )
+    db.session.add(case)
+    db.session.flush()
+    _event(case, rules.EventKind.CASE_OPENED, user=agent, at=now, source="agent")
+    calendar.compute(case, establishment.departement)
+    audit.record("qrpro.register_mp", "case_file", case.id, establishment_id=establishment.id, actor=agent)
+    db.session.commit()
+    return Registered(case=case)
+
+
+# --- reading, for the agent --------------------------------------------------------------------------------
+
+
+def is_competent(agent: User, case: Case) -> bool:
+    return access.caisse_competent(
+        agent.caisse,
+        victim_departement=case.victim_departement,
+        establishment_departement=case.establishment.departement,
+    )
+
+
+def case_for_agent(agent: User, reference: str, *, action: str = "read") -> Case:
+    """A case for an agent of the competent CPAM (access.caisse_competent); 404 for anyone else and for
+    an unknown reference. The reading is audited (SPEC §1)."""
+    access.authorize_agent(agent, Service.QRPRO)
+    case = db.session.scalar(select(Case).where(Case.reference == reference))
+    if case is None or agent.caisse is None or not is_competent(agent, case):
+        abort(404)
+    audit.record(f"qrpro.{action}", "case_file", case.id, establishment_id=case.establishment_id, actor=agent)
+    db.session.commit()
+    return case
+
+
+def queue(agent: User, page: int = 1, *, size: int = QUEUE_PAGE_SIZE) -> Page:
+    """The agent's work queue: its caisse's cases not decided, by the next legal date (cases without one
+    last), sorted in SQL along ``ix_case_file_queue``."""
+    access.authorize_agent(agent, Service.QRPRO)
+    if agent.caisse_id is None:
+        return Page([], 0, 1, 1)
+    query = (
+        select(Case)
+        .options(joinedload(Case.establishment))  # the page shows each employer: no query per row
+        .where(Case.caisse_id == agent.caisse_id, Case.next_due_on.is_not(None))
+        .order_by(Case.next_due_on, Case.id)
+    )
+    return paginate(query, page, size)

@@ -1,0 +1,103 @@
+"""QR Pro, the employer's « Dossiers en instruction » (issue 13, item 9): per establishment, each case's
+stage, its next date and what is expected; an .ics of a case's dates and of all cases of an establishment.
+For users habilitated for QR Pro on the establishment and tiers déclarants with a QR Pro mandate (404 for
+anyone else).
+Thin: parse, call app/services/qrpro/employer.py, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.domain.cases import Party
+from app.services.qrpro import consultation, employer
+from app.views.documents import send_document
+
+bp = Blueprint("qrpro_dossiers", __name__, url_prefix="/qrpro/dossiers")
+
+
+@bp.before_request
+def _signed_in():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
+@bp.get("/")
+def index():
+    places = employer.establishments(current_user)
+    return render_template(
+        "qrpro/dossiers/index.html",
+        places=[(place, employer.cases_of(current_user, place)) for place in places],
+    )
+
+
+@bp.get("/<siret>")
+def establishment(siret: str):
+    place = employer.establishment_by_siret(siret)
+    employer.authorize(current_user, place)
+    return render_template(
+        "qrpro/dossiers/index.html", places=[(place, employer.cases_of(current_user, place))], single=True
+    )
+
+
+def _ics(content: bytes, filename: str) -> Response:
+    return Response(
+        content,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/<siret>/calendrier.ics")
+def establishment_ics(siret: str):
+    place = employer.establishment_by_siret(siret)
+    return _ics(employer.establishment_ics(current_user, place), f"qrpro-{siret}.ics")
+
+
+@bp.get("/dossier/<reference>/calendrier.ics")
+def case_ics(reference: str):
+    case = employer.case_for_employer(current_user, reference)
+    return _ics(employer.ics([case], f"QR Pro – dossier {case.reference}"), f"qrpro-{case.reference}.ics")
+
+
+def _render_case(case, *, errors=None, text="", status=200):
+    return render_template(
+        "qrpro/dossiers/case.html",
+        case=case,
+        entry=employer.line(case, consultation._today(case)),
+        dates=employer.notified_dates(case),
+        consultable=consultation.is_consultable(case),
+        documents=consultation.documents(case, for_party=Party.EMPLOYER),
+        open_for_observations=consultation.observations_open(case),
+        window_message=consultation.window_message(case),
+        author_label=consultation.author_label,
+        errors=errors or {},
+        text=text,
+    ), status
+
+
+@bp.get("/dossier/<reference>")
+def case(reference: str):
+    return _render_case(employer.case_for_employer(current_user, reference))
+
+
+@bp.post("/dossier/<reference>/observations")
+def observe(reference: str):
+    record = employer.case_for_employer(current_user, reference)
+    text = request.form.get("observations", "")
+    try:
+        consultation.add_observation(
+            current_user, record, Party.EMPLOYER, text=text, file=request.files.get("fichier")
+        )
+    except consultation.DocumentRefused as refused:
+        return _render_case(record, errors=refused.errors, text=text, status=422)
+    flash("Vos observations sont annexées au dossier ; la victime en est informée.", "success")
+    return redirect(url_for(".case", reference=reference), 303)
+
+
+@bp.get("/dossier/<reference>/documents/<int:document_id>")
+def document(reference: str, document_id: int):
+    record = employer.case_for_employer(current_user, reference)
+    row, content = consultation.document_for(record, document_id, for_party=Party.EMPLOYER)
+    return send_document(content, row.filename or "document", media_type=row.media_type)
