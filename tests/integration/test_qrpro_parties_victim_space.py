@@ -13,8 +13,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Draft
 from app.models.types import utcnow
-from tests.qrpro_parties_support import fresh
 from tests.qrpro_parties_support import Party as Browser
+from tests.qrpro_parties_support import fresh
 from tests.subjects_support import World
 
 
