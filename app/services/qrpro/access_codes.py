@@ -79,11 +79,7 @@ def _live_code(case_id: int) -> VictimAccessCode | None:
     )
 
 
-def issue_access_code(case: Case, *, by: User | None) -> str:
-    """A new code for ``case``'s victim, returned in clear this once (to be printed in their letter);
-    the previous unused code of the case stops working. Joins the caller's transaction (the letter
-    that prints it commits both, or neither)."""
-    now = utcnow()
+def _revoke_unused(case: Case, now: datetime) -> None:
     db.session.execute(
         update(VictimAccessCode)
         .where(
@@ -93,7 +89,28 @@ def issue_access_code(case: Case, *, by: User | None) -> str:
         )
         .values(revoked_at=now)
     )
-    code = generate_code()
+
+
+def issue_access_code(case: Case, *, by: User | None) -> str:
+    """A new code for ``case``'s victim, returned in clear this once (to be printed in their letter);
+    the previous unused code of the case stops working. Joins the caller's transaction (the letter
+    that prints it commits both, or neither)."""
+    now = utcnow()
+    _revoke_unused(case, now)
+    return _store(case, generate_code(), by=by, now=now)
+
+
+def issue_demo_code(case: Case, code: str) -> str:
+    """The demo data's fixed, documented code (app/demo/qrpro_parties.py), issued like any other: a
+    real platform never calls this."""
+    now = utcnow()
+    _revoke_unused(case, now)
+    return _store(case, code, by=None, now=now)
+
+
+def _store(case: Case, code: str, *, by: User | None, now: datetime) -> str:
+    if not normalize_code(code):
+        raise ValueError("not an access code")
     row = VictimAccessCode(
         case_id=case.id,
         code_hash=code_hash(normalize_code(code)),
@@ -202,6 +219,15 @@ def _count_failure(live: VictimAccessCode, case: Case, now: datetime) -> CodeChe
 
 class CodeNoLongerValid(Exception):
     """The verified code was used, or replaced by a newer one, since it was typed."""
+
+
+def live_code_matches(case: Case, code: str) -> bool:
+    """Whether ``code`` is ``case``'s live code (no attempt counted: the demo loader's check)."""
+    live = _live_code(case.id)
+    normalized = normalize_code(code)
+    return (
+        live is not None and bool(normalized) and hmac.compare_digest(code_hash(normalized), live.code_hash)
+    )
 
 
 def verified_case(code_id: int) -> Case | None:
