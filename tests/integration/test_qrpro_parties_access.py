@@ -237,3 +237,42 @@ def test_an_e_mail_already_registered_is_refused_and_the_code_stays_unused(app, 
     assert db.session.scalar(select(VictimAccessCode)).used_at is None
     assert db.session.get(Case, world.new_case.id).victim_id is None
     assert PASSWORD != NEW_PASSWORD
+
+
+def test_a_lock_is_per_case_and_a_newer_code_used_by_another_account_moves_the_case(app, world):
+    code_new = issue(world.new_case)
+    code_a = issue(world.case_a, by=world.agent)  # a new letter for a case already bound to a victim
+    visitor = Visitor(app)
+    for _ in range(5):
+        visitor.enter("AT-2026-000103", "AAAA-BBBB-CCCC")
+    assert "il est bloqué" in text(visitor.enter("AT-2026-000103", code_new))
+    # Another case is not locked by it.
+    first = Visitor(app)
+    assert first.enter("AT-2026-000001", code_a).status_code == 303
+    # Used by someone who creates a new account: the case moves to it, audited with the previous one.
+    other = Visitor(app)
+    assert other.enter("AT-2026-000001", code_a).status_code == 303
+    assert other.create("ines.nouveau@exemple.fr", NEW_PASSWORD).status_code == 303
+    db.session.expire_all()
+    case = db.session.get(Case, world.case_a.id)
+    assert case.victim.email == "ines.nouveau@exemple.fr"
+    bound = db.session.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "qrpro.victim_bound", AuditEvent.object_id == str(case.id)
+        )
+    )
+    assert bound.details == {"previous_victim_id": world.victim.id}
+    # The first browser verified the same code a moment earlier: used since, it opens nothing.
+    token = first.client.csrf("/acces-victime")
+    response = first.client.post(
+        "/acces-victime/compte",
+        data={
+            "csrf_token": token,
+            "email": "quelquun@exemple.fr",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/acces-victime")
+    assert db.session.scalar(select(User).where(User.email == "quelquun@exemple.fr")) is None
+    assert Visitor(app).enter("AT-2026-000001", code_a).status_code == 422
