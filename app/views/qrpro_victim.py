@@ -157,4 +157,6 @@ def case(case_id: int):
 
 @bp.app_context_processor
 def _victim_nav() -> dict:
-    return {"victim_nav": current_user.is_authenticated and current_user.kind == "victim"}
+    return {
+        "victim_nav": bool(current_user and current_user.is_authenticated and current_user.kind == "victim")
+    }

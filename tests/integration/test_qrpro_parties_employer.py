@@ -75,6 +75,7 @@ def test_the_employer_draft_is_shared_by_habilitated_users_and_the_qrpro_firm(ap
     # The employer's questionnaires page lists it for them.
     listing = firm.page("/qrpro/questionnaires")
     assert "AT-2026-000001" in listing and "Reprendre le questionnaire" in listing
+    assert 'href="/qrpro/questionnaires"' in firm.page("/")  # its entry in the main navigation
     assert "AT-2026-000002" not in listing  # another company's case
 
 
@@ -110,6 +111,8 @@ def test_anyone_else_is_refused_the_employer_draft(app, world, who, status):
         data={"csrf_token": browser.token},
     )
     assert response.status_code == status
+    if who != "other_employer":  # who holds QR Pro on their own establishment, in Lyon
+        assert 'href="/qrpro/questionnaires"' not in browser.page("/")  # no QR Pro, no entry in the menu
     if who in ("victim", "other_victim", "agent"):
         assert browser.client.get("/qrpro/questionnaires").status_code == 404
     else:
