@@ -99,6 +99,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "RESET_RATE_LIMIT": os.environ.get("RESET_RATE_LIMIT", "5 per minute"),
+        # The victim's access-code page, per IP (QR Pro, app/views/qrpro_victim.py).
+        "ACCESS_CODE_RATE_LIMIT": os.environ.get("ACCESS_CODE_RATE_LIMIT", "10 per minute"),
         # Per caisse token (app/views/api.py).
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "1200 per minute"),
         # Lock-out after repeated failures (SPEC §1, security).

@@ -14,6 +14,7 @@ from app.demo.dat import load_dat_demo
 from app.demo.form_models import load_form_models_demo
 from app.demo.lucie import load_lucie_demo
 from app.demo.qrpro import load_qrpro_demo
+from app.demo.qrpro_parties import load_qrpro_parties_demo
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
 
@@ -24,6 +25,7 @@ def load_demo() -> Iterator[str]:
     yield from load_lucie_demo()
     yield from load_dat_demo()
     yield from load_form_models_demo()
+    yield from load_qrpro_parties_demo()
     yield from load_compte_demo()
     yield from load_qrpro_demo()
     yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"

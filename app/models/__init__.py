@@ -24,6 +24,7 @@ from app.models.files import Upload
 from app.models.form_models import FormModelVersion, PublishedVersionImmutable
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
+from app.models.qrpro_access import VictimAccessCode
 from app.models.workflows import Draft, ReferenceCounter, Submission
 
 # Indexes that only the PostgreSQL migrations create (LUCIE's trigram search, migration 0004): not in
@@ -82,6 +83,7 @@ __all__ = [
     "User",
     "UserKind",
     "UserSession",
+    "VictimAccessCode",
     "WageYear",
     "include_in_schema_comparison",
 ]

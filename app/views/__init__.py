@@ -34,5 +34,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(qrpro_agent.bp)
     app.register_blueprint(qrpro_dossiers.bp)
+    from app.views import qrpro_employer, qrpro_victim
+
+    app.register_blueprint(qrpro_victim.bp)
+    app.register_blueprint(qrpro_employer.bp)
     if app.config["DEV_MAIL_PAGE"]:
         app.register_blueprint(dev.bp)

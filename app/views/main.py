@@ -14,6 +14,12 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def dashboard():
+    if (
+        current_user.kind == "victim"
+    ):  # a victim's home is « Mes dossiers » (QR Pro, app/views/qrpro_victim.py)
+        from app.views.qrpro_victim import cases_page
+
+        return cases_page()
     return render_template("main/dashboard.html", board=dashboards.dashboard_for(current_user))
 
 

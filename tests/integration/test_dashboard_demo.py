@@ -47,7 +47,7 @@ def test_demo_load_is_idempotent(app):
         "Establishment": 3,
         "Firm": 1,
         "Caisse": 4,
-        "User": 6,
+        "User": 7,  # with the QR Pro demo victim (app/demo/qrpro_parties.py)
         "Habilitation": 5,
         "Mandate": 2,
     }

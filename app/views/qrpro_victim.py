@@ -1,0 +1,162 @@
+"""The victim's side of QR Pro (issue 13, item 6; SPEC §1, §3.2): the access code printed in the
+victim's letter (public page, no account needed), the account it opens, and « Mes dossiers » — the
+victim's own cases and questionnaires. Any other case answers 404."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+
+from app.domain.calendars import PARIS
+from app.domain.cases import Party
+from app.extensions import limiter
+from app.forms.qrpro_victim import AccessCodeForm, VictimAccountForm
+from app.services.accounts import AccountError
+from app.services.qrpro import access_accounts, access_codes, questionnaires
+from app.services.qrpro.access_codes import CodeNoLongerValid, CodeRefusal
+from app.views.auth import _sign_in
+
+bp = Blueprint("qrpro_victim", __name__)
+
+# The session remembers a verified code this long, while its holder chooses an e-mail and a password.
+VERIFIED_MINUTES = 30
+SESSION_KEY = "qrpro_access_code"
+INVALID = (
+    "Le numéro de dossier ou le code d'accès est incorrect. Vérifiez-les sur votre courrier ; si un "
+    "nouveau courrier vous a donné un autre code, seul le plus récent fonctionne."
+)
+NO_LONGER_VALID = (
+    "Ce code d'accès n'est plus valable : il a déjà été utilisé, ou la caisse vous en a envoyé un "
+    "nouveau. Saisissez le code de votre courrier le plus récent."
+)
+
+
+def access_code_rate_limit() -> str:
+    return current_app.config["ACCESS_CODE_RATE_LIMIT"]
+
+
+def _form_page(template: str, form, **context):
+    has_errors = bool(form.errors)
+    return render_template(template, form=form, has_errors=has_errors, **context), (
+        422 if has_errors else 200
+    )
+
+
+def _locked_message(until: datetime) -> str:
+    local = until.astimezone(PARIS)
+    return (
+        "Trop de codes incorrects ont été saisis pour ce dossier : par sécurité, il est bloqué jusqu'à "
+        f"{local:%H} h {local:%M} (heure de Paris). Réessayez après cette heure-là avec le code de votre "
+        "courrier le plus récent."
+    )
+
+
+def _verified_code_id() -> int | None:
+    """The code verified in this browser a moment ago, if still fresh."""
+    held = session.get(SESSION_KEY)
+    if not isinstance(held, dict):
+        return None
+    try:
+        at = datetime.fromisoformat(held["at"])
+        code_id = int(held["id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if datetime.now(UTC) - at > timedelta(minutes=VERIFIED_MINUTES):
+        return None
+    return code_id
+
+
+@bp.route("/acces-victime", methods=["GET", "POST"])
+@limiter.limit(access_code_rate_limit, methods=["POST"])
+def access_code():
+    """Step 1: the case's reference and the access code of the letter."""
+    signed_in = current_user.is_authenticated
+    if signed_in and current_user.kind != "victim":
+        return render_template("qrpro/victime/not_for_you.html"), 403
+    form = AccessCodeForm()
+    if form.validate_on_submit():
+        result = access_codes.check_code(form.reference.data, form.code.data)
+        if result.ok:
+            if signed_in:
+                try:
+                    case = access_accounts.add_case(result.code_id, current_user._get_current_object())
+                except CodeNoLongerValid:
+                    form.code.errors.append(NO_LONGER_VALID)
+                else:
+                    flash(f"Le dossier {case.reference} est ajouté à votre compte.", "success")
+                    return redirect(url_for(".case", case_id=case.id), 303)
+            else:
+                session[SESSION_KEY] = {"id": result.code_id, "at": datetime.now(UTC).isoformat()}
+                return redirect(url_for(".create_account"), 303)
+        elif result.refusal == CodeRefusal.LOCKED:
+            form.code.errors.append(_locked_message(result.locked_until))
+        else:
+            form.code.errors.append(INVALID)
+        form.code.data = ""
+    return _form_page("qrpro/victime/access_code.html", form, signed_in=signed_in)
+
+
+@bp.route("/acces-victime/compte", methods=["GET", "POST"])
+@limiter.limit(access_code_rate_limit, methods=["POST"])
+def create_account():
+    """Step 2: the victim's e-mail and password; the account then sees this case."""
+    if current_user.is_authenticated:
+        return redirect(url_for(".cases"))
+    code_id = _verified_code_id()
+    case = access_codes.verified_case(code_id) if code_id is not None else None
+    if case is None:
+        session.pop(SESSION_KEY, None)
+        flash("Saisissez d'abord le numéro de dossier et le code d'accès de votre courrier.", "info")
+        return redirect(url_for(".access_code"))
+    form = VictimAccountForm()
+    if form.validate_on_submit():
+        try:
+            user, case = access_accounts.open_victim_account(code_id, form.email.data, form.password.data)
+        except AccountError as error:
+            form[error.field].errors.append(error.message)
+        except CodeNoLongerValid:
+            session.pop(SESSION_KEY, None)
+            flash(NO_LONGER_VALID, "info")
+            return redirect(url_for(".access_code"), 303)
+        else:
+            _sign_in(user)  # a fresh session: the verified code goes with the old one
+            flash("Votre compte est créé. Vous pouvez répondre au questionnaire de la caisse.", "success")
+            return redirect(url_for(".case", case_id=case.id), 303)
+    return _form_page("qrpro/victime/create_account.html", form, case=case)
+
+
+@bp.get("/mes-dossiers/")
+@login_required
+def cases():
+    """« Mes dossiers »: the victim's cases, each with their questionnaire."""
+    return cases_page()
+
+
+def cases_page():
+    """« Mes dossiers » (also the victim's home page, app/views/main.py)."""
+    questionnaires.authorize_victim(current_user)
+    rows = [
+        (case, questionnaires.questionnaire_of(case, Party.VICTIM))
+        for case in questionnaires.victim_cases(current_user)
+    ]
+    return render_template("qrpro/victime/cases.html", rows=rows)
+
+
+@bp.get("/mes-dossiers/<int:case_id>")
+@login_required
+def case(case_id: int):
+    case = questionnaires.open_victim_case(current_user, case_id)
+    return render_template(
+        "qrpro/victime/case.html",
+        case=case,
+        questionnaire=questionnaires.questionnaire_of(case, Party.VICTIM),
+    )
+
+
+@bp.app_context_processor
+def _victim_nav() -> dict:
+    return {
+        "victim_nav": bool(current_user and current_user.is_authenticated and current_user.kind == "victim")
+    }
