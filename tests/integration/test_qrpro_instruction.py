@@ -329,3 +329,13 @@ def test_declarations_received_before_qrpro_get_their_case_from_the_command(app,
     again = db.session.scalar(select(Case).where(Case.reference == reference))
     assert again.d0 == d0 and again.caisse_id == world.cpam_57.id and again.next_due_on is not None
     assert "0 dossier(s)" in app.test_cli_runner().invoke(args=["qrpro", "ouvrir-dossiers"]).output
+
+
+def test_the_cpam_covers_the_employer_of_an_mp_case_outside_its_departements(world):
+    from app.services import access
+
+    assert not access.caisse_covers(world.cpam_57, world.paris)
+    registered = cases.register_mp(world.agent, registration(world, siret=world.paris.siret))
+    assert registered.case is not None and registered.case.caisse_id == world.cpam_57.id
+    assert access.caisse_covers(world.cpam_57, world.paris)
+    assert not access.caisse_covers(world.cpam_75, world.metz)
