@@ -7,13 +7,14 @@
 - `flask lucie demo` (lucie.py);
 - `flask forms load|list` (forms.py).
 - `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
+- `flask qrpro ouvrir-dossiers` (qrpro.py).
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox
+from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox, qrpro
 
 
 def register_cli(app: Flask) -> None:
@@ -28,5 +29,6 @@ def register_cli(app: Flask) -> None:
         lucie.lucie,
         forms.forms,
         compte.compte,
+        qrpro.qrpro,
     ):
         app.cli.add_command(group)

@@ -75,7 +75,11 @@ class Case(db.Model):
     caisse: Mapped[Caisse | None] = relationship()
     dates: Mapped[list[CaseDate]] = relationship(back_populates="case", order_by="CaseDate.id")
 
-    __table_args__ = (Index("ix_case_file_queue", "caisse_id", "next_due_on", "id"),)
+    __table_args__ = (
+        Index("ix_case_file_queue", "caisse_id", "next_due_on", "id"),
+        # A CPAM's scope: the employers of its insured (app/services/access.py, _employers_of_insured).
+        Index("ix_case_file_victim_departement", "victim_departement", "establishment_id"),
+    )
 
 
 class CaseDate(db.Model):

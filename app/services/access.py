@@ -258,10 +258,14 @@ def _is_cpam(caisse: Caisse) -> bool:
 
 
 def _employers_of_insured(caisse: Caisse):
-    """The ids of the establishments employing a victim of one of the CPAM's declarations (a
-    declaration whose competent CPAM, by the victim's residence, is this caisse's: SPEC §1)."""
-    return select(Declaration.establishment_id).where(
-        Declaration.cpam_departement.in_(caisse.departements.split())
+    """The ids of the establishments employing a victim of one of the CPAM's declarations or cases (a
+    declaration or case whose competent CPAM, by the victim's residence, is this caisse's: SPEC §1 — an MP
+    case registered by the CPAM has no declaration)."""
+    departements = caisse.departements.split()
+    return (
+        select(Declaration.establishment_id)
+        .where(Declaration.cpam_departement.in_(departements))
+        .union(select(Case.establishment_id).where(Case.victim_departement.in_(departements)))
     )
 
 
@@ -284,8 +288,17 @@ def caisse_covers(caisse: Caisse, establishment: Establishment | None) -> bool:
         return True
     if not _is_cpam(caisse):
         return False
-    employs = _employers_of_insured(caisse).where(Declaration.establishment_id == establishment.id)
-    return db.session.scalar(employs.limit(1)) is not None
+    departements = caisse.departements.split()
+    by_declaration = select(Declaration.id).where(
+        Declaration.cpam_departement.in_(departements), Declaration.establishment_id == establishment.id
+    )
+    by_case = select(Case.id).where(
+        Case.victim_departement.in_(departements), Case.establishment_id == establishment.id
+    )
+    return (
+        db.session.scalar(by_declaration.limit(1)) is not None
+        or db.session.scalar(by_case.limit(1)) is not None
+    )
 
 
 def caisse_competent(

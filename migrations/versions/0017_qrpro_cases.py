@@ -71,6 +71,7 @@ def upgrade():
     if sqlite:
         op.execute("PRAGMA foreign_keys=ON")
     op.create_index("ix_case_file_queue", "case_file", ["caisse_id", "next_due_on", "id"])
+    op.create_index("ix_case_file_victim_departement", "case_file", ["victim_departement", "establishment_id"])
 
     op.create_table(
         "case_date",
@@ -196,6 +197,7 @@ def downgrade():
     op.drop_table("case_letter")
     op.drop_index(op.f("ix_case_date_case_id"), table_name="case_date")
     op.drop_table("case_date")
+    op.drop_index("ix_case_file_victim_departement", table_name="case_file")
     op.drop_index("ix_case_file_queue", table_name="case_file")
     sqlite = op.get_bind().dialect.name == "sqlite"
     if sqlite:

@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from werkzeug.exceptions import HTTPException
 
 from app.domain.cases import Party
 from app.domain.lucie import LetterType
 from app.domain.qrpro import DateKind, EventKind, Stage
 from app.extensions import db
-from app.models import AuditEvent, Case, CaseEvent, Declaration, Letter, Service, UserKind
+from app.models import AuditEvent, Case, CaseDate, CaseEvent, Declaration, Letter, Service, UserKind
 from app.services import dat as dat_service
 from app.services import lucie
 from app.services.qrpro import calendar, cases, instruction, letters
@@ -314,3 +314,28 @@ def test_the_queue_is_sorted_by_the_next_date_and_scoped_to_the_caisse(world):
     assert [c.id for c in page.items] == [second.case.id, first.case.id]
     assert cases.queue(other_agent).total == 0
     assert Service.QRPRO
+
+
+def test_declarations_received_before_qrpro_get_their_case_from_the_command(app, world):
+    case = with_cmi(world, at_case(world))
+    reference, d0 = case.reference, case.d0
+    for model in (CaseEvent, CaseDate):
+        db.session.execute(delete(model).where(model.case_id == case.id))
+    db.session.execute(delete(Case).where(Case.id == case.id))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["qrpro", "ouvrir-dossiers"])
+    assert "1 dossier(s)" in result.output, result.output
+    db.session.expire_all()
+    again = db.session.scalar(select(Case).where(Case.reference == reference))
+    assert again.d0 == d0 and again.caisse_id == world.cpam_57.id and again.next_due_on is not None
+    assert "0 dossier(s)" in app.test_cli_runner().invoke(args=["qrpro", "ouvrir-dossiers"]).output
+
+
+def test_the_cpam_covers_the_employer_of_an_mp_case_outside_its_departements(world):
+    from app.services import access
+
+    assert not access.caisse_covers(world.cpam_57, world.paris)
+    registered = cases.register_mp(world.agent, registration(world, siret=world.paris.siret))
+    assert registered.case is not None and registered.case.caisse_id == world.cpam_57.id
+    assert access.caisse_covers(world.cpam_57, world.paris)
+    assert not access.caisse_covers(world.cpam_75, world.metz)

@@ -260,3 +260,34 @@ def queue(agent: User, page: int = 1, *, size: int = QUEUE_PAGE_SIZE) -> Page:
         .order_by(Case.next_due_on, Case.id)
     )
     return paginate(query, page, size)
+
+
+def open_missing_cases(batch: int = 500) -> int:
+    """The AT cases of the declarations received before QR Pro (issue 13's data migration): one per
+    declaration without a case, through :func:`open_from_declaration` (victim, CPAM, D0 and calendar as for
+    a new one), a transaction per batch, resumable. Returns how many were opened."""
+    opened = 0
+    after = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(Declaration)
+                .where(
+                    Declaration.id > after,
+                    Declaration.id.not_in(
+                        select(Case.declaration_id).where(Case.declaration_id.is_not(None))
+                    ),
+                )
+                .order_by(Declaration.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return opened
+        for declaration in rows:
+            if db.session.scalar(select(Case.id).where(Case.reference == declaration.reference)) is None:
+                open_from_declaration(declaration)
+                opened += 1
+        db.session.commit()
+        after = rows[-1].id
+        db.session.expunge_all()
