@@ -27,7 +27,7 @@ from app.models.types import utcnow
 from app.services import audit, form_models
 from app.services.lucie.dates import current_rule
 
-from . import calendar, letters
+from . import access_codes, calendar, letters
 
 WHOSE = {Party.EMPLOYER: "de l'employeur", Party.VICTIM: "de la victime"}
 
@@ -155,6 +155,10 @@ def open_instruction(
     else:
         case.stage = Stage.ENQUETE
     case.instruction_opened_at = moment
+    if access_code is None and means.questionnaires and case.victim_id is None:
+        # The victim's one-time code, printed in their opening letter (issue 13, item 6); in this
+        # transaction, so that the letter and the code exist together or not at all.
+        access_code = access_codes.issue_access_code(case, by=agent)
     calendar.mark_notified(case, [DateKind.QUESTIONNAIRE_DUE, DateKind.DECISION_BY])
     calendar.refresh_next_due(case)
     _event(

@@ -40,7 +40,9 @@ CODE_ARTICLES = {"CSS": "du code de la sécurité sociale"}
 
 
 def model_code(case: Case, party: Party) -> str:
-    return MODEL_CODES[(CaseKind(case.kind), Party(party))]
+    """The model the caisse chose when it sent the questionnaires, else the kind's own."""
+    chosen = case.employer_model if Party(party) == Party.EMPLOYER else case.victim_model
+    return chosen or MODEL_CODES[(CaseKind(case.kind), Party(party))]
 
 
 def legal_basis(case: Case) -> str:
