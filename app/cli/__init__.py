@@ -6,6 +6,7 @@
 - `flask api-token create|revoke|list` (api_tokens.py), `flask operator grant|revoke` (accounts.py);
 - `flask lucie demo` (lucie.py);
 - `flask forms load|list` (forms.py).
+- `flask subventions load|list` (subsidies.py).
 - `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox
+from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox, subsidies
 
 
 def register_cli(app: Flask) -> None:
@@ -28,5 +29,6 @@ def register_cli(app: Flask) -> None:
         lucie.lucie,
         forms.forms,
         compte.compte,
+        subsidies.subventions,
     ):
         app.cli.add_command(group)

@@ -24,6 +24,14 @@ from app.models.files import Upload
 from app.models.form_models import FormModelVersion, PublishedVersionImmutable
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
+from app.models.subsidies import (
+    SubsidyCompany,
+    SubsidyDecision,
+    SubsidyDossier,
+    SubsidyLine,
+    SubsidyProgramme,
+    SubsidyVersion,
+)
 from app.models.workflows import Draft, ReferenceCounter, Submission
 
 # Indexes that only the PostgreSQL migrations create (LUCIE's trigram search, migration 0004): not in
@@ -74,6 +82,12 @@ __all__ = [
     "ReserveAddendum",
     "Service",
     "Submission",
+    "SubsidyCompany",
+    "SubsidyDecision",
+    "SubsidyDossier",
+    "SubsidyLine",
+    "SubsidyProgramme",
+    "SubsidyVersion",
     "Upload",
     "User",
     "UserKind",
