@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.calendars import PARIS
 from app.domain.subsidies import (
+    STATUS_LABELS,
     ZERO,
     Attestations,
     Phase,
@@ -32,6 +33,7 @@ from app.domain.subsidies import (
     compute_subsidy,
     convention_required,
     de_minimis_refusal,
+    format_euros,
 )
 from app.extensions import db
 from app.models import Establishment, SubsidyCompany, SubsidyDossier, SubsidyLine, SubsidyVersion, User
@@ -40,8 +42,9 @@ from app.models.types import utcnow
 from app.services import audit
 from app.services.drafts import next_reference_number
 from app.services.lucie.deposit import PDF_ONLY
+from app.services.pdf import render_pdf
 from app.services.subsidies.programmes import rules_of
-from app.services.uploads import UploadRejected, store_blob
+from app.services.uploads import UploadRejected, read_blob, store_blob
 
 # Sent once a submission has read the company's other dossiers and computed its amount, before it
 # writes: the concurrency test holds two submissions there (tests/integration/test_subsidies_cap.py).
@@ -281,17 +284,28 @@ def save_line(
             stored = store_blob(upload.stream, accepted=PDF_ONLY)
         except UploadRejected as error:
             raise LineRefused(str(error)) from None
-    if line is None:
+    new = line is None
+    if new:
         if stored is None:
             raise LineRefused("Joignez le document en PDF")
-        line = SubsidyLine(dossier_id=dossier.id, phase=dossier.phase)
-        db.session.add(line)
-        dossier.lines.append(line)
-    for key in ("kind", "supplier", "number", "issued_on", "paid_on", "amount_ht", "leased", "second_hand"):
-        setattr(line, key, values.get(key))
-    if stored is not None:
-        line.file_sha256, line.file_size = stored[0], stored[1]
-        line.file_name = (upload.filename or "document.pdf")[-255:]
+        line = SubsidyLine(phase=dossier.phase)
+    with db.session.no_autoflush:
+        for key in (
+            "kind",
+            "supplier",
+            "number",
+            "issued_on",
+            "paid_on",
+            "amount_ht",
+            "leased",
+            "second_hand",
+        ):
+            setattr(line, key, values.get(key))
+        if stored is not None:
+            line.file_sha256, line.file_size = stored[0], stored[1]
+            line.file_name = (upload.filename or "document.pdf")[-255:]
+        if new:
+            dossier.lines.append(line)
     dossier.updated_at = utcnow()
     db.session.flush()
     audit.record(
@@ -501,4 +515,31 @@ def versions_of(dossier: SubsidyDossier) -> list[SubsidyVersion]:
             .where(SubsidyVersion.dossier_id == dossier.id)
             .order_by(SubsidyVersion.number)
         )
+    )
+
+
+# -- documents ---------------------------------------------------------------------------------------------
+
+
+def get_line(dossier: SubsidyDossier, line_id: int) -> SubsidyLine | None:
+    line = db.session.get(SubsidyLine, line_id)
+    return line if line is not None and line.dossier_id == dossier.id else None
+
+
+def line_document(line: SubsidyLine) -> bytes:
+    return read_blob(line.file_sha256)
+
+
+def receipt_pdf(dossier: SubsidyDossier) -> bytes:
+    """The receipt of the dossier's last submission (its frozen version)."""
+    versions = versions_of(dossier)
+    version = versions[-1]
+    return render_pdf(
+        "pdf/subvention_accuse.html",
+        dossier=dossier,
+        version=version,
+        content=json.loads(version.snapshot),
+        kinds={code: kind.label for code, kind in rules_of(dossier.programme).line_kinds.items()},
+        status_labels=STATUS_LABELS,
+        format_euros=format_euros,
     )
