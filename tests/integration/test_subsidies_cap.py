@@ -6,6 +6,7 @@ lock taken away."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from datetime import date
@@ -62,10 +63,10 @@ def _submit_both(app, world) -> list:
     barrier = threading.Barrier(2, timeout=3)
 
     def hold(sender, **kwargs):
-        try:
-            barrier.wait()  # both submissions have read the company's dossiers (without the lock)
-        except threading.BrokenBarrierError:
-            pass  # the other one waits for the company's row: it cannot get here meanwhile
+        # Both submissions have read the company's dossiers (without the lock); with it, the other one
+        # waits for the company's row and cannot get here meanwhile: the barrier breaks after 3 s.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
 
     outcomes = []
 
