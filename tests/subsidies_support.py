@@ -164,3 +164,16 @@ class SubsidyClient:
             f"/subventions/{dossier_id}/envoyer",
             data={"csrf_token": self.token(f"/subventions/{dossier_id}/verifier")},
         )
+
+
+def signed_in(app, user: User):
+    """A new test client signed in as ``user`` (one per person of a scenario)."""
+    from tests.factories import PASSWORD
+
+    client = app.test_client()
+    token = client.csrf("/connexion")
+    response = client.post(
+        "/connexion", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code in (302, 303), response.status_code
+    return client

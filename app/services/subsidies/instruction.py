@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.domain.lucie import LetterSource, LetterType
 from app.domain.subsidies import (
@@ -55,6 +55,18 @@ def queue(departements: list[str], *, programme_id: int | None, status: str | No
         query = query.where(SubsidyDossier.status == status)
     query = query.order_by(SubsidyDossier.submitted_at, SubsidyDossier.id)
     return paginate(query, page, PAGE_SIZE)
+
+
+def waiting_count(departements: list[str]) -> int:
+    """How many dossiers of ``departements`` wait for a Carsat decision (the agent's home page)."""
+    if not departements:
+        return 0
+    return db.session.scalar(
+        select(func.count(SubsidyDossier.id)).where(
+            SubsidyDossier.departement.in_(departements),
+            SubsidyDossier.status.in_([str(s) for s in DECIDABLE]),
+        )
+    )
 
 
 def decisions_of(dossier: SubsidyDossier) -> list[SubsidyDecision]:
