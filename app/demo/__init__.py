@@ -1,6 +1,7 @@
 """Demo data for `flask demo load` (README), one module per service: the accounts first (companies,
 establishments, caisses, one account per role), then LUCIE's letters, then DAT's declarations, then the
-form models, Compte AT/MP (reference data, wages, claims, notified rates). Every loader goes through the
+form models, Compte AT/MP (reference data, wages, claims, notified rates), the Subventions Prévention
+(programmes, three dossiers). Every loader goes through the
 real services and is idempotent, so a second run changes nothing.
 """
 
@@ -13,6 +14,7 @@ from app.demo.compte import load_compte_demo
 from app.demo.dat import load_dat_demo
 from app.demo.form_models import load_form_models_demo
 from app.demo.lucie import load_lucie_demo
+from app.demo.subsidies import load_subsidies_demo
 
 __all__ = ["DEMO_PASSWORD", "load_demo"]
 
@@ -24,4 +26,5 @@ def load_demo() -> Iterator[str]:
     yield from load_dat_demo()
     yield from load_form_models_demo()
     yield from load_compte_demo()
+    yield from load_subsidies_demo()
     yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"
