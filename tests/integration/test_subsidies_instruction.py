@@ -171,3 +171,26 @@ def test_a_closed_budget_takes_no_new_request(app, world):
     employer = signed_in(app, world.employer)
     page = employer.get("/subventions/nouvelle?type=reservation").get_data(as_text=True)
     assert "Risques psychosociaux" not in page and "TOP BTP" in page
+
+
+def test_a_payment_request_without_reservation(app, world):
+    client = signed_in(app, world.employer)
+    employer = SubsidyClient(client)
+    dossier_id = employer.start("RPS", world.strasbourg, kind="versement")
+    employer.attest(dossier_id)
+    day = date.today().replace(day=1)
+    response = employer.add_line(dossier_id, kind="prestation", amount="2000", number="F-9", issued_on=day)
+    assert response.status_code == 422  # an invoice needs its payment date
+    assert "Saisissez la date du paiement" in response.get_data(as_text=True)
+    response = employer.add_line(
+        dossier_id, kind="prestation", amount="2000", number="F-9", issued_on=day, paid_on=day
+    )
+    assert response.status_code == 303
+    assert employer.submit(dossier_id).status_code == 303
+    dossier = _dossier(dossier_id)
+    assert dossier.status == "versement_demande" and dossier.reserved_amount is None
+    assert dossier.payment_requested_amount == Decimal("1400.00")  # 70 %
+    agent = signed_in(app, world.agent)
+    assert _decide(agent, dossier_id, "verser").status_code == 303
+    dossier = _dossier(dossier_id)
+    assert dossier.status == "payee" and dossier.paid_amount == Decimal("1400.00")
