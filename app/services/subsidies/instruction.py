@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.domain.lucie import LetterSource, LetterType
 from app.domain.subsidies import (
@@ -33,7 +34,7 @@ from app.models import Caisse, SubsidyDecision, SubsidyDossier, User
 from app.models.types import utcnow
 from app.services import audit
 from app.services.lucie import DepositRefused, deposit_letter
-from app.services.paging import Page, paginate
+from app.services.paging import Page
 from app.services.pdf import render_pdf
 from app.services.subsidies.dossiers import today
 
@@ -44,8 +45,13 @@ class DecisionRefused(ValueError):
     """A decision the dossier's state or the amounts forbid (French)."""
 
 
+COUNT_CAP = 1_000
+
+
 def queue(departements: list[str], *, programme_id: int | None, status: str | None, page: int = 1) -> Page:
-    """The dossiers of ``departements``, one programme and one status when given, oldest submission first."""
+    """The dossiers of ``departements``, one programme and one status when given, oldest submission first
+    (each filter has its index in that order). The count stops at COUNT_CAP: past it the page says « plus de
+    1 000 » and asks to filter by programme and status."""
     query = select(SubsidyDossier).where(
         SubsidyDossier.departement.in_(departements), SubsidyDossier.status != Status.BROUILLON
     )
@@ -53,8 +59,17 @@ def queue(departements: list[str], *, programme_id: int | None, status: str | No
         query = query.where(SubsidyDossier.programme_id == programme_id)
     if status:
         query = query.where(SubsidyDossier.status == status)
-    query = query.order_by(SubsidyDossier.submitted_at, SubsidyDossier.id)
-    return paginate(query, page, PAGE_SIZE)
+    capped = query.with_only_columns(SubsidyDossier.id).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    pages = max(1, -(-min(total, COUNT_CAP) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(
+        query.options(joinedload(SubsidyDossier.establishment), joinedload(SubsidyDossier.programme))
+        .order_by(SubsidyDossier.submitted_at, SubsidyDossier.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return Page(list(rows), total, page, pages)
 
 
 def waiting_count(departements: list[str]) -> int:
