@@ -64,6 +64,8 @@ class SubsidyDossier(db.Model):
         Index("ix_subsidy_dossier_queue_programme", "programme_id", "submitted_at", "id"),
         Index("ix_subsidy_dossier_queue_programme_status", "programme_id", "status", "submitted_at", "id"),
         Index("ix_subsidy_dossier_queue_status", "status", "submitted_at", "id"),
+        # How many wait for a decision in a Carsat's départements (its home page), read from the index alone.
+        Index("ix_subsidy_dossier_waiting", "departement", "status"),
         Index("ix_subsidy_dossier_company", "company_id", "status"),
     )
 

@@ -115,6 +115,7 @@ def upgrade():
         batch_op.create_index(
             "ix_subsidy_dossier_queue_status", ["status", "submitted_at", "id"], unique=False
         )
+        batch_op.create_index("ix_subsidy_dossier_waiting", ["departement", "status"], unique=False)
 
     op.create_table(
         "subsidy_decision",
@@ -200,6 +201,7 @@ def downgrade():
 
     op.drop_table("subsidy_decision")
     with op.batch_alter_table("subsidy_dossier", schema=None) as batch_op:
+        batch_op.drop_index("ix_subsidy_dossier_waiting")
         batch_op.drop_index("ix_subsidy_dossier_queue_status")
         batch_op.drop_index("ix_subsidy_dossier_queue_programme_status")
         batch_op.drop_index("ix_subsidy_dossier_queue_programme")

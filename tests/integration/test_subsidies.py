@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import SubsidyDossier, SubsidyLine, SubsidyVersion
-from tests.subsidies_support import SubsidyClient, make_world, pdf_text
+from tests.subsidies_support import SubsidyClient, make_world, pdf_text, signed_in
 
 
 @pytest.fixture
@@ -127,3 +127,35 @@ def test_another_company_or_an_agent_gets_404(app, client, login, world):
     assert (
         client.get(f"/subventions/instruction/{dossier_id}").status_code == 404
     )  # a draft: not the Carsat's
+
+
+def test_a_firm_with_the_mandate_files_for_its_client_and_one_without_is_refused(app, client, login, world):
+    from app.models import Service, UserKind
+    from tests.factories import make_firm, make_user
+
+    firm = make_firm("Cabinet Rhénan", mandates=[(world.metz, Service.SUBVENTIONS)])
+    other = make_firm("Cabinet Lorrain", mandates=[(world.metz, Service.DAT)])
+    accountant = make_user("compta@rhenan.test", kind=UserKind.FIRM, firm_id=firm.id)
+    outsider = make_user("compta@lorrain.test", kind=UserKind.FIRM, firm_id=other.id)
+    db.session.commit()
+    login(accountant)
+    dossier_id = SubsidyClient(client).start("TOPBTP", world.metz)
+    assert client.get(f"/subventions/{dossier_id}/attestations").status_code == 200
+    page = client.get("/subventions/nouvelle?type=reservation").get_data(as_text=True)
+    assert world.strasbourg.name not in page  # no mandate there
+    outsider_client = signed_in(app, outsider)  # a mandate for the DAT only: not for its subsidies
+    assert outsider_client.get(f"/subventions/{dossier_id}/attestations").status_code == 403
+
+
+def test_a_company_at_the_cap_is_refused_with_the_reason(employer, client, world):
+    first = employer.start("TOPBTP", world.metz)
+    employer.attest(first)
+    employer.add_line(first, kind="equipement", amount="60000")  # 30 000 → cut to 25 000
+    assert employer.submit(first).status_code == 303
+    assert db.session.get(SubsidyDossier, first).requested_amount == Decimal("25000.00")
+    second = employer.start("RISQUE_CHIMIQUE", world.strasbourg)
+    employer.attest(second)
+    employer.add_line(second, kind="equipement", amount="2000")
+    response = employer.submit(second)
+    assert response.status_code == 422
+    assert "a atteint le plafond des subventions Prévention TPE" in response.get_data(as_text=True)

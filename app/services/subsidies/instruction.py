@@ -77,7 +77,9 @@ def waiting_count(departements: list[str]) -> int:
     if not departements:
         return 0
     return db.session.scalar(
-        select(func.count(SubsidyDossier.id)).where(
+        select(func.count())
+        .select_from(SubsidyDossier)
+        .where(
             SubsidyDossier.departement.in_(departements),
             SubsidyDossier.status.in_([str(s) for s in DECIDABLE]),
         )
