@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.domain.accounts import Service, UserKind
-from app.domain.subsidies import DECISION_LABELS, STATUS_LABELS, DecisionKind, Status, next_step
+from app.domain.subsidies import DECIDABLE, DECISION_LABELS, STATUS_LABELS, DecisionKind, Status, next_step
 from app.forms.subsidies import AcceptForm, ComplementForm, ConfirmForm, PayForm, RefuseForm
 from app.services import access
 from app.services.subsidies import dossiers, instruction, programmes
@@ -85,7 +85,8 @@ def _page(dossier, *, forms=None, problem=None, status=200):
             pay_form=forms.get("pay") or PayForm(formdata=None),
             problem=problem,
             has_errors=bool(problem or any(f.errors for f in forms.values())),
-            decidable=dossier.status in {"deposee", "en_instruction", "versement_demande"},
+            decidable=dossier.status in DECIDABLE,
+            refusable=dossier.status in DECIDABLE or dossier.status == Status.COMPLEMENT_DEMANDE,
             agent=True,
         ),
         status,

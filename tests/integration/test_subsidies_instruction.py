@@ -194,3 +194,19 @@ def test_a_payment_request_without_reservation(app, world):
     assert _decide(agent, dossier_id, "verser").status_code == 303
     dossier = _dossier(dossier_id)
     assert dossier.status == "payee" and dossier.paid_amount == Decimal("1400.00")
+
+
+def test_a_dossier_asked_for_completion_may_be_refused_but_not_accepted(app, world):
+    dossier_id, _client = _reservation(app, world, "6000")
+    agent = signed_in(app, world.agent)
+    due = date.today() + timedelta(days=15)
+    _decide(
+        agent,
+        dossier_id,
+        "complement",
+        missing="Le devis signé",
+        due_on=[str(due.day), str(due.month), str(due.year)],
+    )
+    assert _decide(agent, dossier_id, "accepter", amount="3 000").status_code == 409
+    assert _decide(agent, dossier_id, "refuser", reasons="Pas de réponse à la date donnée").status_code == 303
+    assert _dossier(dossier_id).status == "refusee"

@@ -118,7 +118,9 @@ def decide(
         .execution_options(populate_existing=True)
     )
     status = Status(locked.status)
-    if status not in DECIDABLE:
+    # A dossier asked for completion may still be refused (no answer by the date given).
+    late_refusal = status == Status.COMPLEMENT_DEMANDE and kind == DecisionKind.REFUS
+    if status not in DECIDABLE and not late_refusal:
         db.session.rollback()
         raise DecisionRefused(f"Ce dossier est « {STATUS_LABELS[status]} » : il n'attend pas de décision.")
     payment = status == Status.VERSEMENT_DEMANDE
