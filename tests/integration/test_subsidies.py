@@ -159,3 +159,27 @@ def test_a_company_at_the_cap_is_refused_with_the_reason(employer, client, world
     response = employer.submit(second)
     assert response.status_code == 422
     assert "a atteint le plafond des subventions Prévention TPE" in response.get_data(as_text=True)
+
+
+def test_a_removed_line_takes_its_pdf_unless_another_row_holds_it(app, employer, client, world):
+    from app.services.uploads import blob_path, drop_blob_if_unheld
+
+    dossier_id = employer.start("TOPBTP", world.metz)
+    employer.add_line(dossier_id, kind="equipement", amount="1000", number="SAME")
+    employer.add_line(dossier_id, kind="equipement", amount="2000", number="SAME")  # the same PDF's bytes
+    first, second = db.session.scalars(select(SubsidyLine).order_by(SubsidyLine.id)).all()
+    assert first.file_sha256 == second.file_sha256
+    blob = blob_path(first.file_sha256)
+    drop_blob_if_unheld(first.file_sha256)  # another service's clean-up: the lines hold the bytes
+    assert blob.exists()
+
+    def remove(line_id):
+        token = client.csrf(f"/subventions/{dossier_id}/lignes")
+        url = f"/subventions/{dossier_id}/lignes/{line_id}/supprimer"
+        assert client.post(url, data={"csrf_token": token}).status_code == 303
+
+    remove(first.id)
+    assert blob.exists()
+    assert client.get(f"/subventions/{dossier_id}/lignes/{second.id}/document").status_code == 200
+    remove(second.id)
+    assert not blob.exists()

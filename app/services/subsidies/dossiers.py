@@ -44,7 +44,7 @@ from app.services.drafts import next_reference_number
 from app.services.lucie.deposit import PDF_ONLY
 from app.services.pdf import render_pdf
 from app.services.subsidies.programmes import rules_of
-from app.services.uploads import UploadRejected, read_blob, store_blob
+from app.services.uploads import UploadRejected, read_blob, release_blob, store_blob
 
 # Sent once a submission has read the company's other dossiers and computed its amount, before it
 # writes: the concurrency test holds two submissions there (tests/integration/test_subsidies_cap.py).
@@ -302,6 +302,8 @@ def save_line(
         ):
             setattr(line, key, values.get(key))
         if stored is not None:
+            if not new and line.file_sha256 != stored[0]:
+                release_blob(line.file_sha256)  # the replaced file
             line.file_sha256, line.file_size = stored[0], stored[1]
             line.file_name = (upload.filename or "document.pdf")[-255:]
         if new:
@@ -320,6 +322,8 @@ def save_line(
 
 
 def remove_line(dossier: SubsidyDossier, line: SubsidyLine, user: User) -> None:
+    """Remove a line of the current phase; its PDF goes after the commit unless another row holds it."""
+    release_blob(line.file_sha256)
     dossier.lines.remove(line)
     dossier.updated_at = utcnow()
     audit.record(
