@@ -87,6 +87,7 @@ class SubsidyDossier(db.Model):
     payment_requested_amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
     paid_amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
     convention_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    convention_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # recorded by the Carsat
     completion_request: Mapped[str | None] = mapped_column(Text)
     completion_due: Mapped[date | None] = mapped_column(Date)
     versions: Mapped[int] = mapped_column(Integer, default=0)

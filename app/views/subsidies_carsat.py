@@ -132,6 +132,15 @@ def decide(dossier_id: int, action: str):
     return redirect(url_for(".dossier", dossier_id=dossier_id), 303)
 
 
+@bp.post("/<int:dossier_id>/convention")
+@login_required
+def convention(dossier_id: int):
+    dossier = _dossier(dossier_id)
+    if ConfirmForm().validate_on_submit() and instruction.record_convention(dossier, current_user):
+        flash("Signature de la convention enregistrée : le versement peut être validé.", "success")
+    return redirect(url_for(".dossier", dossier_id=dossier_id), 303)
+
+
 @bp.post("/programmes/<int:programme_id>/clore")
 @login_required
 def close_budget(programme_id: int):

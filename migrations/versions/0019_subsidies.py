@@ -71,6 +71,7 @@ def upgrade():
         sa.Column("payment_requested_amount", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("paid_amount", sa.Numeric(precision=15, scale=2), nullable=True),
         sa.Column("convention_required", sa.Boolean(), nullable=False),
+        sa.Column("convention_signed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completion_request", sa.Text(), nullable=True),
         sa.Column("completion_due", sa.Date(), nullable=True),
         sa.Column("versions", sa.Integer(), nullable=False),

@@ -210,3 +210,30 @@ def test_a_dossier_asked_for_completion_may_be_refused_but_not_accepted(app, wor
     assert _decide(agent, dossier_id, "accepter", amount="3 000").status_code == 409
     assert _decide(agent, dossier_id, "refuser", reasons="Pas de réponse à la date donnée").status_code == 303
     assert _dossier(dossier_id).status == "refusee"
+
+
+def test_above_23000_in_12_months_the_payment_waits_for_the_convention(app, world):
+    client = signed_in(app, world.employer)
+    employer = SubsidyClient(client)
+    ids = []
+    for establishment, amount in ((world.metz, "25000"), (world.strasbourg, "10000")):  # 17 500 + 7 000 €
+        dossier_id = employer.start("ERGO", establishment)
+        employer.attest(dossier_id)
+        assert employer.add_line(dossier_id, kind="prevention", amount=amount).status_code == 303
+        assert employer.submit(dossier_id).status_code == 303
+        ids.append(dossier_id)
+    first, second = (_dossier(i) for i in ids)
+    assert not first.convention_required and second.convention_required
+    agent = signed_in(app, world.agent)
+    assert _decide(agent, second.id, "accepter", amount="7 000,00").status_code == 303
+    token = client.csrf(f"/subventions/{second.id}")
+    client.post(f"/subventions/{second.id}/versement", data={"csrf_token": token})
+    day = date.today().replace(day=1)
+    employer.add_line(second.id, kind="prevention", amount="10000", number="F-1", issued_on=day, paid_on=day)
+    assert employer.submit(second.id).status_code == 303
+    response = _decide(agent, second.id, "verser")
+    assert response.status_code == 409 and "signature de la convention" in response.get_data(as_text=True)
+    token = agent.csrf(f"/subventions/instruction/{second.id}")
+    agent.post(f"/subventions/instruction/{second.id}/convention", data={"csrf_token": token})
+    assert _decide(agent, second.id, "verser").status_code == 303
+    assert _dossier(second.id).status == "payee"

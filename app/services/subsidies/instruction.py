@@ -147,6 +147,12 @@ def decide(
             raise DecisionRefused(f"Le montant réservé doit être positif et au plus {format_euros(asked)}.")
         locked.reserved_amount = amount
     elif kind == DecisionKind.VERSEMENT:
+        if locked.convention_required and locked.convention_signed_at is None:
+            db.session.rollback()
+            raise DecisionRefused(
+                "Les subventions Prévention de l'entreprise dépassent le seuil sur 12 mois : enregistrez la "
+                "signature de la convention avant de valider le versement."
+            )
         amount = locked.payment_requested_amount or Decimal(0)
         locked.paid_amount = amount
     elif kind == DecisionKind.COMPLEMENT:
@@ -181,6 +187,22 @@ def decide(
     )
     db.session.commit()
     return decision
+
+
+def record_convention(dossier: SubsidyDossier, agent: User) -> bool:
+    """The convention the dossier needs is signed (False when none is needed or it already was)."""
+    if not dossier.convention_required or dossier.convention_signed_at is not None:
+        return False
+    dossier.convention_signed_at = utcnow()
+    audit.record(
+        "subventions.convention",
+        "subsidy_dossier",
+        dossier.id,
+        establishment_id=dossier.establishment_id,
+        actor=agent,
+    )
+    db.session.commit()
+    return True
 
 
 def letter_pdf(dossier: SubsidyDossier, decision: SubsidyDecision, caisse: Caisse | None) -> bytes:
