@@ -6,6 +6,7 @@
 - `flask api-token create|revoke|list` (api_tokens.py), `flask operator grant|revoke` (accounts.py);
 - `flask lucie demo` (lucie.py);
 - `flask forms load|list` (forms.py).
+- `flask subventions load|list` (subsidies.py).
 - `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
 - `flask qrpro ouvrir-dossiers` (qrpro.py).
 """
@@ -14,7 +15,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli import accounts, api_tokens, compte, dat, demo, dev, drafts, forms, lucie, outbox, qrpro
+from app.cli import (
+    accounts,
+    api_tokens,
+    compte,
+    dat,
+    demo,
+    dev,
+    drafts,
+    forms,
+    lucie,
+    outbox,
+    qrpro,
+    subsidies,
+)
 
 
 def register_cli(app: Flask) -> None:
@@ -30,5 +44,6 @@ def register_cli(app: Flask) -> None:
         forms.forms,
         compte.compte,
         qrpro.qrpro,
+        subsidies.subventions,
     ):
         app.cli.add_command(group)

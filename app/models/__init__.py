@@ -25,6 +25,14 @@ from app.models.form_models import FormModelVersion, PublishedVersionImmutable
 from app.models.lucie import ApiToken, Letter, LucieAlertAddress, LucieSubscription
 from app.models.mail import OutboxMessage, OutboxStatus
 from app.models.qrpro_access import VictimAccessCode
+from app.models.subsidies import (
+    SubsidyCompany,
+    SubsidyDecision,
+    SubsidyDossier,
+    SubsidyLine,
+    SubsidyProgramme,
+    SubsidyVersion,
+)
 from app.models.workflows import Draft, ReferenceCounter, Submission
 
 # Indexes that only the PostgreSQL migrations create (LUCIE's trigram search, migration 0004): not in
@@ -79,6 +87,12 @@ __all__ = [
     "ReserveAddendum",
     "Service",
     "Submission",
+    "SubsidyCompany",
+    "SubsidyDecision",
+    "SubsidyDossier",
+    "SubsidyLine",
+    "SubsidyProgramme",
+    "SubsidyVersion",
     "Upload",
     "User",
     "UserKind",

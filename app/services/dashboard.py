@@ -16,6 +16,8 @@ from app.services.mandates import ClientCompany, portfolio_for
 from app.services.paging import Page, paginate
 from app.services.qrpro import cases as qrpro_cases
 from app.services.qrpro import employer as qrpro_employer
+from app.services.subsidies import dossiers as subsidy_dossiers
+from app.services.subsidies import instruction as subsidy_instruction
 
 DRAFTS_SHOWN = 10
 LETTERS_SHOWN = 5
@@ -44,6 +46,8 @@ class Dashboard:
     establishments_in_scope: int = 0  # an agent's caisse's; an employer's, when not shown as cards
     # For platform operators: messages of the mail outbox per state (failed ones need them).
     outbox_counts: dict[str, int] | None = None
+    # Subsidy dossiers whose Carsat asked for completion, the nearest date first (issue 14 item 5).
+    subsidy_completions: list = field(default_factory=list)
 
 
 def dashboard_for(user: User) -> Dashboard:
@@ -74,6 +78,7 @@ def _board_for_role(user: User) -> Dashboard:
             unread_letters=unread_letters_for(user),
             unread_total=lucie.unread_count(user),
             deadlines=nearest_deadlines(user),
+            subsidy_completions=subsidy_completions_for(user),
         )
     visible = access.establishments_for(user)
     return Dashboard(
@@ -86,7 +91,13 @@ def _board_for_role(user: User) -> Dashboard:
         unread_letters=unread_letters_for(user),
         unread_total=lucie.unread_count(user),
         deadlines=nearest_deadlines(user),
+        subsidy_completions=subsidy_completions_for(user),
     )
+
+
+def subsidy_completions_for(user: User) -> list:
+    establishments = access.employer_side_establishments(user, Service.SUBVENTIONS)
+    return subsidy_dossiers.pending_completions([e.id for e in establishments])
 
 
 def _with_services(user: User, establishments) -> list[EstablishmentServices]:
@@ -158,6 +169,15 @@ def work_queues_for(user: User) -> list[WorkQueue]:
     """An agent's work queues: for a CPAM agent, received declarations waiting for their CMI and
     those to instruct or decide. The Carsat's queues (rate notifications, subsidy requests) come
     with the Compte AT/MP and Subventions services."""
+    if user.kind == UserKind.CARSAT:
+        departements = access.caisse_departements(user, Service.SUBVENTIONS)
+        return [
+            WorkQueue(
+                "Subventions Prévention à instruire",
+                subsidy_instruction.waiting_count(departements),
+                url_for("subventions_carsat.queue"),
+            )
+        ]
     if user.kind != UserKind.CPAM:
         return []
     counts = dat.caisse_work_queue(user)

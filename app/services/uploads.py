@@ -24,7 +24,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import CaseDocument, CaseLetter, Draft, Letter, Upload
+from app.models import CaseDocument, CaseLetter, Draft, Letter, SubsidyLine, Upload
 
 log = logging.getLogger(__name__)
 
@@ -364,12 +364,20 @@ def _forget_pending_blobs(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
+def release_blob(sha256: str) -> None:
+    """A row of another service that held these bytes (a subsidy line's PDF) is being deleted in the
+    current transaction: remove them after its commit, unless a row still holds them."""
+    db.session.info.setdefault(_PENDING, set()).add(sha256)
+
+
 def _held(connection, sha: str) -> bool:
-    return any(
-        connection.execute(select(model.id).where(model.sha256 == sha).limit(1)).first()
+    holders = [
+        select(model.id).where(model.sha256 == sha)
         # QR Pro keeps a victim's letters and a case's documents as blobs too.
         for model in (Upload, Letter, CaseLetter, CaseDocument)
-    )
+    ]
+    holders.append(select(SubsidyLine.id).where(SubsidyLine.file_sha256 == sha))  # a subsidy's PDF
+    return any(connection.execute(query.limit(1)).first() for query in holders)
 
 
 def _remove_if_unheld(connection, sha: str) -> None:

@@ -38,5 +38,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(qrpro_victim.bp)
     app.register_blueprint(qrpro_employer.bp)
+    from app.views import subsidies, subsidies_carsat
+
+    app.register_blueprint(subsidies_carsat.bp)
+    app.register_blueprint(subsidies.bp)
     if app.config["DEV_MAIL_PAGE"]:
         app.register_blueprint(dev.bp)

@@ -149,8 +149,8 @@ def test_agent_sees_the_caisse_and_the_work_queues(
     if kind == UserKind.CPAM:  # the DAT inbox, filtered, with its counts (none received here)
         assert "Déclarations en attente du certificat médical initial</a> : <strong>0</strong>" in body
         assert "/cpam/declarations?cmi=attente" in body
-    else:
-        assert "Aucun dossier en attente." in body
+    else:  # the Subventions Prévention's queue (none received here)
+        assert "Subventions Prévention à instruire</a> : <strong>0</strong>" in body
     assert "Vos établissements" not in body
 
 
@@ -230,7 +230,7 @@ def test_each_service_online_links_to_its_page_for_that_establishment(client, lo
     assert f'href="/dat/?etablissement={metz}"' in body
     assert f'href="/courriers/?etablissement={metz}"' in body
     assert f'href="/compte-atmp/{metz}"' in body
-    assert 'Subventions Prévention TPE <span class="app-card__soon">(bientôt en ligne)</span>' in body
+    assert f'href="/subventions/?etablissement={metz}"' in body
 
 
 def test_a_user_of_a_large_company_gets_a_search_and_the_list_of_all_establishments(client, login, world):

@@ -37,7 +37,8 @@ NOT_WALKED = {"static", "dev.mails", "dev.mail"}
 # Bearer-token API: no session, no CSRF; without a token it must answer 401.
 TOKEN_ROUTES = {"api.create_letter", "api.get_letter"}
 # URL arguments that are not an object of company B (a form type, an e-mailed token, a form model version).
-NOT_OBJECTS = {"workflow_name", "token", "model_code", "version"}
+# (and a subsidy programme, which is no company's, and the decision an agent takes).
+NOT_OBJECTS = {"workflow_name", "token", "model_code", "version", "programme_id", "action"}
 PUBLIC_GET = {
     "auth.login",
     "auth.forgot_password",
@@ -115,6 +116,7 @@ def world(app):
     )
     attestation_b = compte_service.issue_attestation(user_b, b1)
     mandate_b = db.session.scalars(select(Mandate).where(Mandate.firm_id == firm_b.id)).first()
+    dossier_b, line_b = _subsidy_dossier(user_b, b1)
     args = {
         "user_id": user_b.id,
         "draft_id": draft_b.id,
@@ -137,8 +139,36 @@ def world(app):
         "version": 1,
         "year": 2025,
         "code": attestation_b.code,
+        "dossier_id": dossier_b,
+        "line_id": line_b,
+        "action": "accepter",
+        "programme_id": 1,
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
+
+
+def _subsidy_dossier(user_b, b1) -> tuple[int, int]:
+    """A Subventions Prévention dossier of company B, filed (issue 14), with one quote."""
+    from decimal import Decimal
+
+    from werkzeug.datastructures import FileStorage
+
+    from app.services.subsidies import dossiers, programmes
+
+    programmes.load_programmes()
+    programme = next(p for p in programmes.all_programmes() if p.code == "RISQUE_CHIMIQUE")
+    dossier = dossiers.start(user_b, programme, b1, "reservation")
+    values = {
+        "kind": "equipement",
+        "supplier": f"Fournisseur {MARKER}",
+        "number": MARKER,
+        "issued_on": dossiers.today(),
+        "amount_ht": Decimal("4000.00"),
+    }
+    line = dossiers.save_line(dossier, user_b, values, FileStorage(_pdf_stream(), filename=f"{MARKER}.pdf"))
+    dossier.status, dossier.reference, dossier.versions = "deposee", f"SUB-{MARKER}", 1
+    db.session.commit()
+    return dossier.id, line.id
 
 
 def _pdf_stream():
@@ -179,6 +209,7 @@ def _snapshot_b(company_b: int, b1: int) -> str:
     """A digest of everything of company B that a write could change."""
     from app.models.dat import Declaration, DeclarationEvent, ReserveAddendum
     from app.models.lucie import Letter, LucieAlertAddress, LucieSubscription
+    from app.models.subsidies import SubsidyDossier, SubsidyLine
 
     rows = []
     for model, where in (
@@ -192,6 +223,8 @@ def _snapshot_b(company_b: int, b1: int) -> str:
         (Declaration, Declaration.establishment_id == b1),
         (DeclarationEvent, DeclarationEvent.declaration_id.in_(select(Declaration.id))),
         (ReserveAddendum, ReserveAddendum.declaration_id.in_(select(Declaration.id))),
+        (SubsidyDossier, SubsidyDossier.establishment_id == b1),
+        (SubsidyLine, SubsidyLine.dossier_id.in_(select(SubsidyDossier.id))),
     ):
         for obj in db.session.scalars(select(model).where(where).order_by(model.id)):
             cols = {c.key: getattr(obj, c.key) for c in model.__table__.columns}

@@ -18,6 +18,16 @@ Pure Python: no Flask, no database.
 """
 
 from .computation import LineResult, Reduction, SubsidyResult, compute_subsidy
+from .dossiers import (
+    DECIDABLE,
+    DECISION_LABELS,
+    DECISION_TARGETS,
+    EDITABLE,
+    DecisionKind,
+    Phase,
+    committed_amount,
+    next_step,
+)
 from .eligibility import (
     Attestations,
     attestation_reasons,
@@ -39,12 +49,18 @@ from .programmes import (
     load_programme_file,
     load_programmes,
     load_rule_sets,
+    programme_from_data,
+    read_programme_data,
     rules_on,
 )
 from .states import STATUS_LABELS, TRANSITIONS, Status, TransitionRefused, check_transition
 
 __all__ = [
     "CENT",
+    "DECIDABLE",
+    "DECISION_LABELS",
+    "DECISION_TARGETS",
+    "EDITABLE",
     "GENERAL_RULES_FILE",
     "HUNDRED",
     "PROGRAMMES_DIR",
@@ -54,8 +70,10 @@ __all__ = [
     "Attestations",
     "CompanyCap",
     "DatedRate",
+    "DecisionKind",
     "LineKind",
     "LineResult",
+    "Phase",
     "Programme",
     "Reduction",
     "ReferenceDataError",
@@ -65,6 +83,7 @@ __all__ = [
     "TransitionRefused",
     "attestation_reasons",
     "check_transition",
+    "committed_amount",
     "compute_subsidy",
     "convention_required",
     "de_minimis_ok",
@@ -74,6 +93,9 @@ __all__ = [
     "load_programme_file",
     "load_programmes",
     "load_rule_sets",
+    "next_step",
+    "programme_from_data",
+    "read_programme_data",
     "round_cent",
     "rules_on",
 ]

@@ -315,6 +315,25 @@ def load_programme_file(path: Path) -> Programme:
     return _programme_from(path, _read(path, "programme.schema.json"))
 
 
+def programme_from_data(data: Mapping[str, Any], filename: str) -> Programme:
+    """A programme from a frozen copy of its file's content (the database's, loaded by `flask subventions
+    load`), checked again against the schema and the dated rows."""
+    errors = sorted(
+        _validator("programme.schema.json").iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
+    )
+    if errors:
+        details = "; ".join(f"{_where(e.absolute_path)} : {e.message}" for e in errors)
+        raise ReferenceDataError(f"{filename}: {details}")
+    return _programme_from(Path(filename), data)
+
+
+def read_programme_data(path: Path) -> Any:
+    """The content of one programme file, checked against the schema (YAML read without floats or dates)."""
+    data = _read(path, "programme.schema.json")
+    _programme_from(path, data)
+    return data
+
+
 @functools.cache
 def _load_programmes(directory: Path) -> Mapping[str, Programme]:
     paths = sorted(p for p in directory.glob("*.yaml") if p.name != GENERAL_RULES_FILE)
