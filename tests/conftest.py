@@ -15,6 +15,7 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.routing import Rule
 
 from app import create_app
 from app.domain.calendars import PARIS
@@ -153,6 +154,32 @@ def _jinja_environment_with_shared_templates(self):
 
 
 Flask.create_jinja_environment = _jinja_environment_with_shared_templates
+
+
+# Likewise for the URL map: werkzeug writes and compiles two Python functions for each rule (the URL
+# builders of `url_for`), about 90 % of `create_app`'s time, and every test creates its app. The code
+# depends only on the rule's text, parsed parts, converters and defaults (the rule is passed to it as
+# an argument), so the apps of this test process share the compiled functions, keyed by exactly those.
+_COMPILED_BUILDERS: dict[tuple, object] = {}
+_compile_builder = Rule._compile_builder
+
+
+def _shared_builder(self, append_unknown=True):
+    key = (
+        append_unknown,
+        self.rule,
+        self.host,
+        self.subdomain,
+        tuple(self._trace),
+        tuple(sorted((name, type(converter)) for name, converter in self._converters.items())),
+        repr(sorted((self.defaults or {}).items())),
+    )
+    if (builder := _COMPILED_BUILDERS.get(key)) is None:
+        builder = _COMPILED_BUILDERS[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _shared_builder
 
 
 class StrictHtmlClient(FlaskClient):
