@@ -51,24 +51,53 @@ CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def pytest_addoption(parser):
     parser.addoption(
         "--clock",
+        action="append",
+        default=[],
         metavar="YYYY-MM-DDTHH:MM",
         help="start the clock at this Paris time (it then runs as usual): `make test` runs the unit and "
-        "integration tests again at moments where the calendar bites (docs/testing.md)",
+        "integration tests again at moments where the calendar bites (docs/testing.md). Given N times with "
+        "`-n N --dist each`, pytest-xdist's worker i runs every test at the i-th moment",
     )
 
 
+def _moment(config) -> str | None:
+    """The moment this process runs its tests at: the one ``--clock``, or with several, the worker's."""
+    moments = config.getoption("--clock")
+    if len(moments) <= 1:
+        return moments[0] if moments else None
+    if not hasattr(config, "workerinput"):  # the controller of `-n N --dist each` runs no test
+        if config.getoption("dist", "no") != "each" or config.getoption("numprocesses") != len(moments):
+            raise pytest.UsageError(f"{len(moments)} --clock moments need `-n {len(moments)} --dist each`")
+        return None
+    return moments[int(config.workerinput["workerid"].removeprefix("gw"))]
+
+
 def pytest_configure(config):
-    if moment := config.getoption("--clock"):
+    if moment := _moment(config):
         import time_machine
 
         traveller = time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=PARIS), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+        config.stash[_MOMENT] = moment
+
+
+_MOMENT = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item):
+    """A failure at another moment says which (with several, each worker has its own)."""
+    report = yield
+    if moment := item.config.stash.get(_MOMENT, None):
+        report.sections.append(("clock", f"run at {moment} (Paris)"))
+    return report
 
 
 # Modules whose outcome cannot depend on the date or the hour: access rules, schema, sign-in, mail
 # mechanics. The runs at other moments (`make test`, docs/testing.md) leave them out (`-m "not any_day"`);
-# every other module, a new one included, runs at every moment.
+# every other module, a new one included, runs at every moment. One test of a module that depends on the
+# day may carry `@pytest.mark.any_day` itself, with the reason beside it (test_hostile_answers).
 ANY_DAY_MODULES = {
     "test_form_model_groups",
     "test_form_model_cases",
