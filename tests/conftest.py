@@ -317,7 +317,7 @@ def demo_template(migrated_template, tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     application = create_app(_base_config(_fresh_database(migrated_template, folder), folder))
     with application.app_context():
-        list(load_demo())
+        (folder / "output.txt").write_text("\n".join(load_demo()))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -363,8 +363,11 @@ def demo_app(migrated_template, demo_template, tmp_path, app_config):
         if demo_template is None:  # PostgreSQL: loaded into the test's emptied database
             from app.demo import load_demo
 
-            list(load_demo())
+            output = list(load_demo())
             db.session.commit()
+        else:
+            output = (demo_template / "output.txt").read_text().split("\n")
+        application.extensions["tests.demo_output"] = output  # what loading the demo said, line by line
         yield application
         db.session.remove()
         db.engine.dispose()
