@@ -96,8 +96,8 @@ JOBS ?= auto
 # The browser tests run after the others, not mixed with them: on two cores the mixed run took a minute
 # longer (docs/testing.md). Exit status 5 is pytest's « no test selected » (PYTEST_ARGS naming one layer).
 # Python writes its compiled modules even where PYTHONDONTWRITEBYTECODE is set (this machine's shell sets
-# it): otherwise each of the seven pytest processes compiled the app and rewrote the tests' asserts again
-# (about 7 s of CPU each; the files go to __pycache__/, ignored by git).
+# it): otherwise each of the nine pytest processes (controllers and workers) compiled the app and rewrote
+# the tests' asserts again (about 7 s of CPU each under load; the files go to __pycache__/, ignored by git).
 test: export PYTHONDONTWRITEBYTECODE =
 test: lint browser redis harfbuzz
 	$(BIN)/pytest -n $(JOBS) -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]

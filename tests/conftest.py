@@ -60,6 +60,9 @@ def pytest_addoption(parser):
     )
 
 
+_MOMENT = pytest.StashKey[str]()
+
+
 def _moment(config) -> str | None:
     """The moment this process runs its tests at: the one ``--clock``, or with several, the worker's."""
     moments = config.getoption("--clock")
@@ -80,9 +83,6 @@ def pytest_configure(config):
         traveller.start()
         config.add_cleanup(traveller.stop)
         config.stash[_MOMENT] = moment
-
-
-_MOMENT = pytest.StashKey[str]()
 
 
 @pytest.hookimpl(wrapper=True)
