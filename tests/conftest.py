@@ -15,6 +15,7 @@ import pytest
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from werkzeug.routing import Rule
 
 from app import create_app
 from app.domain.calendars import PARIS
@@ -50,24 +51,53 @@ CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def pytest_addoption(parser):
     parser.addoption(
         "--clock",
+        action="append",
+        default=[],
         metavar="YYYY-MM-DDTHH:MM",
         help="start the clock at this Paris time (it then runs as usual): `make test` runs the unit and "
-        "integration tests again at moments where the calendar bites (docs/testing.md)",
+        "integration tests again at moments where the calendar bites (docs/testing.md). Given N times with "
+        "`-n N --dist each`, pytest-xdist's worker i runs every test at the i-th moment",
     )
 
 
+_MOMENT = pytest.StashKey[str]()
+
+
+def _moment(config) -> str | None:
+    """The moment this process runs its tests at: the one ``--clock``, or with several, the worker's."""
+    moments = config.getoption("--clock")
+    if len(moments) <= 1:
+        return moments[0] if moments else None
+    if not hasattr(config, "workerinput"):  # the controller of `-n N --dist each` runs no test
+        if config.getoption("dist", "no") != "each" or config.getoption("numprocesses") != len(moments):
+            raise pytest.UsageError(f"{len(moments)} --clock moments need `-n {len(moments)} --dist each`")
+        return None
+    return moments[int(config.workerinput["workerid"].removeprefix("gw"))]
+
+
 def pytest_configure(config):
-    if moment := config.getoption("--clock"):
+    if moment := _moment(config):
         import time_machine
 
         traveller = time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=PARIS), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+        config.stash[_MOMENT] = moment
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item):
+    """A failure at another moment says which (with several, each worker has its own)."""
+    report = yield
+    if moment := item.config.stash.get(_MOMENT, None):
+        report.sections.append(("clock", f"run at {moment} (Paris)"))
+    return report
 
 
 # Modules whose outcome cannot depend on the date or the hour: access rules, schema, sign-in, mail
 # mechanics. The runs at other moments (`make test`, docs/testing.md) leave them out (`-m "not any_day"`);
-# every other module, a new one included, runs at every moment.
+# every other module, a new one included, runs at every moment. One test of a module that depends on the
+# day may carry `@pytest.mark.any_day` itself, with the reason beside it (test_hostile_answers).
 ANY_DAY_MODULES = {
     "test_form_model_groups",
     "test_form_model_cases",
@@ -153,6 +183,32 @@ def _jinja_environment_with_shared_templates(self):
 
 
 Flask.create_jinja_environment = _jinja_environment_with_shared_templates
+
+
+# Likewise for the URL map: werkzeug writes and compiles two Python functions for each rule (the URL
+# builders of `url_for`), about 90 % of `create_app`'s time, and every test creates its app. The code
+# depends only on the rule's text, parsed parts, converters and defaults (the rule is passed to it as
+# an argument), so the apps of this test process share the compiled functions, keyed by exactly those.
+_COMPILED_BUILDERS: dict[tuple, object] = {}
+_compile_builder = Rule._compile_builder
+
+
+def _shared_builder(self, append_unknown=True):
+    key = (
+        append_unknown,
+        self.rule,
+        self.host,
+        self.subdomain,
+        tuple(self._trace),
+        tuple(sorted((name, type(converter)) for name, converter in self._converters.items())),
+        repr(sorted((self.defaults or {}).items())),
+    )
+    if (builder := _COMPILED_BUILDERS.get(key)) is None:
+        builder = _COMPILED_BUILDERS[key] = _compile_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _shared_builder
 
 
 class StrictHtmlClient(FlaskClient):
@@ -261,7 +317,7 @@ def demo_template(migrated_template, tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     application = create_app(_base_config(_fresh_database(migrated_template, folder), folder))
     with application.app_context():
-        list(load_demo())
+        (folder / "output.txt").write_text("\n".join(load_demo()))
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -307,8 +363,11 @@ def demo_app(migrated_template, demo_template, tmp_path, app_config):
         if demo_template is None:  # PostgreSQL: loaded into the test's emptied database
             from app.demo import load_demo
 
-            list(load_demo())
+            output = list(load_demo())
             db.session.commit()
+        else:
+            output = (demo_template / "output.txt").read_text().split("\n")
+        application.extensions["tests.demo_output"] = output  # what loading the demo said, line by line
         yield application
         db.session.remove()
         db.engine.dispose()
