@@ -237,3 +237,33 @@ def test_above_23000_in_12_months_the_payment_waits_for_the_convention(app, worl
     agent.post(f"/subventions/instruction/{second.id}/convention", data={"csrf_token": token})
     assert _decide(agent, second.id, "verser").status_code == 303
     assert _dossier(second.id).status == "payee"
+
+
+def test_the_convention_counts_only_the_last_12_months_and_the_headcount_is_checked_at_payment(app, world):
+    client = signed_in(app, world.employer)
+    employer = SubsidyClient(client)
+    old = employer.start("ERGO", world.metz)
+    employer.attest(old)
+    employer.add_line(old, kind="prevention", amount="25000")  # 17 500 €
+    assert employer.submit(old).status_code == 303
+    dossier = _dossier(old)
+    dossier.requested_on = date.today() - timedelta(days=400)  # filed more than 12 months ago
+    db.session.commit()
+    new = employer.start("TOPBTP", world.strasbourg)
+    employer.attest(new)
+    employer.add_line(
+        new, kind="equipement", amount="20000"
+    )  # 10 000 €: 27 500 € in all, 10 000 € in 12 months
+    assert employer.submit(new).status_code == 303
+    assert not _dossier(new).convention_required
+    agent = signed_in(app, world.agent)
+    assert _decide(agent, new, "accepter", amount="10 000,00").status_code == 303
+    world.metz.headcount = 60  # the company now has 65 employees: no TPE payment
+    db.session.commit()
+    client.post(f"/subventions/{new}/versement", data={"csrf_token": client.csrf(f"/subventions/{new}")})
+    day = date.today().replace(day=1)
+    employer.add_line(new, kind="equipement", amount="20000", number="F-1", issued_on=day, paid_on=day)
+    response = employer.submit(new)
+    assert response.status_code == 422
+    assert "effectif national déclaré : 65" in response.get_data(as_text=True)
+    assert _dossier(new).status == "acceptee"

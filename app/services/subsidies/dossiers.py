@@ -34,6 +34,7 @@ from app.domain.subsidies import (
     convention_required,
     de_minimis_refusal,
     format_euros,
+    rules_on,
 )
 from app.extensions import db
 from app.models import Establishment, SubsidyCompany, SubsidyDossier, SubsidyLine, SubsidyVersion, User
@@ -148,11 +149,16 @@ class CompanyTotals:
     paid: Decimal = ZERO
 
 
-def company_totals(company_id: int, *, excluding: int | None = None) -> CompanyTotals:
+def company_totals(
+    company_id: int, *, excluding: int | None = None, since: date | None = None
+) -> CompanyTotals:
+    """``since``: only the dossiers first requested on that day or after."""
     totals = CompanyTotals()
     query = select(SubsidyDossier).where(SubsidyDossier.company_id == company_id)
     if excluding is not None:
         query = query.where(SubsidyDossier.id != excluding)
+    if since is not None:
+        query = query.where(SubsidyDossier.requested_on >= since)
     for dossier in db.session.scalars(query.execution_options(populate_existing=True)):
         held = committed_amount(
             dossier.status,
@@ -471,7 +477,7 @@ def submit(dossier: SubsidyDossier, user: User, *, on: date | None = None) -> Su
             amount = dossier.reserved_amount  # never above the reserved amount
         dossier.payment_requested_amount = amount
     dossier.convention_required = convention_required(
-        _recent_prevention(dossier),
+        _recent_prevention(dossier, on),
         dossier.payment_requested_amount or dossier.requested_amount or ZERO,
         on=on,
     )
@@ -506,9 +512,11 @@ def submit(dossier: SubsidyDossier, user: User, *, on: date | None = None) -> Su
     return dossier
 
 
-def _recent_prevention(dossier: SubsidyDossier) -> Decimal:
-    """The company's other Prévention subsidies reserved or paid (the convention's threshold)."""
-    totals = company_totals(dossier.company_id, excluding=dossier.id)
+def _recent_prevention(dossier: SubsidyDossier, on: date) -> Decimal:
+    """The company's other Prévention subsidies first requested within the convention's window before
+    ``on`` (the rules' months: 12), as they stand (asked, reserved or paid)."""
+    since = rules_on(on).convention_window_start(on)
+    totals = company_totals(dossier.company_id, excluding=dossier.id, since=since)
     return sum(totals.by_programme.values(), ZERO)
 
 
