@@ -94,7 +94,6 @@ def _commit_once(case: Case, issue, done_stage_check) -> StepOutcome:
         issue()
         db.session.commit()
     except IntegrityError:
-        # The same step raced in from another request (a double click): its letters are the ones.
         db.session.rollback()
         fresh = db.session.get(Case, case.id)
         db.session.refresh(fresh)
