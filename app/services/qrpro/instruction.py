@@ -394,3 +394,12 @@ def record_decision(
 
 def case_by_id(case_id: int) -> Case | None:
     return db.session.scalar(select(Case).where(Case.id == case_id))
+
+
+def questionnaire_of(case: Case, party: Party):
+    """The workflow a party answers its questionnaire on (the model the agent chose when opening the
+    instruction, its current published version), None when no questionnaire was sent. The party's screen
+    starts or resumes its draft with ``drafts.start_case_draft(user, workflow, case, party)``: the case's
+    window (``opens_at``/``closes_at``, the due date) closes it."""
+    code = case.employer_model if party == Party.EMPLOYER else case.victim_model
+    return form_models.current_workflow(code) if code else None
