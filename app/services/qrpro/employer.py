@@ -71,6 +71,10 @@ def authorize(user: User, establishment: Establishment | None) -> None:
     access.authorize_employer_side(user, Service.QRPRO, establishment)
 
 
+def establishment_by_id(establishment_id: int) -> Establishment | None:
+    return db.session.get(Establishment, establishment_id)
+
+
 def establishment_by_siret(siret: str) -> Establishment | None:
     return db.session.scalar(select(Establishment).where(Establishment.siret == siret))
 
