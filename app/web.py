@@ -132,6 +132,7 @@ SERVICE_PAGES = {
     Service.LUCIE: ("lucie.mailbox", "etablissement"),
     Service.COMPTE: ("compte.account", "establishment_id"),
     Service.SUBVENTIONS: ("subventions.index", "etablissement"),
+    Service.QRPRO: ("qrpro_dossiers.by_id", "establishment_id"),
 }
 
 
