@@ -11,6 +11,7 @@ from app.domain.cases import Party, SubjectKind
 from app.extensions import db
 from app.models import Case, Submission
 from app.services import drafts
+from app.services.qrpro.timeline import timeline
 from tests.qrpro_parties_support import VALID
 from tests.qrpro_parties_support import Party as Browser
 from tests.subjects_support import World
@@ -59,3 +60,11 @@ def test_a_filled_questionnaire_reaches_its_summary_and_is_sent_once(app, world,
     assert submission.form_version == 1 and submission.party == str(party)
     assert submission.data["case"]["reference"] == case.reference
     assert submission.reference.startswith(workflow.reference_prefix + "-")
+    # The party's timeline (the proof of the contradictory phase, item 8) dates the answer; the
+    # other party's does not show it.
+    other = Party.EMPLOYER if party == Party.VICTIM else Party.VICTIM
+    answered = [e for e in timeline(case, party) if e.label == "Questionnaire retourné"]
+    assert [(e.at, e.detail) for e in answered] == [
+        (submission.submitted_at, f"référence {submission.reference}")
+    ]
+    assert not [e for e in timeline(case, other) if e.label == "Questionnaire retourné"]

@@ -16,7 +16,7 @@ from app.domain.cases import Party
 from app.domain.dat import french_day
 from app.domain.lucie import LETTER_TYPE_LABELS, LetterType, deemed_notice
 from app.extensions import db
-from app.models import Case, CaseEvent, CaseLetter, User
+from app.models import Case, CaseEvent, CaseLetter, Submission, User
 from app.models.types import utcnow
 from app.services.lucie.dates import current_rule
 from app.services.pdf import render_pdf
@@ -85,6 +85,19 @@ def timeline(case: Case, party: Party, *, now: datetime | None = None) -> list[E
             users[event.user_id] = user
             by = user.full_name if user is not None else ""
         entries.append(Entry(event.at, rules.EventKind(event.kind).label, _detail(event), by))
+    # The party's questionnaire, when it was sent back (the engine's submission: its reference and
+    # the SHA-256 of the answers prove what was answered).
+    for submission in db.session.scalars(
+        select(Submission).where(Submission.case_id == case.id, Submission.party == str(party))
+    ):
+        entries.append(
+            Entry(
+                submission.submitted_at,
+                rules.EventKind.QUESTIONNAIRE_ANSWERED.label,
+                f"référence {submission.reference}",
+                submission.submitted_by.full_name if submission.submitted_by else "",
+            )
+        )
     rule = current_rule()
     rows = db.session.scalars(
         select(CaseLetter).where(CaseLetter.case_id == case.id, CaseLetter.party == str(party))
