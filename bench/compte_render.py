@@ -5,7 +5,10 @@ optionally a cProfile of the whole. Run it on a database a `bench/compte_notify.
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_compte \\
         .venv/bin/python -m bench.compte_render --documents 30 [--profile]
 
-Prints the median CPU time per phase and the page count; figures in docs/performance.md.
+Prints the median CPU time per phase and the page count. With --compare, each notification is rendered
+alternately with WeasyPrint's defaults (a new font configuration, the stylesheet inlined and parsed in each
+document: what app/services/pdf.py did before) and with pdf.py's shared font configuration and parsed
+stylesheet, and the extracted texts are compared. Figures in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -38,7 +41,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--documents", type=int, default=30)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--compare", action="store_true")
     args = parser.parse_args()
+    if args.compare:
+        compare(args.documents)
+        return
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.gettempdir()}/bench_compte.sqlite3"
 
     from flask import render_template
@@ -104,6 +111,62 @@ def main() -> None:
         print(f"{name}: median {statistics.median(values):.1f} ms CPU (min {min(values):.1f})")
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+
+
+def compare(count: int) -> None:
+    import io
+
+    from flask import render_template
+    from pypdf import PdfReader
+    from sqlalchemy import select
+    from weasyprint import HTML
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import NotifiedRate
+    from app.services import pdf
+    from app.services.compte import notification
+
+    def text(document: bytes) -> str:
+        return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)
+
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.gettempdir()}/bench_compte.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context(), app.test_request_context():
+        rates = list(db.session.scalars(select(NotifiedRate).order_by(NotifiedRate.id).limit(count)))
+        css = app.jinja_env.loader.get_source(app.jinja_env, pdf.STYLESHEET)[0]
+        base = pdf.static_root().as_uri() + "/"
+        times: dict[str, list[float]] = {"defaults": [], "shared": []}
+        same = 0
+        for rate in rates * 2:  # two rounds, alternating the two ways document by document
+            html = render_template(
+                "pdf/notification_taux.html",
+                establishment=rate.establishment,
+                rate=rate,
+                calc=json.loads(rate.calculation),
+                caisse=None,
+                legal_basis=notification.LEGAL_BASIS,
+                recourse=notification.RECOURSE_NOTICE,
+                mode_labels=notification.MODE_LABELS,
+                reason_labels=notification.REASON_LABELS,
+            )
+            inlined = html.replace("</head>", f"<style>{css}</style></head>", 1)
+            fetcher = pdf.StaticFilesOnly(pdf.static_root())
+            start = time.process_time()
+            before = HTML(string=inlined, base_url=base, url_fetcher=fetcher).write_pdf(pdf_tags=True)
+            times["defaults"].append((time.process_time() - start) * 1000)
+            start = time.process_time()
+            after = HTML(string=html, base_url=base, url_fetcher=fetcher).write_pdf(
+                pdf_tags=True, **pdf.render_options()
+            )
+            times["shared"].append((time.process_time() - start) * 1000)
+            same += text(before) == text(after)
+    calibration = min(cpu_calibration() for _ in range(3))
+    load = os.getloadavg()[0]
+    print(f"# {len(rates)} notifications × 2 rounds; CPU calibration {calibration:.2f} s, load {load:.1f}")
+    for name, values in times.items():
+        print(f"{name}: median {statistics.median(values):.1f} ms CPU (min {min(values):.1f})")
+    print(f"same extracted text: {same} of {len(times['shared'])}")
 
 
 if __name__ == "__main__":
