@@ -3,7 +3,10 @@ over the three modes, three years of wages and a few claims each, subscribed to 
 command in a child process. Prints the time, the child's peak memory (max RSS) and per establishment;
 with --interrupt S the first run is killed after S seconds and a second run finishes the job (resumable:
 the proof counts one rate and one letter per establishment, none twice). --workers N: the command's
-own parallel run (N processes, one shard each). Peak RSS: the largest of the command's processes.
+own parallel run (N processes, one shard each). Peak RSS: the largest of the command's processes. CPU:
+the user + system time of the command's processes (not PostgreSQL's). Each run prints the machine's CPU
+calibration (bench/step_save.py's: seconds for 5 million additions, 0.15 s on a quiet machine) and its
+load average before and after, as the machine is shared.
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_compte \\
         .venv/bin/python bench/compte_notify.py --establishments 300 --workers 2 --interrupt 20
@@ -26,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compte_render import cpu_calibration
 from support import ROOT, VENV_BIN, app_env, fresh_database
 
 
@@ -151,6 +155,11 @@ def run_notify(env: dict, interrupt: float | None, workers: int) -> tuple[float,
     return elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--establishments", type=int, default=300)
@@ -165,6 +174,9 @@ def main() -> None:
     print(f"seed: {args.establishments} establishments in {time.perf_counter() - t0:.1f} s")
     env = app_env(url, storage)
     env["FLASK_APP"] = "wsgi.py"
+    calibration = min(cpu_calibration() for _ in range(3))
+    load_before = os.getloadavg()[0]
+    cpu_before = children_cpu()
     total = 0.0
     if args.interrupt:
         elapsed, _ = run_notify(env, args.interrupt, args.workers)
@@ -185,9 +197,13 @@ def main() -> None:
         ).scalar()
     engine.dispose()
     per = total / args.establishments * 1000
+    cpu = (children_cpu() - cpu_before) / args.establishments * 1000
     print(
-        f"notify: {total:.1f} s in all, {per:.0f} ms per establishment, peak RSS {max_rss / 1024:.0f} MiB; "
-        f"rates {rates[0]} ({rates[1]} establishments), letters {letters}, rates without letter {no_letter}"
+        f"notify: {total:.1f} s in all, {per:.0f} ms per establishment ({cpu:.0f} ms CPU of the command), "
+        f"peak RSS {max_rss / 1024:.0f} MiB; rates {rates[0]} ({rates[1]} establishments), "
+        f"letters {letters}, "
+        f"rates without letter {no_letter}; CPU calibration {calibration:.2f} s, load average "
+        f"{load_before:.1f} → {os.getloadavg()[0]:.1f}, workers {args.workers}"
     )
     assert rates[0] == rates[1] == letters == args.establishments and no_letter == 0
 

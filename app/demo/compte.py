@@ -24,6 +24,9 @@ from app.services import compte, lucie
 
 READER = "employeur@demo.test"
 HEAD, METZ, STRASBOURG = "81234567600017", "81234567600025", "81234567600033"
+# [reading to confirm] The name of the demo's reference versions (their file name in the loads' history,
+# shown beside the figures): not published figures. docs/compte.md, « Lectures retenues ».
+DEMO_REFERENCE_NAME = "démonstration"
 DEMO_SOURCE = "# Données de démonstration : pas des chiffres publiés (app/demo/compte.py)."
 
 PROFILES = f"""siret;ctn;btp
@@ -80,13 +83,13 @@ def _reference() -> Iterator[str]:
             for scope, row in by_scope.items():
                 cells = ["" if getattr(row, c) is None else str(getattr(row, c)) for c in COST_COLUMNS]
                 lines.append(f"{year},B,{scope}," + ",".join(cells))
-        compte.load_reference("couts-moyens", "\n".join(lines).encode(), filename="démonstration")
+        compte.load_reference("couts-moyens", "\n".join(lines).encode(), filename=DEMO_REFERENCE_NAME)
         yield f"Barème B de démonstration (montants 2025 recopiés) pour {', '.join(map(str, years))}"
     if years := _missing(Majoration, (2027,)):
         row = db.session.scalar(select(Majoration).where(Majoration.year == 2026))
         values = ",".join(str(v) for v in (row.m1_pct, row.m2_ratio, row.m3_pct, row.m4_pct))
         data = f"{DEMO_SOURCE}\nyear,m1_pct,m2_ratio,m3_pct,m4_pct\n2027,{values}\n"
-        compte.load_reference("majorations", data.encode(), filename="démonstration")
+        compte.load_reference("majorations", data.encode(), filename=DEMO_REFERENCE_NAME)
         yield "Majorations 2027 de démonstration (celles de 2026 recopiées)"
     present = set(
         db.session.execute(
@@ -100,7 +103,7 @@ def _reference() -> Iterator[str]:
                 if (year, code, region) not in present:
                     lines.append(f"{year},{code},{region},Démonstration,{rate}")
     if len(lines) > 2:
-        compte.load_reference("taux-collectifs", "\n".join(lines).encode(), filename="démonstration")
+        compte.load_reference("taux-collectifs", "\n".join(lines).encode(), filename=DEMO_REFERENCE_NAME)
         yield f"Taux collectifs de démonstration : {len(lines) - 2} taux"
 
 

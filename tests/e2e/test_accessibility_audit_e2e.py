@@ -13,11 +13,19 @@ import pytest
 from playwright.sync_api import expect
 
 from app.demo import DEMO_PASSWORD
+from app.demo.compte import METZ
 from tests.e2e.conftest import AXE, assert_accessible, login_as
 
 # The pages named in the statement: keep both lists in step.
 PAGES = {
-    None: ["/connexion", "/mot-de-passe/oublie", "/accessibilite"],
+    None: [
+        "/connexion",
+        "/mot-de-passe/oublie",
+        "/accessibilite",
+        "/compte-atmp/baremes",
+        "/compte-atmp/verifier-attestation",
+        "/compte-atmp/verifier-attestation?code=ZZZZ-ZZZZ-ZZZZ",
+    ],
     "employeur@demo.test": [
         "/",
         "/demarches/",
@@ -27,6 +35,7 @@ PAGES = {
         "/compte",
         "/compte/mot-de-passe",
         "/demarches/dat/commencer",
+        "/compte-atmp/",
     ],
     "admin@demo.test": [
         "/",
@@ -40,12 +49,78 @@ PAGES = {
     "cabinet@demo.test": ["/", "/cabinet/portefeuille", "/courriers/"],
     "agent.cpam@demo.test": ["/", "/cpam/declarations", "/agent/courriers/", "/agent/courriers/deposer"],
     "operateur@demo.test": ["/", "/operateur/courriels/"],
+    # The Carsat agent: the imports screen, and an establishment's account with « Calculer et notifier ».
+    "agent.carsat@demo.test": ["/", "/compte-atmp/imports", f"/compte-atmp/?siret={METZ}"],
 }
+# Pages with another status than 200: a code no attestation bears (the error state of the check).
+STATUS = {"/compte-atmp/verifier-attestation?code=ZZZZ-ZZZZ-ZZZZ": 404}
 # A page reached by following the first link of a list's table, for each role that has one.
 FOLLOW = {
     "employeur@demo.test": ["/courriers/", "/dat/"],
     "agent.cpam@demo.test": ["/cpam/declarations", "/agent/courriers/"],
 }
+# Pages reached by links whose address holds an id (the Compte AT/MP's): (page, pattern of the link's href),
+# each page being the previous one followed when it is "→" (the employer's establishment, then its rate's
+# calculation and « Comprendre la tarification »; the bilan is on the account page).
+CHAINS = {
+    "employeur@demo.test": [
+        ("/compte-atmp/", r"^/compte-atmp/\d+$"),
+        ("→", r"^/compte-atmp/\d+/taux/\d+$"),
+        ("←", r"^/compte-atmp/\d+/comprendre$"),
+    ],
+}
+
+
+def follow_chain(page, base_url: str, chain: list[tuple[str, str]]) -> list[str]:
+    """The addresses of the chain's pages: from each page, the first link of ``main`` matching the pattern
+    ("→": from the page just reached, "←": from the one before it)."""
+    reached: list[str] = []
+    for start, pattern in chain:
+        source = reached[-1] if start == "→" else reached[-2] if start == "←" else start
+        page.goto(base_url + source)
+        href = page.evaluate(
+            "re => [...document.querySelectorAll('main a')].map(a => a.getAttribute('href'))"
+            ".find(h => h && new RegExp(re).test(h))",
+            pattern,
+        )
+        assert href, f"no link matching {pattern} on {source}"
+        reached.append(href)
+    return reached
+
+
+def carsat_results(page, base_url: str) -> dict[str, list[dict]]:
+    """The Carsat agent's answers to its forms, each audited: an import refused line by line, a year that
+    is not one, a rate already notified (the result page of « Calculer et notifier »)."""
+    found = {}
+    page.goto(base_url + "/compte-atmp/imports")
+    page.locator("main input[name=kind]").first.check()
+    bad = f"siret;annee;masse_salariale;effectif\n{METZ};2024;abc;3\n".encode()
+    page.locator("main input[type=file]").set_input_files(
+        files=[{"name": "salaires.csv", "mimeType": "text/csv", "buffer": bad}]
+    )
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("n'est pas un nombre")
+    found["import refusé (POST /compte-atmp/imports)"] = all_violations(page)
+    for year, expected in (("abc", "Erreur"), ("2027", "2027")):
+        page.goto(f"{base_url}/compte-atmp/?siret={METZ}")
+        page.locator("#annee").fill(year)
+        page.get_by_role("button", name="Calculer et notifier").click()
+        expect(page.locator("main")).to_contain_text(expected)
+        found[f"notifier {year} (POST …/notifier)"] = all_violations(page)
+    return found
+
+
+def attestation_check_page(page, base_url: str, account_path: str) -> str:
+    """The public check page showing an attestation the employer issues now (its code)."""
+    page.goto(base_url + account_path)
+    form = page.locator("main form[action$='/attestation']")
+    token = form.locator("input[name=csrf_token]").get_attribute("value")
+    response = page.request.post(base_url + form.get_attribute("action"), form={"csrf_token": token})
+    assert response.ok and response.headers["content-type"] == "application/pdf", response.url
+    code = re.search(r"/attestations/([^/]+)\.pdf$", response.url).group(1)
+    return f"/compte-atmp/verifier-attestation?code={code}"
+
+
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
@@ -76,10 +151,15 @@ def test_axe_finds_nothing_at_any_impact_on_the_audited_pages(browser, demo_serv
         login_as(page, demo_server.url, email, DEMO_PASSWORD)
     found = {}
     paths = list(PAGES[email])
+    if email in CHAINS:
+        chain = follow_chain(page, demo_server.url, CHAINS[email])
+        paths += [*chain, attestation_check_page(page, demo_server.url, chain[0])]
     for path in paths:
         response = page.goto(demo_server.url + path)
-        assert response.status == 200, path
+        assert response.status == STATUS.get(path, 200), path
         found[path] = all_violations(page)
+    if email == "agent.carsat@demo.test":
+        found.update(carsat_results(page, demo_server.url))
     for listing in FOLLOW.get(email, []):
         page.goto(demo_server.url + listing)
         left = page.url

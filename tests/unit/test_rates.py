@@ -31,6 +31,7 @@ from app.domain.rates import (
     case_cost,
     display_rate,
     gross_rate,
+    headcount_year,
     ip_category,
     is_new_establishment,
     it_category,
@@ -167,6 +168,11 @@ def test_no_rate_before_the_establishment_exists():
 
 def test_the_rate_of_year_n_uses_the_years_n_minus_4_to_n_minus_2():
     assert reference_years(2027) == (2023, 2024, 2025)
+
+
+def test_the_headcount_that_chooses_the_mode_is_the_last_reference_years():
+    """A reading to confirm (docs/compte.md, « Lectures retenues »): E of N-2."""
+    assert headcount_year(2027) == 2025 == reference_years(2027)[-1]
 
 
 # --- §5.2 categories -----------------------------------------------------------------------------------

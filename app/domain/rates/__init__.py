@@ -46,7 +46,9 @@ from .constants import CAP_FALL_RATIO as CAP_FALL_RATIO
 from .constants import CAP_PIVOT as CAP_PIVOT
 from .constants import CAP_RISE_POINTS as CAP_RISE_POINTS
 from .constants import CAP_RISE_RATIO as CAP_RISE_RATIO
+from .constants import CTN_B_ALSACE_MOSELLE_FROM_FRANCE as CTN_B_ALSACE_MOSELLE_FROM_FRANCE
 from .constants import DISPLAY_QUANTUM as DISPLAY_QUANTUM
+from .constants import HEADCOUNT_YEAR_BEFORE as HEADCOUNT_YEAR_BEFORE
 from .constants import HUNDRED as HUNDRED
 from .constants import IP_COLUMNS as IP_COLUMNS
 from .constants import IP_DEATH_CATEGORY as IP_DEATH_CATEGORY
@@ -83,6 +85,7 @@ from .modes import REASON_ALWAYS_COLLECTIVE as REASON_ALWAYS_COLLECTIVE
 from .modes import REASON_HEADCOUNT as REASON_HEADCOUNT
 from .modes import REASON_NEW_ESTABLISHMENT as REASON_NEW_ESTABLISHMENT
 from .modes import (
+    headcount_year,
     is_alsace_moselle,
     is_new_establishment,
     mode_for,
@@ -113,6 +116,7 @@ __all__ = [
     "case_cost",
     "display_rate",
     "gross_rate",
+    "headcount_year",
     "ip_category",
     "is_alsace_moselle",
     "is_new_establishment",

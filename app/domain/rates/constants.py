@@ -59,6 +59,27 @@ NEW_ESTABLISHMENT_YEARS: Final = 3
 # (SPEC §5.2, issue 15: the year N-1 is not closed when the rate of N is notified).
 REFERENCE_YEARS_BEFORE: Final = (4, 3, 2)
 
+# -- Readings to confirm (docs/compte.md, « Lectures retenues »): each is the one place to change it. --------
+
+# [reading to confirm] E, the company's headcount that chooses the mode, is the one of year N-2 — the last
+# of the reference years (the sum of its establishments' imported headcounts that year). SPEC §5.1 names no
+# year; D242-6-2 reads « l'effectif de l'entreprise » without the year the Carsat takes it from.
+HEADCOUNT_YEAR_BEFORE: Final = 2
+
+# [reading to confirm] CTN B in Alsace-Moselle: the published 57/67/68 row of the barème gives only the
+# IP ≥ 10 % and death amounts; these cells, when empty there, are read from the CTN B row outside
+# Alsace-Moselle of the same year (the barème names one amount per IT category and for IP < 10 % for the
+# whole CTN B). An empty tuple would leave them missing (the rate then not computable).
+CTN_B_ALSACE_MOSELLE_FROM_FRANCE: Final = (
+    "it1_lt4",
+    "it2_4_15",
+    "it3_16_45",
+    "it4_46_90",
+    "it5_91_150",
+    "it6_gt150",
+    "ip1_lt10",
+)
+
 # Categories of the barème (arrêté du 17 octobre 1995 and the yearly arrêté's annex 2; SPEC §5.2).
 # Temporary incapacity by days of stoppage: upper bounds of categories 1–5 (6: more than 150 days).
 # Category 1 is « sans arrêt de travail ou arrêt de moins de 4 jours », so 0 days is category 1.

@@ -23,7 +23,9 @@ PER_HOURS_FREQUENCY: Final = Decimal(1_000_000)
 PER_HOURS_GRAVITY: Final = Decimal(1000)
 INDICATOR_QUANTUM: Final = Decimal("0.1")
 
-# (lower bound, label): the band of a headcount is the last whose bound it reaches.
+# [reading to confirm] (lower bound, label): the band of a headcount is the last whose bound it reaches. The
+# SPEC names no bands (« the same code risque and size band »); these are the national tarification's
+# thresholds (D242-6-2), also in Alsace-Moselle. docs/compte.md, « Lectures retenues ».
 SIZE_BANDS: Final = ((0, "moins de 20 salariés"), (20, "de 20 à 149 salariés"), (150, "150 salariés et plus"))
 
 

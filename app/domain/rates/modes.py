@@ -16,6 +16,7 @@ from .arithmetic import exact, to_headcount
 from .constants import (
     ALSACE_MOSELLE,
     COLLECTIF,
+    HEADCOUNT_YEAR_BEFORE,
     INDIVIDUEL,
     MIXTE,
     NEW_ESTABLISHMENT_YEARS,
@@ -110,6 +111,12 @@ def mode_for(
         taux_unique=taux_unique,
         always_collective=always_collective,
     )[0]
+
+
+def headcount_year(year: int) -> int:
+    """The year whose headcount E chooses the mode of the rate of `year`: N-2 (`HEADCOUNT_YEAR_BEFORE`,
+    a reading to confirm: SPEC §5.1 names no year)."""
+    return year - HEADCOUNT_YEAR_BEFORE
 
 
 def reference_years(year: int) -> tuple[int, int, int]:

@@ -18,6 +18,7 @@ from .account import (
     profile_of,
     upcoming_claims,
 )
+from .claims import CaseRefused, RecordedCase, record_recognised_case
 from .imports import CLAIM_KINDS, IMPORTS, ImportReport, import_claims, import_profiles, import_wages
 from .notification import (
     LEGAL_BASIS,
@@ -51,11 +52,13 @@ __all__ = [
     "MODE_LABELS",
     "REASON_LABELS",
     "RECOURSE_NOTICE",
+    "CaseRefused",
     "ImportReport",
     "LoadReport",
     "NotComputable",
     "Outcome",
     "RateView",
+    "RecordedCase",
     "UpcomingClaim",
     "attestation_content",
     "attestation_for",
@@ -79,6 +82,7 @@ __all__ = [
     "notify_year",
     "pending_count",
     "profile_of",
+    "record_recognised_case",
     "reference_loads",
     "upcoming_claims",
 ]

@@ -24,6 +24,7 @@ from app.domain.rates import (
     COLLECTIF,
     RateCalculation,
     calculate,
+    headcount_year,
     ip_category,
     it_category,
     mode_for,
@@ -44,6 +45,7 @@ from app.services import audit
 from app.services.lucie import DepositRefused, deposit_letter
 from app.services.pdf import render_pdf
 
+from .prefetch import RunFigures
 from .reference import MissingReference, collective_rate_for, costs_for, majorations_for, region_of
 
 # The legal basis printed with the calculation (SPEC §5; articles of the Code de la sécurité sociale).
@@ -160,34 +162,56 @@ def pooled_establishments(establishment: Establishment, profile: RateProfile) ->
     )
 
 
-def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, dict[str, Any]]:
+def compute(
+    establishment: Establishment, year: int, *, figures: RunFigures | None = None
+) -> tuple[RateCalculation, dict[str, Any]]:
     """The rate of ``establishment`` for ``year`` from the stored figures, and its context (what it
-    was computed from). Raises NotComputable with a French message.
+    was computed from). Raises NotComputable with a French message. ``figures``: a run's figures read in
+    bulk (`notify_year`), else one query each — the same answers.
 
-    E is the company's headcount of the last reference year (N-2) [choice: the last known year]; the
-    cap compares with the rate notified for N-1 when that one was mixed or individual (D242-6-15)."""
-    profile = db.session.scalar(select(RateProfile).where(RateProfile.establishment_id == establishment.id))
+    E is the company's headcount of the last reference year (N-2): `headcount_year` (a reading to
+    confirm, app.domain.rates.constants.HEADCOUNT_YEAR_BEFORE); the cap compares with the rate notified
+    for N-1 when that one was mixed or individual (D242-6-15)."""
+    prefetched = figures is not None and establishment.id in figures.profiles
+    if prefetched:
+        profile = figures.profiles[establishment.id]
+    else:
+        profile = db.session.scalar(
+            select(RateProfile).where(RateProfile.establishment_id == establishment.id)
+        )
     if profile is None:
         raise NotComputable("Profil de tarification (CTN) non renseigné.")
     years = reference_years(year)
-    headcount = company_headcount(establishment.company_id, years[-1])
+    if prefetched:
+        headcount = figures.headcount(establishment.company_id)
+    else:
+        headcount = company_headcount(establishment.company_id, headcount_year(year))
     pooled = pooled_establishments(establishment, profile)
     wages = dict.fromkeys(years, Decimal(0))
-    for row in db.session.scalars(
-        select(WageYear).where(WageYear.establishment_id.in_(pooled), WageYear.year.in_(years))
-    ):
-        wages[row.year] += row.wages
-    claims = list(
-        db.session.scalars(
-            select(Claim)
-            .where(Claim.establishment_id.in_(pooled), Claim.imputation_year.in_(years))
-            .order_by(Claim.imputation_year, Claim.reference)
+    if prefetched and len(pooled) == 1:
+        wage_rows = figures.wages.get(establishment.id, [])
+        claims = figures.claims.get(establishment.id, [])
+    else:
+        wage_rows = db.session.scalars(
+            select(WageYear).where(WageYear.establishment_id.in_(pooled), WageYear.year.in_(years))
         )
-    )
-    last = previous_rate(establishment.id, year)
+        claims = list(
+            db.session.scalars(
+                select(Claim)
+                .where(Claim.establishment_id.in_(pooled), Claim.imputation_year.in_(years))
+                .order_by(Claim.imputation_year, Claim.reference)
+            )
+        )
+    for row in wage_rows:
+        wages[row.year] += row.wages
+    last = figures.previous.get(establishment.id) if prefetched else previous_rate(establishment.id, year)
     previous = last.rate if last is not None and last.mode != COLLECTIF else None
     try:
-        collective = collective_rate_for(establishment.code_risque, year, establishment.departement)
+        collective = _reference(
+            figures,
+            ("collective", establishment.code_risque, year, region_of(establishment.departement)),
+            lambda: collective_rate_for(establishment.code_risque, year, establishment.departement),
+        )
         common = {
             "year": year,
             "headcount": headcount,
@@ -216,8 +240,14 @@ def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, d
                 **common,
                 wages=wages,
                 cases=[case_of(claim) for claim in claims],
-                costs=costs_for(profile.ctn, year, establishment.departement),
-                majorations=majorations_for(year),
+                costs=dict(
+                    _reference(
+                        figures,
+                        ("costs", profile.ctn, year, region_of(establishment.departement)),
+                        lambda: costs_for(profile.ctn, year, establishment.departement),
+                    )
+                ),
+                majorations=_reference(figures, ("majorations", year), lambda: majorations_for(year)),
                 previous_rate=previous,
             )
     except MissingReference as error:
@@ -246,24 +276,38 @@ def compute(establishment: Establishment, year: int) -> tuple[RateCalculation, d
     return calculation, context
 
 
-def _carsat_of(establishment: Establishment) -> Caisse | None:
-    for caisse in db.session.scalars(select(Caisse).where(Caisse.kind == "carsat").order_by(Caisse.id)):
+def _reference(figures: RunFigures | None, key: tuple, read):
+    return figures.reference(key, read) if figures is not None else read()
+
+
+def _carsat_of(establishment: Establishment, figures: RunFigures | None = None) -> Caisse | None:
+    carsats = (
+        figures.carsats()
+        if figures is not None
+        else db.session.scalars(select(Caisse).where(Caisse.kind == "carsat").order_by(Caisse.id))
+    )
+    for caisse in carsats:
         if caisse.covers(establishment.departement):
             return caisse
     return None
 
 
-def notify_establishment(establishment: Establishment, year: int, *, actor: User | None = None) -> Outcome:
-    """Compute, store and notify the rate of ``year`` for one establishment (idempotent)."""
-    existing = db.session.scalar(
-        select(NotifiedRate).where(
-            NotifiedRate.establishment_id == establishment.id, NotifiedRate.year == year
+def notify_establishment(
+    establishment: Establishment, year: int, *, actor: User | None = None, figures: RunFigures | None = None
+) -> Outcome:
+    """Compute, store and notify the rate of ``year`` for one establishment (idempotent). With a run's
+    ``figures`` (`notify_year`, which has just read that no rate exists) the check is left to the
+    unique constraint: a rate stored meanwhile by another run ends as ``exists``."""
+    if figures is None:
+        existing = db.session.scalar(
+            select(NotifiedRate).where(
+                NotifiedRate.establishment_id == establishment.id, NotifiedRate.year == year
+            )
         )
-    )
-    if existing is not None:
-        return Outcome(establishment.siret, "exists", "Taux déjà notifié.", existing)
+        if existing is not None:
+            return Outcome(establishment.siret, "exists", "Taux déjà notifié.", existing)
     try:
-        calculation, context = compute(establishment, year)
+        calculation, context = compute(establishment, year, figures=figures)
     except NotComputable as error:
         return Outcome(establishment.siret, "error", str(error))
     rate = NotifiedRate(
@@ -276,7 +320,7 @@ def notify_establishment(establishment: Establishment, year: int, *, actor: User
     db.session.add(rate)
     try:
         db.session.flush()
-        caisse = _carsat_of(establishment)
+        caisse = _carsat_of(establishment, figures)
         document = render_pdf(
             "pdf/notification_taux.html",
             establishment=establishment,
@@ -348,7 +392,9 @@ def notify_year(
 ) -> Iterator[Outcome]:
     """Notify every establishment with a tarification profile and no rate for ``year`` (resumable: a
     second run walks only those still without one). Yields one Outcome per establishment. ``shard``
-    (k, n): only the establishments whose id is k modulo n, so that n processes share a run."""
+    (k, n): only the establishments whose id is k modulo n, so that n processes share a run. The figures
+    are read per batch of ``batch`` establishments (`RunFigures`)."""
+    figures = RunFigures(year)
     after = 0
     while True:
         ids = list(
@@ -361,8 +407,9 @@ def notify_year(
         )
         if not ids:
             return
+        figures.load(ids)
         for establishment_id in ids:
             establishment = db.session.get(Establishment, establishment_id)
-            yield notify_establishment(establishment, year)
+            yield notify_establishment(establishment, year, figures=figures)
         after = ids[-1]
         db.session.expunge_all()  # a run over 100 000 establishments keeps no objects alive

@@ -16,7 +16,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.rates import COST_COLUMNS, REFERENCE_DATA_DIR, Majorations, is_alsace_moselle
+from app.domain.rates import (
+    COST_COLUMNS,
+    CTN_B_ALSACE_MOSELLE_FROM_FRANCE,
+    REFERENCE_DATA_DIR,
+    Majorations,
+    is_alsace_moselle,
+)
 from app.extensions import db
 from app.models import AverageCost, CollectiveRate, Majoration, ReferenceLoad
 
@@ -207,8 +213,8 @@ def costs_for(ctn: str, year: int, departement: str) -> dict[str, Any]:
     costs = _row_dict(rows[scope])
     if scope == SCOPE_BTP_ALSACE_MOSELLE and SCOPE_BTP_FRANCE in rows:
         other = rows[SCOPE_BTP_FRANCE]
-        for column in COST_COLUMNS:
-            if (column.startswith("it") or column == "ip1_lt10") and costs[column] is None:
+        for column in CTN_B_ALSACE_MOSELLE_FROM_FRANCE:  # a reading to confirm (app.domain.rates)
+            if costs[column] is None:
                 costs[column] = getattr(other, column)
     return costs
 
