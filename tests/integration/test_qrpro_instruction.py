@@ -17,6 +17,7 @@ from app.domain.lucie import LetterType
 from app.domain.qrpro import DateKind, EventKind, Stage
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseDate, CaseEvent, Declaration, Letter, Service, UserKind
+from app.models.compte import Claim
 from app.services import dat as dat_service
 from app.services import lucie
 from app.services.qrpro import calendar, cases, instruction, letters
@@ -367,3 +368,29 @@ def test_the_parties_start_their_drafts_on_the_chosen_model_within_the_case_wind
     case = db.session.get(Case, case.id)
     with app.test_request_context(), pytest.raises(drafts.DraftClosed):
         drafts.start_case_draft(victim, instruction.questionnaire_of(case, Party.VICTIM), case, Party.VICTIM)
+
+
+def test_a_recognised_case_becomes_a_claim_on_the_employers_account_once(world):
+    """Compte AT/MP (issue 15): a recognition weighs on the employer's rate — its claim, imputed to the
+    year of the decision, recorded with it; a refusal records none; a retried decision adds none."""
+    refused_case = with_cmi(world, at_case(world), days_ago=5)
+    instruction.open_instruction(
+        world.agent, refused_case, employer_model="exemple-temoins", victim_model="exemple-temoins"
+    )
+    lawful_schedule(world, refused_case)
+    later = datetime.now(UTC) + timedelta(days=50)
+    instruction.record_decision(
+        world.agent, refused_case, decision="refuse", reasons="Non établi.", now=later
+    )
+    assert db.session.scalar(select(func.count(Claim.id))) == 0
+
+    case = with_cmi(world, at_case(world), days_ago=5)
+    instruction.open_instruction(
+        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
+    )
+    lawful_schedule(world, case)
+    assert instruction.record_decision(world.agent, case, decision="reconnu", now=later).done
+    assert not instruction.record_decision(world.agent, case, decision="reconnu", now=later).done
+    (claim,) = db.session.scalars(select(Claim))
+    assert claim.reference == case.reference and claim.establishment_id == case.establishment_id
+    assert claim.kind == "at" and claim.imputation_year == later.year

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import Case, CaseEvent, Declaration, Service, User
 from app.models.types import utcnow
 from app.services import audit, form_models
+from app.services.compte import claims as compte_claims
 from app.services.lucie.dates import current_rule
 
 from . import access_codes, calendar, letters
@@ -376,6 +377,8 @@ def record_decision(
             reason=justification,
         )
     _event(case, EventKind.DECISION, agent, moment, decision=str(chosen))
+    if chosen == rules.Decision.RECONNU:
+        _impute(case, agent, today)
     issue = partial(
         letters.issue,
         case,
@@ -394,6 +397,36 @@ def record_decision(
         decision=str(chosen),
     )
     return _commit_once(case, issue, lambda fresh: fresh.stage == Stage.DECIDE)
+
+
+def _impute(case: Case, agent: User, recognised_on: date) -> None:
+    """A recognised case weighs on the employer's rate (Compte AT/MP, SPEC §5): its claim, imputed to the
+    year of recognition, in the decision's transaction. Its stoppage days and IP rate come later, with
+    the Carsat's claims import (same reference). A claim that cannot be recorded (the reference already
+    imputed to another establishment) does not stop the decision, a legal act: it is audited for the
+    Carsat to settle."""
+    declaration = db.session.get(Declaration, case.declaration_id) if case.declaration_id else None
+    try:
+        compte_claims.record_recognised_case(
+            establishment=case.establishment,
+            case_reference=case.reference,
+            kind=str(case.kind).lower(),
+            recognised_on=recognised_on,
+            imputation_year=recognised_on.year,
+            death=case.fatal,
+            commuting=bool(declaration and declaration.is_trajet),
+            actor=agent,
+            commit=False,
+        )
+    except compte_claims.CaseRefused as refused:
+        audit.record(
+            "qrpro.claim_not_imputed",
+            "case_file",
+            case.id,
+            establishment_id=case.establishment_id,
+            actor=agent,
+            reason=str(refused),
+        )
 
 
 def case_by_id(case_id: int) -> Case | None:
