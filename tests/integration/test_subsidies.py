@@ -183,3 +183,21 @@ def test_a_removed_line_takes_its_pdf_unless_another_row_holds_it(app, employer,
     assert client.get(f"/subventions/{dossier_id}/lignes/{second.id}/document").status_code == 200
     remove(second.id)
     assert not blob.exists()
+
+
+def test_ergo_cap_per_kind_counts_the_company_s_other_dossiers(employer, client, world):
+    first = employer.start("ERGO", world.metz)
+    employer.attest(first)
+    employer.add_line(first, kind="prevention", amount="28571.43")  # 70 % → 20 000 €
+    assert employer.submit(first).status_code == 303
+    assert db.session.get(SubsidyDossier, first).requested_amount == Decimal("20000.00")
+    second = employer.start("ERGO", world.strasbourg)
+    employer.attest(second)
+    employer.add_line(second, kind="prevention", amount="14285.71")  # 70 % → 10 000 €
+    page = client.get(f"/subventions/{second}/verifier").get_data(as_text=True).replace("\xa0", " ")
+    assert (
+        "Actions de prévention : plafond de 25 000,00 € pour ce type de dépense, "
+        "dont 20 000,00 € déjà accordés ; 5 000,00 € au-delà ne sont pas subventionnés." in page
+    )
+    assert employer.submit(second).status_code == 303
+    assert db.session.get(SubsidyDossier, second).requested_amount == Decimal("5000.00")

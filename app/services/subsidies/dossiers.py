@@ -145,6 +145,8 @@ class CompanyTotals:
 
     tpe: Decimal = ZERO
     by_programme: dict[int, Decimal] = field(default_factory=dict)
+    # (programme id, line kind) → what the dossiers hold for that kind (see `_held_by_kind`)
+    by_kind: dict[tuple[int, str], Decimal] = field(default_factory=dict)
     reserved: Decimal = ZERO
     paid: Decimal = ZERO
 
@@ -159,7 +161,9 @@ def company_totals(
         query = query.where(SubsidyDossier.id != excluding)
     if since is not None:
         query = query.where(SubsidyDossier.requested_on >= since)
-    for dossier in db.session.scalars(query.execution_options(populate_existing=True)):
+    dossiers = list(db.session.scalars(query.execution_options(populate_existing=True)))
+    lines_of = _lines_by_dossier(dossiers)
+    for dossier in dossiers:
         held = committed_amount(
             dossier.status,
             requested=dossier.requested_amount,
@@ -170,11 +174,69 @@ def company_totals(
         if rules_of(dossier.programme).under_tpe_cap:
             totals.tpe += held
         totals.by_programme[dossier.programme_id] = totals.by_programme.get(dossier.programme_id, ZERO) + held
+        for kind, amount in _held_by_kind(dossier, lines_of.get(dossier.id, []), held).items():
+            key = (dossier.programme_id, kind)
+            totals.by_kind[key] = totals.by_kind.get(key, ZERO) + amount
         if dossier.status in (Status.ACCEPTEE, Status.VERSEMENT_DEMANDE) and dossier.reserved_amount:
             totals.reserved += dossier.reserved_amount
         if dossier.status == Status.PAYEE and dossier.paid_amount:
             totals.paid += dossier.paid_amount
     return totals
+
+
+def _lines_by_dossier(dossiers: list[SubsidyDossier]) -> dict[int, list[SubsidyLine]]:
+    """The current lines (quotes or invoices, per each dossier's phase) of the dossiers that hold an
+    amount, in one query."""
+    phases = {
+        dossier.id: dossier.phase
+        for dossier in dossiers
+        if dossier.status not in (Status.BROUILLON, Status.REFUSEE)
+    }
+    if not phases:
+        return {}
+    grouped: dict[int, list[SubsidyLine]] = {}
+    for line in db.session.scalars(
+        select(SubsidyLine).where(SubsidyLine.dossier_id.in_(phases)).order_by(SubsidyLine.id)
+    ):
+        if line.phase == phases[line.dossier_id]:
+            grouped.setdefault(line.dossier_id, []).append(line)
+    return grouped
+
+
+def _held_by_kind(dossier: SubsidyDossier, lines: list[SubsidyLine], held: Decimal) -> dict[str, Decimal]:
+    """What a dossier holds per line kind, for the caps per kind of the company's next requests: its
+    current lines' amounts as computed (after the cap per line), added per kind and capped at the kind's
+    cap, each kind then taken at most at what the dossier holds (``held``: 0 for a draft or a refusal).
+
+    When a later cut left the dossier below the sum of its kinds, nothing says which kind was cut: each
+    kind is counted at min(its amount, held) — never less than what may have been granted for it, so a
+    kind's cap is never overrun; the kinds' figures added may then exceed ``held``, on the safe side."""
+    if held <= ZERO or not lines:
+        return {}
+    programme = rules_of(dossier.programme)
+    result = compute_subsidy(
+        programme,
+        [
+            {
+                "kind": line.kind,
+                "amount_ht": line.amount_ht,
+                "leased": line.leased,
+                "second_hand": line.second_hand,
+                "dated": line.issued_on,
+            }
+            for line in lines
+        ],
+        dossier.requested_on or today(),
+        headcount=programme.headcount_min,  # the lines' amounts do not depend on the headcount
+    )
+    by_kind: dict[str, Decimal] = {}
+    for line in result.lines:
+        if line.excluded_reason is None and line.amount > ZERO:
+            by_kind[line.kind] = by_kind.get(line.kind, ZERO) + line.amount
+    for kind, amount in by_kind.items():
+        cap = programme.line_kinds[kind].cap_per_kind
+        by_kind[kind] = min(amount, cap, held) if cap is not None else min(amount, held)
+    return by_kind
 
 
 def compute(
@@ -200,6 +262,11 @@ def compute(
         headcount=national_headcount(dossier.company_id),
         tpe_granted_before=totals.tpe,
         programme_granted_before=totals.by_programme.get(dossier.programme_id, ZERO),
+        kind_granted_before={
+            kind: amount
+            for (programme_id, kind), amount in totals.by_kind.items()
+            if programme_id == dossier.programme_id
+        },
         ctn=_ctn(dossier.establishment),
         code_risque=dossier.establishment.code_risque,
     )
