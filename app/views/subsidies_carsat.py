@@ -1,7 +1,7 @@
 """Subventions Prévention TPE, the Carsat's side (issue 14 item 3): the queue of its départements by
 programme and status (sorted and paged in SQL), a dossier with its versions, lines and files, and the
 decisions — accept (the amount reserved), ask for completion, refuse, validate the payment — each deposited
-as a PDF letter in the establishment's LUCIE mailbox; closing a programme's budget.
+as a PDF letter in the establishment's LUCIE mailbox; closing a programme's budget and reopening it.
 
 A Carsat agent of another region, or any employer, gets 404."""
 
@@ -152,5 +152,19 @@ def close_budget(programme_id: int):
         flash(
             f"Budget du programme {programme.name} clos : plus aucune demande ne peut y être déposée.",
             "success",
+        )
+    return redirect(url_for(".queue"), 303)
+
+
+@bp.post("/programmes/<int:programme_id>/rouvrir")
+@login_required
+def reopen_budget(programme_id: int):
+    _agent()
+    programme = programmes.get_programme(programme_id)
+    if programme is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit() and programmes.reopen_budget(programme, current_user):
+        flash(
+            f"Budget du programme {programme.name} rouvert : les demandes peuvent y être déposées.", "success"
         )
     return redirect(url_for(".queue"), 303)

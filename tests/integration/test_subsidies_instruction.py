@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Letter, SubsidyDecision, SubsidyDossier, SubsidyVersion
+from app.models import AuditEvent, Letter, SubsidyDecision, SubsidyDossier, SubsidyVersion
 from app.services import outbox
 from app.services.uploads import read_blob
 from tests.subsidies_support import SubsidyClient, make_world, pdf_text, programme_id, signed_in
@@ -171,6 +171,32 @@ def test_a_closed_budget_takes_no_new_request(app, world):
     employer = signed_in(app, world.employer)
     page = employer.get("/subventions/nouvelle?type=reservation").get_data(as_text=True)
     assert "Risques psychosociaux" not in page and "TOP BTP" in page
+
+
+def test_a_closed_budget_is_reopened_from_the_same_screen_and_audited(app, world):
+    agent = signed_in(app, world.agent)
+    pid = programme_id("RPS")
+    close, reopen = (f"/subventions/instruction/programmes/{pid}/{verb}" for verb in ("clore", "rouvrir"))
+    assert agent.post(close, data={"csrf_token": agent.csrf("/subventions/instruction/")}).status_code == 303
+    queue = agent.get("/subventions/instruction/").get_data(as_text=True)
+    assert f'action="{reopen}"' in queue
+    assert agent.post(reopen, data={"csrf_token": agent.csrf("/subventions/instruction/")}).status_code == 303
+    queue = agent.get("/subventions/instruction/").get_data(as_text=True)
+    assert f'action="{close}"' in queue and f'action="{reopen}"' not in queue
+    employer = signed_in(app, world.employer)
+    assert "Risques psychosociaux" in employer.get("/subventions/nouvelle?type=reservation").get_data(
+        as_text=True
+    )
+    actions = db.session.scalars(
+        select(AuditEvent.action)
+        .where(
+            AuditEvent.object_id == str(pid),
+            AuditEvent.action.in_(("subventions.budget_close", "subventions.budget_reopen")),
+        )
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["subventions.budget_close", "subventions.budget_reopen"]
+    assert employer.post(reopen, data={"csrf_token": employer.csrf("/subventions/")}).status_code == 404
 
 
 def test_a_payment_request_without_reservation(app, world):

@@ -1,7 +1,7 @@
 """The programmes in the database (`flask subventions load`): each YAML file of app/domain/subsidy_programmes/
 loaded as a frozen copy (content + SHA-256). Idempotent, all-or-nothing: one refused file loads nothing;
 a published programme whose content changed is refused (a new programme code says a new programme). A Carsat
-agent closes a programme's budget: no new request is filed on it afterwards."""
+agent closes a programme's budget: no new request is filed on it afterwards, until an agent reopens it."""
 
 from __future__ import annotations
 
@@ -114,5 +114,18 @@ def close_budget(row: SubsidyProgramme, agent: User) -> bool:
     row.budget_closed_at = utcnow()
     row.budget_closed_by_id = agent.id
     audit.record("subventions.budget_close", "subsidy_programme", row.id, actor=agent, code=row.code)
+    db.session.commit()
+    return True
+
+
+def reopen_budget(row: SubsidyProgramme, agent: User) -> bool:
+    """Reopen a closed budget (False if it was open): requests may be filed on it again. The closing's date
+    and agent are cleared; both events stay in the audit trail."""
+    if row.budget_open:
+        return False
+    row.budget_open = True
+    row.budget_closed_at = None
+    row.budget_closed_by_id = None
+    audit.record("subventions.budget_reopen", "subsidy_programme", row.id, actor=agent, code=row.code)
     db.session.commit()
     return True
