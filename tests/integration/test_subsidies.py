@@ -8,11 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import SubsidyDossier, SubsidyLine, SubsidyVersion
-from tests.subsidies_support import SubsidyClient, make_world, pdf_text, signed_in
+from app.services.subsidies import dossiers as service
+from tests.subsidies_support import SubsidyClient, make_world, pdf_text, programme_id, signed_in
 
 
 @pytest.fixture
@@ -201,3 +202,17 @@ def test_ergo_cap_per_kind_counts_the_company_s_other_dossiers(employer, client,
     )
     assert employer.submit(second).status_code == 303
     assert db.session.get(SubsidyDossier, second).requested_amount == Decimal("5000.00")
+    # The lines of all the company's dossiers in one statement, whatever their number.
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    db.session.expire_all()
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        totals = service.company_totals(world.company.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert totals.by_kind == {(programme_id("ERGO"), "prevention"): Decimal("25000.00")}
+    assert sum("FROM subsidy_line" in statement for statement in statements) == 1
