@@ -59,9 +59,11 @@ def fresh_case(reference: str) -> Case:
     return db.session.scalar(select(Case).where(Case.reference == reference))
 
 
-def answer_page(page, answers) -> None:
-    """Fill one questionnaire page as a person would (dates in their three boxes, radios, checkboxes,
-    text), then « Continuer ». A group page (a list) is left with no item: witnesses are optional."""
+def answer_page(page, step: str, answers) -> None:
+    """Fill the questionnaire page ``step`` as a person would (dates in their three boxes, radios,
+    checkboxes, text), then « Continuer ». A group page (a list) is left with no item: witnesses are
+    optional."""
+    expect(page).to_have_url(re.compile(f"/etapes/{step}$"))
     if isinstance(answers, dict):
         for name, value in answers.items():
             if page.locator(f"#{name}-day").count():
@@ -81,8 +83,8 @@ def answer_page(page, answers) -> None:
 
 
 def answer(page, path) -> None:
-    for _, answers in path:
-        answer_page(page, answers)
+    for step, answers in path:
+        answer_page(page, step, answers)
     expect(heading(page)).to_have_text("Vérifier vos réponses avant d'envoyer")
 
 
@@ -119,8 +121,8 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     login_as(employer, base, "employeur@demo.test", DEMO_PASSWORD)
     employer.goto(f"{base}/qrpro/questionnaires")
     employer.get_by_role("button", name=f"Commencer le questionnaire du dossier {reference}").click()
-    for _, answers in EMPLOYER_PATH[:3]:
-        answer_page(employer, answers)
+    for step, answers in EMPLOYER_PATH[:3]:
+        answer_page(employer, step, answers)
     employer.get_by_role("button", name="Enregistrer et reprendre plus tard").click()
     sign_out(employer)
     login_as(employer, base, "employeur@demo.test", DEMO_PASSWORD)
