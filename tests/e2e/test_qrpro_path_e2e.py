@@ -64,6 +64,8 @@ def answer_page(page, step: str, answers) -> None:
     checkboxes, text), then « Continuer ». A group page (a list) is left with no item: witnesses are
     optional."""
     expect(page).to_have_url(re.compile(f"/etapes/{step}$"))
+    page.wait_for_load_state("domcontentloaded")  # the URL changes before the new page is parsed
+    expect(page.get_by_role("button", name="Continuer")).to_be_visible()
     if isinstance(answers, dict):
         for name, value in answers.items():
             if page.locator(f"#{name}-day").count():

@@ -174,6 +174,11 @@ def test_every_victim_url_answers_404_to_anyone_but_the_victim(client, login, wo
     for url in (base, f"{base}/courriers/{letter.id}", f"{base}/documents/{pieces[PUBLIC].id}"):
         assert client.get(url).status_code == 404, url
     assert post(client, f"{base}/observations", token, observations="Intrus").status_code == 404
+    listing = client.get("/mes-dossiers/")
+    if who == "other_victim":
+        assert listing.status_code == 200 and case.reference not in text(listing)
+    else:
+        assert listing.status_code == 404
     assert (
         db.session.scalar(select(func.count(CaseDocument.id)).where(CaseDocument.kind == "observation")) == 0
     )
