@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from app.domain.cases import Party
@@ -182,3 +183,21 @@ def test_every_victim_url_answers_404_to_anyone_but_the_victim(client, login, wo
     assert (
         db.session.scalar(select(func.count(CaseDocument.id)).where(CaseDocument.kind == "observation")) == 0
     )
+
+
+def test_a_letters_first_download_cannot_be_recorded_twice(world, case):  # the unique partial index
+    letter = db.session.scalar(
+        select(CaseLetter).where(CaseLetter.case_id == case.id, CaseLetter.party == "victime")
+    )
+
+    def downloaded():
+        return CaseEvent(
+            case_id=case.id, party="victime", kind=EventKind.LETTER_DOWNLOADED, case_letter_id=letter.id
+        )
+
+    db.session.add(downloaded())
+    db.session.commit()
+    db.session.add(downloaded())
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from flask import abort
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.cases import Party
 from app.domain.qrpro import DateKind, EventKind, Stage
@@ -106,17 +107,21 @@ def letter_for(user: User, case: Case, letter_id: int, *, now: datetime | None =
     if row is None or row.case_id != case.id or row.party != str(Party.VICTIM):
         abort(404)
     if row.id not in _downloads(case):
-        db.session.add(
-            CaseEvent(
-                case_id=case.id,
-                party=str(Party.VICTIM),
-                at=now or utcnow(),
-                kind=str(EventKind.LETTER_DOWNLOADED),
-                user_id=user.id,
-                case_letter_id=row.id,
-                details={"type": row.letter_type},
-            )
-        )
+        try:
+            with db.session.begin_nested():  # a download at the same moment may have recorded it first
+                db.session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        party=str(Party.VICTIM),
+                        at=now or utcnow(),
+                        kind=str(EventKind.LETTER_DOWNLOADED),
+                        user_id=user.id,
+                        case_letter_id=row.id,
+                        details={"type": row.letter_type},
+                    )
+                )
+        except IntegrityError:
+            pass  # the unique index uq_case_event_letter_downloaded: the first one stands
     audit.record(
         "qrpro.victim_letter", "case_letter", row.id, establishment_id=case.establishment_id, actor=user
     )
