@@ -131,6 +131,7 @@ SERVICE_PAGES = {
     Service.DAT: ("dat.index", "etablissement"),
     Service.LUCIE: ("lucie.mailbox", "etablissement"),
     Service.COMPTE: ("compte.account", "establishment_id"),
+    Service.QRPRO: ("qrpro_dossiers.by_id", "establishment_id"),
 }
 
 

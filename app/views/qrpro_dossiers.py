@@ -49,6 +49,14 @@ def _ics(content: bytes, filename: str) -> Response:
     )
 
 
+@bp.get("/etablissement/<int:establishment_id>")
+def by_id(establishment_id: int):
+    """The establishment's cases from the home page's service links (which name establishments by id)."""
+    place = employer.establishment_by_id(establishment_id)
+    employer.authorize(current_user, place)
+    return redirect(url_for(".establishment", siret=place.siret), 303)
+
+
 @bp.get("/<siret>/calendrier.ics")
 def establishment_ics(siret: str):
     place = employer.establishment_by_siret(siret)

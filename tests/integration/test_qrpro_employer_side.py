@@ -52,6 +52,9 @@ def test_the_habilitated_user_sees_the_case_its_next_date_and_what_is_expected(c
     assert str(due.year) in page
     home = text(client.get("/"))
     assert f"dossier {opened.reference}" in home
+    assert f"/qrpro/dossiers/etablissement/{world.metz.id}" in home  # the service's link on its card
+    moved = client.get(f"/qrpro/dossiers/etablissement/{world.metz.id}")
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(world.metz.siret)
 
 
 def test_the_ics_is_rfc5545_with_crlf_and_the_notified_dates(client, login, world, opened):

@@ -118,6 +118,8 @@ def test_opening_sends_both_letters_once_and_a_retry_makes_none(world):
     assert "Date limite de réponse" in employer_pdf and "ABCD-1234" not in employer_pdf
     assert "ABCD-1234" in victim_pdf and "expire le" in victim_pdf
     assert case.closes_at is not None and case.employer_model == "exemple-temoins"
+    workflow = instruction.questionnaire_of(case, Party.VICTIM)
+    assert workflow is not None and workflow.model.code == "exemple-temoins"
 
 
 def test_a_fatal_accident_gets_an_enquiry_without_questionnaire(world):
@@ -339,3 +341,29 @@ def test_the_cpam_covers_the_employer_of_an_mp_case_outside_its_departements(wor
     assert registered.case is not None and registered.case.caisse_id == world.cpam_57.id
     assert access.caisse_covers(world.cpam_57, world.paris)
     assert not access.caisse_covers(world.cpam_75, world.metz)
+
+
+def test_the_parties_start_their_drafts_on_the_chosen_model_within_the_case_window(app, world):
+    from app.services import drafts
+
+    case = with_cmi(world, at_case(world), days_ago=5)
+    victim = make_user("victime@exemple.fr", kind=UserKind.VICTIM, full_name="Victime")
+    case.victim_id = victim.id
+    db.session.commit()
+    instruction.open_instruction(
+        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
+    )
+    with app.test_request_context():
+        draft = drafts.start_case_draft(
+            victim, instruction.questionnaire_of(case, Party.VICTIM), case, Party.VICTIM
+        )
+    assert draft.case_id == case.id and draft.party == "victime"
+    db.session.execute(
+        update(Case).where(Case.id == case.id).values(closes_at=datetime.now(UTC) - timedelta(days=1))
+    )
+    db.session.execute(delete(type(draft)).where(type(draft).id == draft.id))
+    db.session.commit()
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    with app.test_request_context(), pytest.raises(drafts.DraftClosed):
+        drafts.start_case_draft(victim, instruction.questionnaire_of(case, Party.VICTIM), case, Party.VICTIM)

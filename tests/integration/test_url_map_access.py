@@ -14,7 +14,17 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Case, Draft, Habilitation, Mandate, NotifiedRate, Service, User, UserKind
+from app.models import (
+    Case,
+    CaseDocument,
+    Draft,
+    Habilitation,
+    Mandate,
+    NotifiedRate,
+    Service,
+    User,
+    UserKind,
+)
 from app.services import compte as compte_service
 from app.services import lucie as lucie_service
 from app.services import outbox
@@ -115,6 +125,18 @@ def world(app):
     )
     attestation_b = compte_service.issue_attestation(user_b, b1)
     mandate_b = db.session.scalars(select(Mandate).where(Mandate.firm_id == firm_b.id)).first()
+    # A piece of the dossier of B's AT case (QR Pro, issue 13: the case opened from B's declaration).
+    document_b = CaseDocument(
+        case_id=db.session.scalar(select(Case.id).where(Case.reference == reference_b)),
+        kind="piece",
+        title=f"Pièce {MARKER}",
+        sha256=upload_b.sha256,
+        filename=f"{MARKER}.pdf",
+        media_type="application/pdf",
+        size=upload_b.size,
+    )
+    db.session.add(document_b)
+    db.session.commit()
     args = {
         "user_id": user_b.id,
         "draft_id": draft_b.id,
@@ -137,6 +159,7 @@ def world(app):
         "version": 1,
         "year": 2025,
         "code": attestation_b.code,
+        "document_id": document_b.id,
     }
     return {"roles": roles, "args": args, "company_b": company_b.id, "b1": b1.id}
 

@@ -71,6 +71,10 @@ def authorize(user: User, establishment: Establishment | None) -> None:
     access.authorize_employer_side(user, Service.QRPRO, establishment)
 
 
+def establishment_by_id(establishment_id: int) -> Establishment | None:
+    return db.session.get(Establishment, establishment_id)
+
+
 def establishment_by_siret(siret: str) -> Establishment | None:
     return db.session.scalar(select(Establishment).where(Establishment.siret == siret))
 
@@ -128,21 +132,40 @@ class NearDate:
 
 
 def nearest(user: User, limit: int = 5, *, now: datetime | None = None) -> list[NearDate]:
-    """The nearest notified QR Pro dates on ``user``'s establishments (the home page)."""
-    items = []
-    for establishment in establishments(user):
-        for entry in cases_of(user, establishment, now=now):
-            if entry.next_on is not None:
-                items.append(
-                    NearDate(
-                        f"{entry.next_label} – dossier {entry.case.reference}",
-                        establishment,
-                        entry.next_on,
-                        url_for("qrpro_dossiers.establishment", siret=establishment.siret),
-                        _end_of(entry.next_on, establishment.departement),
-                    )
-                )
-    items.sort(key=lambda item: item.last_day)
+    """The nearest notified QR Pro dates on ``user``'s establishments (the home page): one statement for
+    all of them (a company may have hundreds), the first date still to come of each open case."""
+    places = {place.id: place for place in establishments(user)}
+    if not places:
+        return []
+    today = local_date(now or utcnow(), "75")
+    rows = db.session.execute(
+        select(Case, CaseDate)
+        .join(CaseDate, CaseDate.case_id == Case.id)
+        .where(
+            Case.establishment_id.in_(list(places)),
+            Case.stage != Stage.DECIDE,
+            CaseDate.notified_on.is_not(None),
+            CaseDate.notified_on >= today,
+        )
+        .order_by(CaseDate.notified_on, Case.id)
+        .limit(limit * 8)
+    ).all()
+    items, seen = [], set()
+    for case, row in rows:
+        kind = DateKind(row.kind)
+        if case.id in seen or kind not in EMPLOYER_DATES[Stage(case.stage)]:
+            continue
+        seen.add(case.id)
+        place = places[case.establishment_id]
+        items.append(
+            NearDate(
+                f"{EMPLOYER_DATE_LABELS[kind]} – dossier {case.reference}",
+                place,
+                row.notified_on,
+                url_for("qrpro_dossiers.case", reference=case.reference),
+                _end_of(row.notified_on, place.departement),
+            )
+        )
     return items[:limit]
 
 

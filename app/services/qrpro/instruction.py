@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -86,11 +87,13 @@ def _event(case: Case, kind: EventKind, agent: User, at: datetime, party: Party 
     )
 
 
-def _commit_once(case: Case, done_stage_check) -> StepOutcome:
+def _commit_once(case: Case, issue, done_stage_check) -> StepOutcome:
+    """Issue the step's letters and commit; when the same step raced in from another request (a double
+    click: the case letter's unique row, or the LUCIE Idempotency-Key, is taken), its letters are the ones."""
     try:
+        issue()
         db.session.commit()
     except IntegrityError:
-        # The same step raced in from another request (a double click): its letters are the ones.
         db.session.rollback()
         fresh = db.session.get(Case, case.id)
         db.session.refresh(fresh)
@@ -167,7 +170,8 @@ def open_instruction(
         agent,
         moment,
     )
-    letters.issue(
+    issue = partial(
+        letters.issue,
         case,
         LetterType.OUVERTURE_INSTRUCTION,
         agent,
@@ -186,7 +190,7 @@ def open_instruction(
         actor=agent,
         fatal=case.fatal,
     )
-    return _commit_once(case, lambda fresh: fresh.stage != Stage.A_OUVRIR)
+    return _commit_once(case, issue, lambda fresh: fresh.stage != Stage.A_OUVRIR)
 
 
 # --- 2. the consultation ----------------------------------------------------------------------------------
@@ -273,11 +277,13 @@ def schedule_consultation(
         observations_until=calendar.effective(case, DateKind.OBSERVATIONS_END).isoformat(),
         decision_on=decision_on.isoformat(),
     )
-    letters.issue(case, LetterType.INFORMATION_CONSULTATION, agent, dates=calendar.dates_of(case))
+    issue = partial(
+        letters.issue, case, LetterType.INFORMATION_CONSULTATION, agent, dates=calendar.dates_of(case)
+    )
     audit.record(
         "qrpro.consultation", "case_file", case.id, establishment_id=case.establishment_id, actor=agent
     )
-    return _commit_once(case, lambda fresh: fresh.stage in (Stage.CONSULTATION, Stage.DECIDE))
+    return _commit_once(case, issue, lambda fresh: fresh.stage in (Stage.CONSULTATION, Stage.DECIDE))
 
 
 # --- 3. the decision --------------------------------------------------------------------------------------
@@ -370,7 +376,8 @@ def record_decision(
             reason=justification,
         )
     _event(case, EventKind.DECISION, agent, moment, decision=str(chosen))
-    letters.issue(
+    issue = partial(
+        letters.issue,
         case,
         LetterType.NOTIFICATION_DECISION,
         agent,
@@ -386,8 +393,17 @@ def record_decision(
         actor=agent,
         decision=str(chosen),
     )
-    return _commit_once(case, lambda fresh: fresh.stage == Stage.DECIDE)
+    return _commit_once(case, issue, lambda fresh: fresh.stage == Stage.DECIDE)
 
 
 def case_by_id(case_id: int) -> Case | None:
     return db.session.scalar(select(Case).where(Case.id == case_id))
+
+
+def questionnaire_of(case: Case, party: Party):
+    """The workflow a party answers its questionnaire on (the model the agent chose when opening the
+    instruction, its current published version), None when no questionnaire was sent. The party's screen
+    starts or resumes its draft with ``drafts.start_case_draft(user, workflow, case, party)``: the case's
+    window (``opens_at``/``closes_at``, the due date) closes it."""
+    code = case.employer_model if party == Party.EMPLOYER else case.victim_model
+    return form_models.current_workflow(code) if code else None
