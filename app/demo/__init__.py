@@ -27,8 +27,8 @@ def load_demo() -> Iterator[str]:
     yield from load_lucie_demo()
     yield from load_dat_demo()
     yield from load_form_models_demo()
-    yield from load_qrpro_parties_demo()
     yield from load_compte_demo()
     yield from load_qrpro_demo()
+    yield from load_qrpro_parties_demo()  # on the caisse's demo cases
     yield from load_subsidies_demo()
     yield f"Données de démonstration prêtes. Mot de passe de tous les comptes : {DEMO_PASSWORD}"

@@ -181,6 +181,7 @@ class EventKind(enum.StrEnum):
     ENQUIRY_OPENED = "enquete_ouverte"
     LETTER_DEPOSITED = "courrier_depose"
     LETTER_KEPT = "courrier_espace_victime"
+    LETTER_DOWNLOADED = "courrier_telecharge"
     LETTER_NOT_DEPOSITED = "courrier_non_depose"
     QUESTIONNAIRE_SENT = "questionnaire_envoye"
     QUESTIONNAIRE_ANSWERED = "questionnaire_repondu"
@@ -201,6 +202,7 @@ EVENT_LABELS = {
     EventKind.ENQUIRY_OPENED: "Enquête ouverte (accident mortel, sans questionnaire)",
     EventKind.LETTER_DEPOSITED: "Courrier déposé dans LUCIE",
     EventKind.LETTER_KEPT: "Courrier mis à disposition dans l'espace de la victime",
+    EventKind.LETTER_DOWNLOADED: "Courrier téléchargé pour la première fois par la victime",
     EventKind.LETTER_NOT_DEPOSITED: "Courrier non déposé dans LUCIE",
     EventKind.QUESTIONNAIRE_SENT: "Questionnaire envoyé",
     EventKind.QUESTIONNAIRE_ANSWERED: "Questionnaire retourné",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.cases import CaseKind
@@ -141,7 +141,17 @@ class CaseEvent(db.Model):
     phase (issue 13, item 8). Append-only."""
 
     __tablename__ = "case_event"
-    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_event_case_at", "case_id", "at"),
+        # A victim's letter's first download is recorded once (app/services/qrpro/victim.py).
+        Index(
+            "uq_case_event_letter_downloaded",
+            "case_letter_id",
+            unique=True,
+            sqlite_where=text("kind = 'courrier_telecharge'"),
+            postgresql_where=text("kind = 'courrier_telecharge'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))

@@ -1,12 +1,14 @@
 """The victim's side of QR Pro (issue 13, item 6; SPEC §1, §3.2): the access code printed in the
 victim's letter (public page, no account needed), the account it opens, and « Mes dossiers » — the
-victim's own cases and questionnaires. Any other case answers 404."""
+victim's own cases: each case's stage and next date, the victim's letters, their questionnaire, the
+dossier during the consultation with the victim's observations (items 7–8), their timeline. Any other
+case, letter or piece answers 404 — to another victim, an employer, an agent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.domain.calendars import PARIS
@@ -14,9 +16,12 @@ from app.domain.cases import Party
 from app.extensions import limiter
 from app.forms.qrpro_victim import AccessCodeForm, VictimAccountForm
 from app.services.accounts import AccountError
-from app.services.qrpro import access_accounts, access_codes, questionnaires
+from app.services.qrpro import access_accounts, access_codes, consultation, employer, questionnaires, victim
+from app.services.qrpro import letters as case_letters
+from app.services.qrpro import timeline as case_timeline
 from app.services.qrpro.access_codes import CodeNoLongerValid, CodeRefusal
 from app.views.auth import _sign_in
+from app.views.documents import send_document
 
 bp = Blueprint("qrpro_victim", __name__)
 
@@ -144,15 +149,60 @@ def cases_page():
     return render_template("qrpro/victime/cases.html", rows=rows)
 
 
-@bp.get("/mes-dossiers/<int:case_id>")
-@login_required
-def case(case_id: int):
-    case = questionnaires.open_victim_case(current_user, case_id)
+def _render_case(case, *, errors=None, text="", status=200):
     return render_template(
         "qrpro/victime/case.html",
         case=case,
         questionnaire=questionnaires.questionnaire_of(case, Party.VICTIM),
-    )
+        situation=victim.situation(case, consultation._today(case)),
+        dates=employer.notified_dates(case),
+        letters=victim.letters(case),
+        consultable=consultation.is_consultable(case),
+        documents=consultation.documents(case, for_party=Party.VICTIM),
+        open_for_observations=consultation.observations_open(case),
+        window_message=consultation.window_message(case),
+        author_label=consultation.author_label,
+        timeline=case_timeline.timeline(case, Party.VICTIM),
+        errors=errors or {},
+        text=text,
+    ), status
+
+
+@bp.get("/mes-dossiers/<int:case_id>")
+@login_required
+def case(case_id: int):
+    return _render_case(questionnaires.open_victim_case(current_user, case_id))
+
+
+@bp.post("/mes-dossiers/<int:case_id>/observations")
+@login_required
+def observe(case_id: int):
+    record = questionnaires.victim_case_or_404(current_user, case_id)
+    text = request.form.get("observations", "")
+    try:
+        consultation.add_observation(
+            current_user, record, Party.VICTIM, text=text, file=request.files.get("fichier")
+        )
+    except consultation.DocumentRefused as refused:
+        return _render_case(record, errors=refused.errors, text=text, status=422)
+    flash("Vos observations sont annexées au dossier ; l'employeur en est informé.", "success")
+    return redirect(url_for(".case", case_id=case_id), 303)
+
+
+@bp.get("/mes-dossiers/<int:case_id>/courriers/<int:letter_id>")
+@login_required
+def letter(case_id: int, letter_id: int):
+    record = questionnaires.victim_case_or_404(current_user, case_id)
+    row = victim.letter_for(current_user, record, letter_id)
+    return send_document(case_letters.content(row), f"{record.reference}-{row.letter_type}.pdf", inline=True)
+
+
+@bp.get("/mes-dossiers/<int:case_id>/documents/<int:document_id>")
+@login_required
+def document(case_id: int, document_id: int):
+    record = questionnaires.victim_case_or_404(current_user, case_id)
+    row, content = consultation.document_for(record, document_id, for_party=Party.VICTIM)
+    return send_document(content, row.filename or "document", media_type=row.media_type)
 
 
 @bp.app_context_processor

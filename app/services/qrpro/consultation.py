@@ -248,7 +248,7 @@ def add_observation(
 def _case_path(case: Case, party: Party) -> str:
     if party == Party.EMPLOYER:
         return current_app.url_map.bind("").build("qrpro_dossiers.case", {"reference": case.reference})
-    return "/"  # the victim's space lists their cases (built with the victim's access)
+    return current_app.url_map.bind("").build("qrpro_victim.case", {"case_id": case.id})
 
 
 def author_label(document: CaseDocument) -> str:
