@@ -80,6 +80,11 @@ def _render_case(case, *, errors=None, text="", status=200):
         open_for_observations=consultation.observations_open(case),
         window_message=consultation.window_message(case),
         author_label=consultation.author_label,
+        document_url=lambda document: url_for(
+            "qrpro_dossiers.document", reference=case.reference, document_id=document.id
+        ),
+        observe_url=url_for("qrpro_dossiers.observe", reference=case.reference),
+        other_party="de la victime",
         errors=errors or {},
         text=text,
     ), status

@@ -162,6 +162,11 @@ def _render_case(case, *, errors=None, text="", status=200):
         open_for_observations=consultation.observations_open(case),
         window_message=consultation.window_message(case),
         author_label=consultation.author_label,
+        document_url=lambda document: url_for(
+            "qrpro_victim.document", case_id=case.id, document_id=document.id
+        ),
+        observe_url=url_for("qrpro_victim.observe", case_id=case.id),
+        other_party="de l'employeur",
         timeline=case_timeline.timeline(case, Party.VICTIM),
         errors=errors or {},
         text=text,
