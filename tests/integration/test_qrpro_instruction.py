@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import delete, func, select, update
 from werkzeug.exceptions import HTTPException
 
+from app.domain.calendars import local_date
 from app.domain.cases import Party
 from app.domain.lucie import LetterType
 from app.domain.qrpro import DateKind, EventKind, Stage
@@ -57,7 +58,8 @@ def with_cmi(world, case: Case, days_ago: int = 40) -> Case:
         )
     )
     db.session.commit()
-    dat_service.record_cmi(world.agent, case.reference, past.date())
+    # The CMI's day is the caisse's local day of the receipt (Paris time here), not the UTC date.
+    dat_service.record_cmi(world.agent, case.reference, local_date(past, world.metz.departement))
     db.session.expire_all()
     return db.session.get(Case, case.id)
 
