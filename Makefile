@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := FLASK_APP=wsgi.py $(BIN)/flask
+UV := $(BIN)/uv
+UV_VERSION := 0.13.9
 PORT ?= 5000
 MAIL_PORT ?= 8025
 
@@ -11,14 +13,18 @@ MAIL_PORT ?= 8025
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# uv installs the pinned requirements (uv pip install): about 10 s on a fresh machine where pip took 50 to
+# 60 s, most of it resolving and unpacking (docs/testing.md). The same pins, the same packages.
+$(UV): | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.installed: requirements.txt | $(UV)
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(UV) pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -42,9 +48,9 @@ migrate: install instance harfbuzz
 demo: migrate
 	$(FLASK) demo load
 
-# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker, the DAT deadline reminders and a local
-# SMTP sink, started first so that the worker sends the demo e-mails at once (mails land as .eml files in
-# instance/mails/ and on the page /dev/courriels). Development mode (production is the app's default),
+# Serve the app on http://127.0.0.1:$(PORT) with the outbox worker, the DAT deadline reminders, the close of
+# QR Pro's observation windows and a local SMTP sink, started first so that the worker sends the demo e-mails
+# at once (mails land as .eml files in instance/mails/ and on the page /dev/courriels). Development mode (production is the app's default),
 # for this target and the ones it runs first; e-mailed links point to this server's port.
 run: export APP_ENV ?= development
 run: export BASE_URL ?= http://127.0.0.1:$(PORT)
@@ -55,6 +61,7 @@ run: demo
 	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
 	$(FLASK) dat remind --every 60 & \
 	$(FLASK) drafts expire --every 3600 & \
+	$(FLASK) qrpro cloturer-consultations --every 300 & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 	  --access-logfile - wsgi:app
 
@@ -82,36 +89,40 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The unit and integration tests run again at moments where the calendar bites, so that a test that holds
-# only on some days fails here rather than on the day CI happens to run: a Wednesday afternoon (a draft
-# known two days before is past its 48 hours), and Christmas night just after midnight in Paris (the UTC
-# date is still the day before; 25 and 26 December are holidays in Moselle). Modules that cannot depend on
-# the date (ANY_DAY_MODULES in tests/conftest.py) are left out of those runs. One pytest run for all the
-# moments: with `--dist each`, each pytest-xdist worker runs every test, worker i at the i-th moment (one
-# start, collection and set of session fixtures fewer than a run per moment).
+# The unit and integration tests run at moments where the calendar bites, so that a test that holds only
+# on some days fails here rather than on the day CI happens to run: a Wednesday afternoon (a draft known two
+# days before is past its 48 hours), and Christmas night just after midnight in Paris (the UTC date is still
+# the day before; 25 and 26 December are holidays in Moselle). One pytest run for all the moments: with
+# `--dist each`, each pytest-xdist worker runs every test, worker i at the i-th moment. The modules that
+# cannot depend on the date (ANY_DAY_MODULES in tests/conftest.py, marked any_day) run once, at the present
+# moment, with the browser tests (whose browser and database cannot travel in time). CI's PostgreSQL run
+# (.ci/run) runs everything again at the present moment. `make test CLOCKS=`: everything at the present moment.
 CLOCKS ?= 2026-12-09T14:00 2026-12-25T00:30
-# pytest-xdist workers: one per core.
-JOBS ?= auto
+# pytest-xdist workers for the browser tests and the tests run once: four on two cores. A browser test
+# mostly waits (on Chromium, on its page's timers, on the server thread): the 75 of them used 228 s of CPU
+# in 283 s on two workers, so two more workers fill the cores (docs/testing.md).
+JOBS ?= 4
 
-# The browser tests run after the others, not mixed with them: on two cores the mixed run took a minute
-# longer (docs/testing.md). Exit status 5 is pytest's « no test selected » (PYTEST_ARGS naming one layer).
+# Exit status 5 is pytest's « no test selected » (PYTEST_ARGS naming one layer or one file).
 # Python writes its compiled modules even where PYTHONDONTWRITEBYTECODE is set (this machine's shell sets
-# it): otherwise each of the nine pytest processes (controllers and workers) compiled the app and rewrote
-# the tests' asserts again (about 7 s of CPU each under load; the files go to __pycache__/, ignored by git).
+# it): otherwise each pytest process (controllers and workers) compiled the app and rewrote the tests'
+# asserts again (about 7 s of CPU each under load; the files go to __pycache__/, ignored by git).
 test: export PYTHONDONTWRITEBYTECODE =
 test: lint browser redis harfbuzz
-	$(BIN)/pytest -n $(JOBS) -m "not e2e" $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(BIN)/pytest -n $(JOBS) -m e2e $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	@if [ -n "$(strip $(CLOCKS))" ]; then \
+	@set -e; if [ -n "$(strip $(CLOCKS))" ]; then \
 	  echo "== unit and integration tests at $(CLOCKS) (Paris): one worker per moment"; \
-	  $(BIN)/pytest -n $(words $(CLOCKS)) --dist each -q $(foreach clock,$(CLOCKS),--clock $(clock)) \
-	    -m "not any_day" tests/unit tests/integration; \
+	  $(BIN)/pytest -n $(words $(CLOCKS)) --dist each $(foreach clock,$(CLOCKS),--clock $(clock)) \
+	    -m "not e2e and not any_day" $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
+	  echo "== the browser tests and the tests that cannot depend on the day, at the present moment"; \
+	  $(BIN)/pytest -n $(JOBS) -m "e2e or any_day" $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
+	else \
+	  $(BIN)/pytest -n $(JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]; \
 	fi
 
-# Recompile the pinned requirements (needs uv: pip install uv).
-lock:
-	uv pip compile -q requirements.in -o requirements.txt --python-version 3.11
-	uv pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
+# Recompile the pinned requirements.
+lock: $(UV)
+	$(UV) pip compile -q requirements.in -o requirements.txt --python-version 3.11
+	$(UV) pip compile -q requirements-dev.in -o requirements-dev.txt --python-version 3.11
 
 frontend:
 	bash scripts/build-frontend.sh

@@ -25,8 +25,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench.step_save import PASSWORD, PY, ROOT, Client, free_port, setup_database
-from bench.support import start_gunicorn, stop
+from bench.step_save import PASSWORD, PY, ROOT, Client, free_port, server_env, setup_database
+from bench.support import migrate_and_run, start_gunicorn, stop
 from tests.dat_support import STEPS, valid_answers
 
 VERSION_RE = re.compile(r'name="version" value="(\d+)"')
@@ -37,13 +37,6 @@ LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 
 
 def seed(env: dict, clients: int, lucie: bool = False) -> dict:
-    subprocess.run(
-        [PY, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
     script = f"""
 from app import create_app
 from app.extensions import db
@@ -67,9 +60,9 @@ with app.app_context():
         print("USER", user.email, draft.id)
     print("EST", est.id)
 """
-    out = subprocess.run([PY, "-c", script], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
+    lines = migrate_and_run(env, script)
     users, establishment_id = [], None
-    for line in out.stdout.splitlines():
+    for line in lines:
         parts = line.split()
         if parts[0] == "USER":
             users.append((parts[1], int(parts[2])))
@@ -223,14 +216,7 @@ def main() -> None:
     if args.db == "postgresql":
         os.environ.setdefault("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/bench_dat")
     url = setup_database(args.db)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LOGIN_RATE_LIMIT": "100000 per minute",
-        "PYTHONPATH": str(ROOT),
-        "STORAGE_DIR": tempfile.mkdtemp(prefix="bench-storage-"),
-        "MAIL_SUPPRESS_SEND": "1",
-    }
+    env = server_env(url, MAIL_SUPPRESS_SEND="1")
     seeded = seed(env, max(levels), lucie=args.lucie)
     establishment = {"id": seeded["establishment_id"], "prefill": prefill(env, seeded["establishment_id"])}
     print(

@@ -1,6 +1,7 @@
-"""Benchmark: the CPAM agent's QR Pro work queue (issue 13) with 100 000 cases — the first page, a middle
-page and the last page, sorted by the next legal date in SQL along ``ix_case_file_queue``, each rendered
-as the agent's page (service + template, in-process, signed in).
+"""Benchmark: the CPAM agent's QR Pro work queue (issue 13) with 100 000 cases — the first page, the 100th
+page (reached by its keyset cursor, as the « Dossiers suivants » link gives it) and the last page, sorted by
+the next legal date in SQL along ``ix_case_file_queue``, each rendered as the agent's page (service +
+template, in-process, signed in).
 
     .venv/bin/python bench/qrpro_queue.py --cases 100000                                        # SQLite
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_qrpro \\
@@ -128,7 +129,7 @@ def main() -> None:
     from app import create_app
     from app.domain import qrpro as rules
     from app.extensions import db
-    from app.models import User, UserKind
+    from app.models import Case, User, UserKind
     from app.services.qrpro import cases
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-qrpro-"))
@@ -147,27 +148,44 @@ def main() -> None:
             db.session.commit()
         print(f"{db.engine.dialect.name}, {args.cases:,} cases seeded in {time.perf_counter() - t0:.0f} s")
         agent = db.session.scalar(select(User).where(User.kind == UserKind.CPAM).order_by(User.id))
-        total = cases.queue(agent).pages
-        for label, page in (("first page", 1), ("page 100", 100), ("last page", total)):
+        first = cases.queue(agent)
+        size = first.size
+        # The cursor the « Dossiers suivants » link of page 99 carries: the 2 475th case's place.
+        deep = db.session.execute(
+            select(Case.next_due_on, Case.id)
+            .where(Case.caisse_id == agent.caisse_id, Case.next_due_on.is_not(None))
+            .order_by(Case.next_due_on, Case.id)
+            .offset(99 * size - 1)
+            .limit(1)
+        ).one()
+        cursor = f"{deep.next_due_on.isoformat()}.{deep.id}"
+        db.session.rollback()
+        for label, arguments in (
+            ("first page", {}),
+            ("page 100", {"after": cursor}),
+            ("last page", {"last": True}),
+        ):
 
-            def render(page=page):
-                with app.test_request_context(f"/cpam/qrpro/?page={page}"):
+            def render(arguments=arguments):
+                with app.test_request_context("/cpam/qrpro/"):
                     login_user(agent)
-                    listing = cases.queue(agent, page)
+                    listing = cases.queue(agent, **arguments)
                     render_template(
                         "qrpro/agent/queue.html",
                         listing=listing,
-                        query_args={},
                         urgency={c.id: rules.urgency(c.next_due_on, TODAY) for c in listing.items},
                         urgency_labels=rules.URGENCY_LABELS,
                         stage_labels=rules.STAGE_LABELS,
                     )
                 db.session.rollback()
+                return listing
 
-            def service_only(page=page):
-                cases.queue(agent, page)
+            def service_only(arguments=arguments):
+                cases.queue(agent, **arguments)
                 db.session.rollback()
 
+            listing = render()
+            where = f"cases {listing.first_position:,}–{listing.last_position:,} of {listing.total:,}"
             median, p95, worst = timed(service_only, args.runs)
             print(
                 f"  queue {label:11} service only         median {median:6.1f} ms  p95 {p95:6.1f} ms  "
@@ -175,18 +193,27 @@ def main() -> None:
             )
             median, p95, worst = timed(render, args.runs)
             print(
-                f"  queue {label:11} (of {total:,} pages)  median {median:6.1f} ms  p95 {p95:6.1f} ms  "
+                f"  queue {label:11} rendered ({where})  median {median:6.1f} ms  p95 {p95:6.1f} ms  "
                 f"worst {worst:6.1f} ms"
             )
         if db.engine.dialect.name == "postgresql":
             plan = db.session.execute(
                 text(
-                    "EXPLAIN SELECT * FROM case_file WHERE caisse_id = :c AND next_due_on IS NOT NULL "
+                    "EXPLAIN ANALYZE SELECT * FROM case_file WHERE caisse_id = :c "
+                    "AND next_due_on IS NOT NULL AND (next_due_on, id) > (:d, :i) "
                     "ORDER BY next_due_on, id LIMIT 25"
                 ),
-                {"c": agent.caisse_id},
+                {"c": agent.caisse_id, "d": deep.next_due_on, "i": deep.id},
             ).scalars()
-            print("  plan: " + " / ".join(line.strip() for line in plan))
+            print("  plan (page 100): " + " / ".join(line.strip() for line in plan))
+            plan = db.session.execute(
+                text(
+                    "EXPLAIN ANALYZE SELECT count(*) FROM case_file WHERE caisse_id = :c "
+                    "AND next_due_on IS NOT NULL AND (next_due_on, id) < (:d, :i)"
+                ),
+                {"c": agent.caisse_id, "d": deep.next_due_on, "i": deep.id},
+            ).scalars()
+            print("  plan (its position): " + " / ".join(line.strip() for line in plan))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import http.client
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import brotli
 
-from bench.support import start_gunicorn, stop
+from bench.support import migrate_and_run, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -60,17 +59,24 @@ def setup_database(db: str) -> str:
     return url
 
 
+def server_env(url: str, **extra: str) -> dict:
+    """The served application's environment in this bench and those built on it (dat_bench,
+    qrpro_questionnaire): its database, a fresh file store, the rate limits on (their hooks are part
+    of every request) but sign-ins unlimited."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+        "PYTHONPATH": str(ROOT),
+        "STORAGE_DIR": tempfile.mkdtemp(prefix="bench-storage-"),
+        **extra,
+    }
+
+
 def seed(env: dict, clients: int, establishments: int = 1) -> list[tuple[str, int]]:
     """Migrate, then create one company, one establishment, and one user with one draft per client.
     With ``establishments`` > 1, the company has that many: the users' habilitation is on the head
     office (it covers them all), the drafts on the last one."""
-    subprocess.run(
-        [PY, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
-        env=env,
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
     script = f"""
 from app import create_app
 from app.extensions import db
@@ -92,8 +98,8 @@ with app.app_context():
         draft = start_draft(user, wf, est)
         print(user.email, draft.id)
 """
-    out = subprocess.run([PY, "-c", script], env=env, check=True, capture_output=True, text=True, cwd=ROOT)
-    return [(line.split()[0], int(line.split()[1])) for line in out.stdout.splitlines() if "@" in line]
+    lines = migrate_and_run(env, script)
+    return [(line.split()[0], int(line.split()[1])) for line in lines if "@" in line]
 
 
 class Client:
@@ -219,13 +225,7 @@ def main() -> None:
     levels = [int(c) for c in args.concurrency.split(",")]
 
     url = setup_database(args.db)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LOGIN_RATE_LIMIT": "100000 per minute",
-        "PYTHONPATH": str(ROOT),
-        "STORAGE_DIR": tempfile.mkdtemp(prefix="bench-storage-"),
-    }
+    env = server_env(url)
     accounts = seed(env, max(levels), args.establishments)
     from bench.bare_app import create_table
 

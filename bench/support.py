@@ -59,6 +59,14 @@ def app_env(url: str, storage: Path, **extra) -> dict:
     }
 
 
+def migrate_and_run(env: dict, script: str) -> list[str]:
+    """Migrate the database ``env`` names, then run ``script`` (Python, from the project's root, with
+    ``env``): the lines it printed. How each benchmark seeds its data."""
+    run = {"env": env, "check": True, "capture_output": True, "cwd": ROOT}
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], **run)
+    return subprocess.run([sys.executable, "-c", script], text=True, **run).stdout.splitlines()
+
+
 def wait_for(port: int, path: str = "/sante", timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

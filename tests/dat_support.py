@@ -230,7 +230,7 @@ def make_declaration(
     ``declaration``: more of the send page's answers (e.g. ``confirme_doublon``). Returns its reference."""
     from flask import current_app
 
-    from app.services import drafts
+    from app.services import draft_submission, drafts
     from app.workflows import get_workflow
 
     workflow = get_workflow("dat")
@@ -245,7 +245,7 @@ def make_declaration(
                 user, draft, workflow, workflow.step(name), to_multidict(data), base_version=draft.version
             )
             assert saved.valid, (name, saved.form.errors)
-        outcome = drafts.submit_draft(
+        outcome = draft_submission.submit_draft(
             user,
             draft,
             workflow,

@@ -8,7 +8,7 @@
 - `flask forms load|list` (forms.py).
 - `flask subventions load|list` (subsidies.py).
 - `flask compte load-reference|import-salaires|import-sinistres|import-etablissements|notify` (compte.py).
-- `flask qrpro ouvrir-dossiers` (qrpro.py).
+- `flask qrpro ouvrir-dossiers`, `flask qrpro cloturer-consultations [--every N]` (qrpro.py).
 """
 
 from __future__ import annotations

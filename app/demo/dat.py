@@ -23,7 +23,7 @@ from app.domain.identifiers import is_valid_nir
 from app.extensions import db
 from app.models import Declaration, Draft, Establishment, User
 from app.services import dat as dat_service
-from app.services import drafts
+from app.services import draft_submission, drafts
 from app.workflows import get_workflow
 
 EMPLOYER = "employeur@demo.test"
@@ -302,7 +302,7 @@ def _send(user: User, establishment: Establishment, answers: dict) -> str:
         saved = drafts.save_step(user, draft, workflow, step, _multidict(data), base_version=draft.version)
         if not saved.valid:
             raise RuntimeError(f"demo answers of step {step.name} do not validate: {saved.form.errors}")
-    outcome = drafts.submit_draft(
+    outcome = draft_submission.submit_draft(
         user,
         draft,
         workflow,

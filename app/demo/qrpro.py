@@ -1,7 +1,8 @@
 """QR Pro demo data, the caisse's side (issue 13, item 10; called by `flask demo load` after the DAT and the
-form models): an AT case with reserves in its questionnaire phase, an MP case in its consultation window, and
-a decided MP case — every step through the real services (DAT submission, CMI, MP registration, opening,
-consultation, decision), so their letters are real PDFs deposited in the Metz agency's LUCIE mailbox.
+form models): an AT case with reserves in its questionnaire phase, an MP case in its consultation window (two
+employer establishments: the victim was exposed at the Strasbourg agency, then at Metz), and a decided MP
+case — every step through the real services (DAT submission, CMI, MP registration, the opening's three
+steps, consultation, decision), so their letters are real PDFs deposited in the employers' LUCIE mailboxes.
 
 The steps of the two MP cases are taken at past moments (``now``) so that today falls in the consultation
 window of one and after the decision of the other; their LUCIE letters are dated the day of the load.
@@ -16,12 +17,13 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.demo.dat import AGENT_57, EMPLOYER, METZ, _answers, _nir, _send, _today
+from app.demo.dat import AGENT_57, EMPLOYER, METZ, STRASBOURG, _answers, _nir, _send, _today
 from app.extensions import db
 from app.models import Case, Establishment, User
 from app.services import dat as dat_service
 from app.services import form_models
-from app.services.qrpro import cases, instruction
+from app.services.qrpro import cases, instruction, scheduling
+from app.services.qrpro import decision as case_decision
 
 AT_VICTIM = ("Girard", "Lucas")
 MP_CONSULTATION = "FRANÇOIS Nadia"
@@ -35,6 +37,14 @@ def _models(kind: str) -> tuple[str, str]:
     employer = f"qr-{suffix}-employeur" if f"qr-{suffix}-employeur" in published else "exemple-temoins"
     victim = f"qr-{suffix}-victime" if f"qr-{suffix}-victime" in published else "exemple-temoins"
     return employer, victim
+
+
+def _open_and_send(agent: User, case: Case, kind: str, *, now: datetime | None = None) -> None:
+    """The agent's three steps, one after the other: open the instruction, choose the models, send."""
+    employer_model, victim_model = _models(kind)
+    instruction.open_instruction(agent, case, now=now)
+    instruction.choose_models(agent, case, employer_model=employer_model, victim_model=victim_model, now=now)
+    instruction.send_questionnaires(agent, case, now=now)
 
 
 def _case_named(name: str) -> Case | None:
@@ -71,12 +81,11 @@ def _at_with_reserves(employer: User, agent: User, metz: Establishment) -> Itera
     )
     dat_service.record_cmi(agent, reference, _today() - timedelta(days=2))
     case = cases.case_for_agent(agent, reference, action="demo")
-    employer_model, victim_model = _models("AT")
-    instruction.open_instruction(agent, case, employer_model=employer_model, victim_model=victim_model)
+    _open_and_send(agent, case, "AT")
     yield f"ajout : dossier {reference} ({name}), accident avec réserves, questionnaires envoyés"
 
 
-def _mp(agent: User, metz: Establishment, name: str, d0_days_ago: int, **details) -> Case:
+def _mp(agent: User, metz: Establishment, name: str, d0_days_ago: int, *, other_sirets=(), **details) -> Case:
     today = _today()
     registered = cases.register_mp(
         agent,
@@ -87,6 +96,7 @@ def _mp(agent: User, metz: Establishment, name: str, d0_days_ago: int, **details
             postal_code="57000",
             city="Metz",
             siret=metz.siret,
+            other_sirets=list(other_sirets),
             table=details.get("table", ""),
             hors_tableau=not details.get("table"),
             disease_label=details["disease"],
@@ -117,16 +127,18 @@ def _mp_in_consultation(agent: User, metz: Establishment) -> Iterator[str]:
         address="9 rue Serpenoise",
         table="57 A",
         disease="Tendinopathie chronique de la coiffe des rotateurs de l'épaule droite",
+        # Exposed at the Strasbourg agency before Metz: two employer establishments, each a party.
+        other_sirets=[STRASBOURG],
     )
-    employer_model, victim_model = _models("MP")
-    instruction.open_instruction(
-        agent, case, employer_model=employer_model, victim_model=victim_model, now=_ago(55)
-    )
+    _open_and_send(agent, case, "MP", now=_ago(55))
     opening = _today() - timedelta(days=5)
-    instruction.schedule_consultation(
+    scheduling.schedule_consultation(
         agent, case, opening=opening, decision_on=opening + timedelta(days=16), now=_ago(35)
     )
-    yield f"ajout : dossier {case.reference} ({MP_CONSULTATION}), maladie professionnelle en consultation"
+    yield (
+        f"ajout : dossier {case.reference} ({MP_CONSULTATION}), maladie professionnelle en consultation, "
+        "deux établissements employeurs (Metz et Strasbourg)"
+    )
 
 
 def _mp_decided(agent: User, metz: Establishment) -> Iterator[str]:
@@ -143,15 +155,12 @@ def _mp_decided(agent: User, metz: Establishment) -> Iterator[str]:
         table="98",
         disease="Sciatique par hernie discale L5-S1",
     )
-    employer_model, victim_model = _models("MP")
-    instruction.open_instruction(
-        agent, case, employer_model=employer_model, victim_model=victim_model, now=_ago(95)
-    )
+    _open_and_send(agent, case, "MP", now=_ago(95))
     opening = _today() - timedelta(days=50)
-    instruction.schedule_consultation(
+    scheduling.schedule_consultation(
         agent, case, opening=opening, decision_on=opening + timedelta(days=16), now=_ago(80)
     )
-    instruction.record_decision(
+    case_decision.record_decision(
         agent,
         case,
         decision="reconnu",

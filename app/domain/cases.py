@@ -10,10 +10,10 @@ receipt); the server's clock alone decides whether the time has passed.
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.domain.calendars import to_local
-from app.domain.dat import clock, french_day, french_moment
+from app.domain.dat import clock, french_day, french_deadline
 
 
 class CaseKind(enum.StrEnum):
@@ -62,20 +62,10 @@ def window_state(now: datetime, opens_at: datetime | None, closes_at: datetime |
     return WindowState.OPEN
 
 
-def deadline_text(closes_at: datetime, departement: str | None) -> str:
-    """The closing time in the establishment's local time: ``"mardi 7 avril 2026 à 18 h 00"``. A
-    deadline at local midnight (a due date "through the end of day D") reads ``"… D à 24 h 00"``, not
-    the next day at 0 h 00."""
-    local = to_local(closes_at, departement or "75")
-    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
-        return f"{french_day((local - timedelta(days=1)).date())} à 24\u00a0h\u00a000"
-    return french_moment(closes_at, departement)
-
-
 def closed_message(closes_at: datetime, departement: str | None) -> str:
     """What a late save, autosave or submission is told (nothing of it is stored)."""
     return (
-        f"Le délai pour répondre a expiré le {deadline_text(closes_at, departement)} (heure locale de "
+        f"Le délai pour répondre a expiré le {french_deadline(closes_at, departement)} (heure locale de "
         "l'établissement) : votre saisie n'a pas été enregistrée et cette démarche ne peut plus être "
         "modifiée ni envoyée."
     )

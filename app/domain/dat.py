@@ -67,6 +67,9 @@ class CaseFacts:
     cmi_received: bool = False  # the CPAM recorded the date it received the CMI (D0 is known)
     has_reserves: bool = False  # reasoned reserves, in the DAT or in an addendum
     reserves_window_closed: bool = True
+    # The reference of the QR Pro case whose instruction is open on this declaration ("" if none): its
+    # decision is recorded there, with its letters, and moves the declaration's status (SPEC §3.2).
+    qrpro_case: str = ""
 
 
 def check_transition(current: Status | str, target: Status | str, facts: CaseFacts = CaseFacts()) -> None:
@@ -83,6 +86,11 @@ def check_transition(current: Status | str, target: Status | str, facts: CaseFac
         )
     if current == Status.BROUILLON:
         return
+    if facts.qrpro_case and target in DECISIONS:
+        raise TransitionRefused(
+            f"L'instruction de cette déclaration est ouverte dans QR Pro (dossier {facts.qrpro_case}) : "
+            "la décision s'y enregistre, y est notifiée aux parties et met à jour ce statut."
+        )
     if not facts.cmi_received:
         raise TransitionRefused(
             "Enregistrez d'abord la date de réception du certificat médical initial : "
@@ -230,6 +238,16 @@ def french_moment(value: datetime, departement: str | None = None, *, weekday: b
     return f"{french_day(local.date(), weekday=weekday)} à {clock(local)}"
 
 
+def french_deadline(value: datetime, departement: str | None = None, *, weekday: bool = True) -> str:
+    """THE wording of the end of a deadline, in the département's local time (Paris when unknown). One
+    that ends at local midnight reads as the last day it still covers, ``"mardi 8 décembre 2026 à
+    24 h 00"``, never as ``"mercredi 9 … à 0 h 00"``, which a reader may take for a day more."""
+    local = to_local(value, departement or "75")
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{french_day((local - timedelta(days=1)).date(), weekday=weekday)} à 24\u00a0h\u00a000"
+    return french_moment(value, departement, weekday=weekday)
+
+
 def french_duration(delta: timedelta) -> str:
     """A positive duration rounded down to what a person needs: ``"1 jour et 3 heures"``,
     ``"5 heures"``, ``"12 minutes"``, ``"moins d'une minute"``."""
@@ -272,7 +290,7 @@ class DueNotice:
 
     @property
     def due_text(self) -> str:
-        return french_moment(self.due, self.departement)
+        return french_deadline(self.due, self.departement)
 
     @property
     def sentence(self) -> str:
@@ -286,7 +304,7 @@ class DueNotice:
     @property
     def short(self) -> str:
         if self.late:
-            return f"Délai dépassé depuis le {french_moment(self.due, self.departement, weekday=False)}"
+            return f"Délai dépassé depuis le {french_deadline(self.due, self.departement, weekday=False)}"
         return f"Reste {french_duration(self.left)}"
 
 

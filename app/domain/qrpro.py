@@ -2,10 +2,12 @@
 stores, the decision, and the French words of each. Pure: no Flask, no database.
 
 A case goes through explicit stages, changed in one place (app/services/qrpro/instruction.py):
-« à ouvrir » → « questionnaires envoyés » (or « enquête » after a fatal accident) → « consultation
-programmée » → « décidé ». Each legal date of a case is stored (app/models/cases.py, ``CaseDate``)
-with its computed value, the value a letter notified (which binds) and an agent's override with its
-reason; the calendar itself is computed by app/domain/instruction.py.
+« à ouvrir » → « instruction ouverte » (the agent then chooses the questionnaire models, pinned to their
+version, and sends them) → « questionnaires envoyés » (or, after a fatal accident, « enquête » straight
+from the opening) → « consultation programmée » (which the agent may move, with a reason) → « décidé ».
+Each legal date of a case is stored (app/models/cases.py, ``CaseDate``) with its computed value, the value
+a letter notified (which binds) and an agent's override with its reason; the calendar itself is computed
+by app/domain/instruction.py.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Stage(enum.StrEnum):
     """Where a case's instruction stands."""
 
     A_OUVRIR = "a_ouvrir"
+    OUVERTE = "ouverte"  # instruction opened, calendar shown; models to choose, questionnaires to send
     QUESTIONNAIRES = "questionnaires"
     ENQUETE = "enquete"
     CONSULTATION = "consultation"
@@ -40,6 +43,7 @@ class Stage(enum.StrEnum):
 
 STAGE_LABELS = {
     Stage.A_OUVRIR: "Instruction à ouvrir",
+    Stage.OUVERTE: "Instruction ouverte, questionnaires en préparation",
     Stage.QUESTIONNAIRES: "Questionnaires envoyés",
     Stage.ENQUETE: "Enquête en cours",
     Stage.CONSULTATION: "Consultation du dossier programmée",
@@ -48,6 +52,7 @@ STAGE_LABELS = {
 
 EMPLOYER_EXPECTATIONS = {
     Stage.A_OUVRIR: "Rien pour l'instant : la caisse examine la déclaration.",
+    Stage.OUVERTE: "Rien pour l'instant : la caisse va vous adresser son questionnaire par courrier.",
     Stage.QUESTIONNAIRES: "Répondez au questionnaire de la caisse avant la date limite.",
     Stage.ENQUETE: "La caisse mène une enquête : elle peut vous contacter. Rien à envoyer pour l'instant.",
     Stage.CONSULTATION: (
@@ -106,9 +111,27 @@ DATE_ORDER = list(DateKind)
 # The date the agent must act by at each stage (the work queue's sort key).
 NEXT_DATE_BY_STAGE = {
     Stage.A_OUVRIR: (DateKind.DECIDE_OR_INVESTIGATE, DateKind.DOSSIER_AVAILABLE),
+    # The questionnaires go within the 30 jours francs of the decision or investigation (SPEC §3.1).
+    Stage.OUVERTE: (DateKind.DECIDE_OR_INVESTIGATE, DateKind.DOSSIER_AVAILABLE),
     Stage.QUESTIONNAIRES: (DateKind.DOSSIER_AVAILABLE,),
     Stage.ENQUETE: (DateKind.DOSSIER_AVAILABLE,),
     Stage.CONSULTATION: (DateKind.DECISION_PLANNED, DateKind.DECISION_BY),
+    Stage.DECIDE: (),
+}
+
+# The dates a party (the employer, the victim) looks at next, per stage: the first notified one not yet past
+# wins (app/services/qrpro/employer.py and victim.py).
+PARTY_DATES_BY_STAGE = {
+    Stage.A_OUVRIR: (),
+    Stage.OUVERTE: (),
+    Stage.QUESTIONNAIRES: (DateKind.QUESTIONNAIRE_DUE, DateKind.DECISION_BY),
+    Stage.ENQUETE: (DateKind.DECISION_BY,),
+    Stage.CONSULTATION: (
+        DateKind.CONSULTATION_OPENING,
+        DateKind.OBSERVATIONS_END,
+        DateKind.DECISION_PLANNED,
+        DateKind.DECISION_BY,
+    ),
     Stage.DECIDE: (),
 }
 
@@ -128,6 +151,10 @@ URGENCY_LABELS = {"depasse": "Date dépassée", "proche": "Date proche"}
 
 
 # --- what an MP registration says of the disease --------------------------------------------------------
+
+# The employer establishments one MP case may name [choice]: the law sets no number (an MP's victim may
+# have been exposed at several employers, each a party: SPEC §3); the registration screen's bound.
+MAX_EMPLOYERS = 20
 
 HORS_TABLEAU = "hors_tableau"
 _TABLE_NUMBER = re.compile(r"^\d{1,3}( ?(bis|ter|[A-Z]))?$")
@@ -183,11 +210,14 @@ class EventKind(enum.StrEnum):
     LETTER_KEPT = "courrier_espace_victime"
     LETTER_DOWNLOADED = "courrier_telecharge"
     LETTER_NOT_DEPOSITED = "courrier_non_depose"
+    MODEL_CHOSEN = "modele_choisi"
     QUESTIONNAIRE_SENT = "questionnaire_envoye"
     QUESTIONNAIRE_ANSWERED = "questionnaire_repondu"
     DATE_OVERRIDDEN = "date_modifiee"
     CONSULTATION_SCHEDULED = "consultation_programmee"
+    CONSULTATION_RESCHEDULED = "consultation_reprogrammee"
     OBSERVATION = "observation"
+    WINDOW_CLOSED = "fenetre_observations_close"
     DECISION = "decision"
     DECISION_WITHOUT_INFORMATION = "decision_sans_information"
 
@@ -204,11 +234,14 @@ EVENT_LABELS = {
     EventKind.LETTER_KEPT: "Courrier mis à disposition dans l'espace de la victime",
     EventKind.LETTER_DOWNLOADED: "Courrier téléchargé pour la première fois par la victime",
     EventKind.LETTER_NOT_DEPOSITED: "Courrier non déposé dans LUCIE",
+    EventKind.MODEL_CHOSEN: "Modèle de questionnaire choisi par la caisse",
     EventKind.QUESTIONNAIRE_SENT: "Questionnaire envoyé",
     EventKind.QUESTIONNAIRE_ANSWERED: "Questionnaire retourné",
     EventKind.DATE_OVERRIDDEN: "Date modifiée par la caisse",
     EventKind.CONSULTATION_SCHEDULED: "Consultation du dossier programmée",
+    EventKind.CONSULTATION_RESCHEDULED: "Consultation du dossier reprogrammée (nouveau courrier)",
     EventKind.OBSERVATION: "Observations déposées",
+    EventKind.WINDOW_CLOSED: "Fenêtre d'observations close",
     EventKind.DECISION: "Décision",
     EventKind.DECISION_WITHOUT_INFORMATION: (
         "Décision prise sans information d'une partie (motif de la caisse)"
@@ -219,4 +252,6 @@ EVENT_LABELS = {
 LETTER_FIRST_CONSULTED = "Courrier consulté pour la première fois"
 LETTER_DEEMED_NOTIFIED = "Courrier réputé notifié"
 WINDOW_OPENED = "Ouverture de la consultation avec observations"
-WINDOW_CLOSED = "Fin de la consultation avec observations"
+WINDOW_LAST_DAY = "Dernier jour de la consultation avec observations"
+# What the window's close means for the parties (the « fenêtre d'observations close » event's detail).
+AFTER_WINDOW = "dossier consultable sans nouvelles observations jusqu'à la décision"

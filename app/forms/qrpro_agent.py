@@ -1,13 +1,15 @@
-"""QR Pro, the CPAM agent's forms (issue 13): registering an MP, opening the instruction, changing a date,
-scheduling the consultation, recording the decision. Checks that need the database or the legal calendar
-are the services' (their messages are put next to the fields by the views)."""
+"""QR Pro, the CPAM agent's forms (issue 13): registering an MP, choosing the questionnaire models,
+changing a date, scheduling the consultation and moving it, recording the decision. Checks that need the
+database or the legal calendar are the services' (their messages are put next to the fields by the
+views)."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, Form, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
-from app.domain.qrpro import DECISION_LABELS, Decision
+from app.domain.qrpro import DECISION_LABELS, MAX_EMPLOYERS, Decision
 from app.forms.workflows import (
     CheckboxInput,
     FrenchDateField,
@@ -17,6 +19,9 @@ from app.forms.workflows import (
     TextInput,
     strip,
 )
+
+# The establishments one MP case may name besides the first.
+MAX_OTHER_EMPLOYERS = MAX_EMPLOYERS - 1
 
 
 def _text(label: str, hint: str = "", *, max_length: int = 200, classes: str = "") -> StringField:
@@ -42,6 +47,12 @@ class MpRegistrationForm(Form):
     postal_code = _text("Code postal", max_length=5)
     city = _text("Commune", max_length=100)
     siret = _text("SIRET de l'établissement employeur", "14 chiffres", max_length=20)
+    # The other establishments where the victim was exposed (« Ajouter un autre établissement »: a
+    # submit button, so it works without JavaScript; the page comes back with one more field).
+    other_sirets = FieldList(
+        _text("SIRET d'un autre établissement employeur", "14 chiffres", max_length=20),
+        max_entries=MAX_OTHER_EMPLOYERS,
+    )
     hors_tableau = BooleanField(
         "Maladie hors tableau (examinée par le comité régional)", widget=CheckboxInput()
     )
@@ -61,9 +72,28 @@ class MpRegistrationForm(Form):
         description="D0 est la plus tardive des deux réceptions.",
     )
 
+    def add_employer(self) -> None:
+        """One more (empty) establishment field, up to the limit."""
+        if len(self.other_sirets.entries) < MAX_OTHER_EMPLOYERS:
+            self.other_sirets.append_entry("")
 
-class OpenForm(Form):
-    """Open the instruction and choose the questionnaire models (none for a fatal accident)."""
+    def remove_employer(self, index: str | None) -> None:
+        """The ``index``-th other establishment field taken out (the others keep their order)."""
+        values = [entry.data or "" for entry in self.other_sirets.entries]
+        if index is not None and index.isdigit() and int(index) < len(values):
+            del values[int(index)]
+        self.other_sirets.entries = []
+        self.other_sirets.last_index = -1
+        for value in values:
+            self.other_sirets.append_entry(value)
+
+    @property
+    def can_add_employer(self) -> bool:
+        return len(self.other_sirets.entries) < MAX_OTHER_EMPLOYERS
+
+
+class ModelsForm(Form):
+    """Choose the questionnaire models (none for a fatal accident): each is pinned to its version."""
 
     employer_model = FrenchSelectField("Questionnaire de l'employeur", validators=[Optional()])
     victim_model = FrenchSelectField("Questionnaire de la victime", validators=[Optional()])
@@ -109,6 +139,36 @@ class ScheduleForm(Form):
         what="La date prévue de la décision",
         description="Après les 10 jours francs de consultation avec observations.",
     )
+
+
+class RescheduleForm(Form):
+    """Move a notified consultation: new dates (checked against the law by the service) and the reason.
+    ``edition`` is the schedule the page showed (a retried request is recognised by it)."""
+
+    opening = FrenchDateField(
+        "Nouvelle date d'ouverture de la consultation du dossier",
+        what="La nouvelle date d'ouverture",
+        description="Au moins 10 jours francs après la réception réputée du nouveau courrier.",
+    )
+    decision_on = FrenchDateField(
+        "Nouvelle date prévue de la décision",
+        what="La nouvelle date prévue de la décision",
+        description="Après les 10 jours francs de consultation avec observations.",
+    )
+    reason = TextAreaField(
+        "Motif du changement de dates",
+        description="Il est conservé dans la chronologie du dossier et dans le journal.",
+        filters=[strip],
+        validators=[Optional(), Length(max=1000, message="Le motif doit faire 1 000 caractères au maximum")],
+        widget=TextArea(),
+    )
+    edition = StringField(widget=HiddenInput(), filters=[strip])
+
+    @property
+    def seen_edition(self) -> int | None:
+        """The schedule the page showed (None when absent or not a number: no retry check then)."""
+        value = self.edition.data or ""
+        return int(value) if value.isdigit() and len(value) < 6 else None
 
 
 class DecisionForm(Form):

@@ -7,7 +7,7 @@ from app.domain.cases import CaseKind, Party
 from app.domain.lucie import LetterSource
 from app.models.accounts import Caisse, Company, Establishment, Firm, Habilitation, Mandate, User, UserSession
 from app.models.audit import AuditEvent
-from app.models.cases import Case, CaseDate, CaseDocument, CaseEvent, CaseLetter
+from app.models.cases import Case, CaseDate, CaseDocument, CaseEmployer, CaseEvent, CaseLetter
 from app.models.compte import (
     Attestation,
     AverageCost,
@@ -57,6 +57,7 @@ __all__ = [
     "Case",
     "CaseDate",
     "CaseDocument",
+    "CaseEmployer",
     "CaseEvent",
     "CaseKind",
     "CaseLetter",

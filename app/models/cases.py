@@ -1,6 +1,6 @@
 """AT/MP cases (SPEC §3): what a caisse instructs, and what a party's draft (a questionnaire) belongs to.
 
-Kept small on purpose (issue 12, item 5): the reference, the kind, the employer establishment, the
+Kept small on purpose (issue 12, item 5): the reference, the kind, the employer establishment(s), the
 victim's account once they have one, the competent caisse, and an optional window (opening and closing
 times) that the parties' drafts inherit. QR Pro (issue 13) adds the instruction, its calendar and its
 events around it.
@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.cases import CaseKind
@@ -60,9 +71,13 @@ class Case(db.Model):
     declaration_received_on: Mapped[date | None] = mapped_column(Date)
     cmi_received_on: Mapped[date | None] = mapped_column(Date)
     d0: Mapped[date | None] = mapped_column(Date)
-    # The questionnaire models the agent chose (form model codes, see app/workflows/models/).
+    # The questionnaire models the agent chose (form model codes, see app/workflows/models/) and the
+    # version each was pinned to when chosen: the party's draft starts on that version, whatever is
+    # published afterwards (as a draft keeps its ``form_version``).
     employer_model: Mapped[str | None] = mapped_column(String(60))
     victim_model: Mapped[str | None] = mapped_column(String(60))
+    employer_model_version: Mapped[int | None] = mapped_column(Integer)
+    victim_model_version: Mapped[int | None] = mapped_column(Integer)
     instruction_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(10))  # app.domain.qrpro.Decision
     decision_reasons: Mapped[str] = mapped_column(Text, default="")
@@ -74,12 +89,54 @@ class Case(db.Model):
     victim: Mapped[User | None] = relationship()
     caisse: Mapped[Caisse | None] = relationship()
     dates: Mapped[list[CaseDate]] = relationship(back_populates="case", order_by="CaseDate.id")
+    # An MP's other employers (the victim was exposed at several): the principal one is ``establishment``.
+    other_employers: Mapped[list[CaseEmployer]] = relationship(order_by="CaseEmployer.position")
 
     __table_args__ = (
         Index("ix_case_file_queue", "caisse_id", "next_due_on", "id"),
         # A CPAM's scope: the employers of its insured (app/services/access.py, _employers_of_insured).
         Index("ix_case_file_victim_departement", "victim_departement", "establishment_id"),
     )
+
+    @property
+    def employers(self) -> list[Establishment]:
+        """Every employer establishment of the case, the principal one first: each is a party
+        « employeur » (its letters, its questionnaire, its observations)."""
+        return [self.establishment, *(row.establishment for row in self.other_employers)]
+
+    @property
+    def employer_ids(self) -> list[int]:
+        return [self.establishment_id, *(row.establishment_id for row in self.other_employers)]
+
+    def questionnaire_model(self, party: str) -> tuple[str, int | None] | None:
+        """(code, pinned version) of the model ``party`` (« employeur » / « victime ») answers on, None
+        when the caisse chose none. The version is None only for a case chosen before versions were
+        pinned (migration 0022 pinned them where it could)."""
+        if party == "employeur":
+            code, version = self.employer_model, self.employer_model_version
+        else:
+            code, version = self.victim_model, self.victim_model_version
+        return (code, version) if code else None
+
+
+class CaseEmployer(db.Model):
+    """Another employer establishment of a case (issue 13, item 2): the victim of an MP was exposed at
+    several employers. The first establishment the agent gave stays the case's own
+    (``Case.establishment_id``, position 0); the others are here, from position 1, in the agent's order."""
+
+    __tablename__ = "case_employer"
+    __table_args__ = (
+        UniqueConstraint("case_id", "establishment_id", name="uq_case_employer_establishment"),
+        UniqueConstraint("case_id", "position", name="uq_case_employer_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
+    # Indexed: a CPAM's scope reads the employers of its insured (app/services/access.py).
+    establishment_id: Mapped[int] = mapped_column(ForeignKey("establishment.id"), index=True)
+    position: Mapped[int] = mapped_column()
+
+    establishment: Mapped[Establishment] = relationship(lazy="joined")
 
 
 class CaseDate(db.Model):
@@ -115,16 +172,43 @@ class CaseDate(db.Model):
 
 
 class CaseLetter(db.Model):
-    """A letter of a case to one party: for the employer, deposited in LUCIE (``letter_id``); for the
-    victim, kept for their space (its PDF in the blob store). Once per (case, step, party)."""
+    """A letter of a case to one party: for an employer establishment, deposited in its LUCIE mailbox
+    (``letter_id``); for the victim, kept for their space (its PDF in the blob store). Once per (case,
+    step, employer establishment, edition) and once per (case, step, edition) for the victim: a step makes
+    edition 1; each rescheduling of the consultation makes the next edition of its information letter (the
+    earlier ones stay)."""
 
     __tablename__ = "case_letter"
-    __table_args__ = (UniqueConstraint("case_id", "letter_type", "party"),)
+    __table_args__ = (
+        Index(
+            "uq_case_letter_employer",
+            "case_id",
+            "letter_type",
+            "establishment_id",
+            "edition",
+            unique=True,
+            sqlite_where=text("establishment_id IS NOT NULL"),
+            postgresql_where=text("establishment_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_case_letter_party",
+            "case_id",
+            "letter_type",
+            "party",
+            "edition",
+            unique=True,
+            sqlite_where=text("establishment_id IS NULL"),
+            postgresql_where=text("establishment_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     party: Mapped[str] = mapped_column(String(10))  # app.domain.cases.Party
+    # The employer establishment addressed (None for the victim's letter).
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     letter_type: Mapped[str] = mapped_column(String(30))  # app.domain.lucie.LetterType
+    edition: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     title: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
@@ -134,6 +218,7 @@ class CaseLetter(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     letter: Mapped[Letter | None] = relationship()
+    establishment: Mapped[Establishment | None] = relationship()
 
 
 class CaseEvent(db.Model):
@@ -175,6 +260,8 @@ class CaseDocument(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"))
     kind: Mapped[str] = mapped_column(String(12))  # piece | observation
     party: Mapped[str | None] = mapped_column(String(10))
+    # An employer's observations: the establishment they come from (a case may have several employers).
+    establishment_id: Mapped[int | None] = mapped_column(ForeignKey("establishment.id"))
     title: Mapped[str] = mapped_column(String(200), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     sha256: Mapped[str | None] = mapped_column(String(64))
@@ -184,3 +271,5 @@ class CaseDocument(db.Model):
     secret_medical: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    establishment: Mapped[Establishment | None] = relationship()

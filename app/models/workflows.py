@@ -15,18 +15,21 @@ from app.models.types import UTCDateTime, utcnow
 
 class Draft(db.Model):
     """A multi-step form being filled. Its *subject* (app/services/access.py) is its establishment, or a
-    party of a case (``case_id`` and ``party`` both set; ``establishment_id`` is then the case's)."""
+    party of a case (``case_id`` and ``party`` both set; ``establishment_id`` is then one of the case's
+    employer establishments — the one answering, for the employer party; the case's own for the victim)."""
 
     __tablename__ = "draft"
     __table_args__ = (
         CheckConstraint("(case_id IS NULL) = (party IS NULL)", name="case_party"),
-        # One live draft per workflow, case and party: a party answers its questionnaire once (a
-        # second « Commencer » resumes the first); a deleted draft makes room for a new one.
+        # One live draft per workflow, case, party and establishment: a party answers its questionnaire
+        # once (a second « Commencer » resumes the first) — each employer establishment of a case with
+        # several employers its own; a deleted draft makes room for a new one.
         Index(
             "uq_draft_case_party_live",
             "workflow",
             "case_id",
             "party",
+            "establishment_id",
             unique=True,
             sqlite_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),
             postgresql_where=text("case_id IS NOT NULL AND discarded_at IS NULL"),

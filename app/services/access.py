@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import abort, g
-from sqlalchemy import bindparam, func, or_, select
+from flask import abort, g, has_request_context, request
+from sqlalchemy import Select, bindparam, func, join, or_, select
+from sqlalchemy.orm import aliased
 
 from app.domain.cases import Party, SubjectKind
 from app.extensions import db
 from app.models import (
     Caisse,
     Case,
+    CaseEmployer,
     Declaration,
     Draft,
     Establishment,
@@ -47,7 +49,7 @@ def _grants(user: User, establishment_id: int | None = None) -> dict[int, set[st
     whole = g.setdefault("_grants", {})
     if user.id in whole:
         return whole[user.id]
-    if establishment_id is None:
+    if establishment_id is None or _page_with_navigation():
         whole[user.id] = _read_grants(user)
         return whole[user.id]
     some = g.setdefault("_grants_on", {})
@@ -57,58 +59,131 @@ def _grants(user: User, establishment_id: int | None = None) -> dict[int, set[st
     return some[key]
 
 
+def _page_with_navigation() -> bool:
+    """A full page is being asked for (GET, not an htmx fragment): its navigation reads every grant
+    of the user anyway (the DAT, LUCIE, Compte entries), so one query for all of them serves the
+    page's own check too, instead of two queries."""
+    return has_request_context() and request.method == "GET" and not g.get("htmx")
+
+
 # The grants' queries, built once with bound parameters: one of them runs on nearly every signed-in
 # request, and building a statement (then its cache key) each time cost as much as running it on
 # SQLite (docs/performance.md, issue 11). Only the user's own company counts, whatever rows exist.
-_EMPLOYER_GRANTS = (
-    select(Establishment.id, Establishment.is_head_office, Habilitation.service)
-    .outerjoin(
-        Habilitation,
-        (Habilitation.establishment_id == Establishment.id) & (Habilitation.user_id == bindparam("user_id")),
+# Each row: an establishment of the company, whether it is a head office, one service the user holds
+# there (none: NULL).
+def _employer_grant_rows(establishment: type[Establishment], habilitation: type[Habilitation]):
+    return (
+        (establishment.id, establishment.is_head_office, habilitation.service),
+        (habilitation.establishment_id == establishment.id) & (habilitation.user_id == bindparam("user_id")),
+        establishment.company_id == bindparam("company_id"),
     )
-    .where(Establishment.company_id == bindparam("company_id"))
-)
+
+
+_columns, _habilitation_join, _of_company = _employer_grant_rows(Establishment, Habilitation)
+_EMPLOYER_GRANTS = select(*_columns).outerjoin(Habilitation, _habilitation_join).where(_of_company)
 # With one establishment: that establishment and the company's head offices, not every establishment.
 _EMPLOYER_GRANTS_ON = _EMPLOYER_GRANTS.where(
     or_(Establishment.id == bindparam("establishment_id"), Establishment.is_head_office)
 )
+# Each row: an establishment and one service the firm holds a mandate for there.
 _FIRM_GRANTS = select(Mandate.establishment_id, Mandate.service).where(
     Mandate.firm_id == bindparam("firm_id"), Mandate.revoked_at.is_(None)
 )
 _FIRM_GRANTS_ON = _FIRM_GRANTS.where(Mandate.establishment_id == bindparam("establishment_id"))
 
 
-def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, set[str]]:
-    grants: dict[int, set[str]] = defaultdict(set)
+def _grant_params(user: User) -> dict[str, int] | None:
     if user.kind == UserKind.EMPLOYER and user.company_id is not None:
-        # One query: the establishments of the user's own company, with the user's habilitations on
-        # each (none: NULL).
-        params = {"user_id": user.id, "company_id": user.company_id}
-        if establishment_id is None:
-            rows = db.session.execute(_EMPLOYER_GRANTS, params).all()
-        else:
-            rows = db.session.execute(
-                _EMPLOYER_GRANTS_ON, {**params, "establishment_id": establishment_id}
-            ).all()
-        all_ids = {est_id for est_id, _, _ in rows}
-        if user.is_company_admin:
-            for est_id in all_ids:
-                grants[est_id]  # the administrator sees every establishment (services still granted)
-        for est_id, is_head_office, service in rows:
-            if service is None:
-                continue
-            for target in all_ids if is_head_office else (est_id,):
-                grants[target].add(service)
-    elif user.kind == UserKind.FIRM and user.firm_id is not None:
-        if establishment_id is None:
-            rows = db.session.execute(_FIRM_GRANTS, {"firm_id": user.firm_id})
-        else:
-            rows = db.session.execute(
-                _FIRM_GRANTS_ON, {"firm_id": user.firm_id, "establishment_id": establishment_id}
-            )
+        return {"user_id": user.id, "company_id": user.company_id}
+    if user.kind == UserKind.FIRM and user.firm_id is not None:
+        return {"firm_id": user.firm_id}
+    return None
+
+
+def _read_grants(user: User, establishment_id: int | None = None) -> dict[int, set[str]]:
+    params = _grant_params(user)
+    if params is None:
+        return {}
+    employer = user.kind == UserKind.EMPLOYER
+    if establishment_id is None:
+        statement = _EMPLOYER_GRANTS if employer else _FIRM_GRANTS
+    else:
+        statement = _EMPLOYER_GRANTS_ON if employer else _FIRM_GRANTS_ON
+        params = {**params, "establishment_id": establishment_id}
+    return _grants_from(user, db.session.execute(statement, params).all())
+
+
+def _grants_from(user: User, rows) -> dict[int, set[str]]:
+    """The grants read from the rows of the queries above (a row of NULLs: an outer join that found
+    nothing, :func:`with_grants`)."""
+    grants: dict[int, set[str]] = defaultdict(set)
+    if user.kind == UserKind.FIRM:
         for est_id, service in rows:
-            grants[est_id].add(service)
+            if est_id is not None:
+                grants[est_id].add(service)
+        return dict(grants)
+    all_ids = {est_id for est_id, _, _ in rows if est_id is not None}
+    if user.is_company_admin:
+        for est_id in all_ids:
+            grants[est_id]  # the administrator sees every establishment (services still granted)
+    for est_id, is_head_office, service in rows:
+        if service is None:
+            continue
+        for target in all_ids if is_head_office else (est_id,):
+            grants[target].add(service)
     return dict(grants)
+
+
+@dataclass(frozen=True)
+class WithGrants:
+    """A query of one object joined, in the same statement, with the rows the user's grants on the
+    object's establishment are read from (:func:`with_grants`): a save or an autosave checks them
+    without a query of its own — one round trip less (issue 11)."""
+
+    plain: Select
+    employer: Select
+    firm: Select
+    establishment_key: str  # the object's attribute holding its establishment's id
+
+
+def with_grants(statement: Select, establishment_id) -> WithGrants:
+    """``statement`` (built once) and its two forms joined with the grant rows on the establishment
+    whose id is the column ``establishment_id`` of its FROM, as :data:`_EMPLOYER_GRANTS_ON` and
+    :data:`_FIRM_GRANTS_ON` read them: each row of the answer is then the object and one grant row
+    (outer joins: the object comes back even without any grant)."""
+    establishment = aliased(Establishment, name="granted_establishment")
+    habilitation = aliased(Habilitation, name="granted_habilitation")
+    columns, habilitation_join, of_company = _employer_grant_rows(establishment, habilitation)
+    grant_rows = join(establishment, habilitation, habilitation_join, isouter=True)
+    employer = statement.add_columns(*columns).outerjoin(
+        grant_rows, of_company & or_(establishment.id == establishment_id, establishment.is_head_office)
+    )
+    mandate = aliased(Mandate, name="granted_mandate")
+    firm = statement.add_columns(mandate.establishment_id, mandate.service).outerjoin(
+        mandate,
+        (mandate.establishment_id == establishment_id)
+        & (mandate.firm_id == bindparam("firm_id"))
+        & mandate.revoked_at.is_(None),
+    )
+    return WithGrants(statement, employer, firm, establishment_id.key)
+
+
+def read_with_grants(user: User, query: WithGrants, params: dict) -> object | None:
+    """The one object ``query`` reads (None: none), its establishment's grants for ``user`` read with
+    it and kept for the request, unless the grants are read otherwise anyway (a page whose navigation
+    reads them all, a user without grants): then the plain query."""
+    grant_params = _grant_params(user)
+    if grant_params is None or _page_with_navigation() or user.id in g.get("_grants", {}):
+        return db.session.execute(query.plain, params).scalar_one_or_none()
+    statement = query.employer if user.kind == UserKind.EMPLOYER else query.firm
+    rows = db.session.execute(statement, {**params, **grant_params}).all()
+    if not rows:
+        return None
+    found = rows[0][0]
+    grant_rows = [tuple(row)[1:] for row in rows]
+    key = (user.id, getattr(found, query.establishment_key))
+    g.setdefault("_grants_on", {})[key] = _grants_from(user, grant_rows)
+    return found
 
 
 def reset_cache() -> None:
@@ -127,6 +202,15 @@ def can_see(user: User, establishment: Establishment) -> bool:
     if user.is_agent:
         return _agent_sees(user, establishment)
     return establishment.id in _grants(user, establishment.id)
+
+
+def agent_serves(user: User, service: Service | str) -> bool:
+    """True when ``user`` is a caisse agent whose caisse works on ``service`` (no query)."""
+    return (
+        user.is_authenticated
+        and user.is_agent
+        and Service(service) in AGENT_SERVICES.get(UserKind(user.kind), set())
+    )
 
 
 def can(user: User, service: Service | str, establishment: Establishment) -> bool:
@@ -260,12 +344,18 @@ def _is_cpam(caisse: Caisse) -> bool:
 def _employers_of_insured(caisse: Caisse):
     """The ids of the establishments employing a victim of one of the CPAM's declarations or cases (a
     declaration or case whose competent CPAM, by the victim's residence, is this caisse's: SPEC §1 — an MP
-    case registered by the CPAM has no declaration)."""
+    case registered by the CPAM has no declaration, and may have several employers)."""
     departements = caisse.departements.split()
     return (
         select(Declaration.establishment_id)
         .where(Declaration.cpam_departement.in_(departements))
-        .union(select(Case.establishment_id).where(Case.victim_departement.in_(departements)))
+        .union(
+            select(Case.establishment_id).where(Case.victim_departement.in_(departements)),
+            # An MP's other employers (the victim was exposed at several): each gets the CPAM's letters.
+            select(CaseEmployer.establishment_id)
+            .join(Case, Case.id == CaseEmployer.case_id)
+            .where(Case.victim_departement.in_(departements)),
+        )
     )
 
 
@@ -280,8 +370,9 @@ def _covered_establishments(caisse: Caisse):
 def caisse_covers(caisse: Caisse, establishment: Establishment | None) -> bool:
     """The establishments a caisse acts on — its agents and its system (API token) alike: those of
     its départements, and for a CPAM also any establishment that employs a victim of one of its
-    declarations, wherever it is (SPEC §1: the CPAM deposits its letters into the mailbox of whichever
-    establishment employs its insured). A Carsat stays with the establishments of its départements."""
+    declarations or cases — each employer of an MP with several —, wherever it is (SPEC §1: the CPAM
+    deposits its letters into the mailbox of whichever establishment employs its insured). A Carsat stays
+    with the establishments of its départements."""
     if establishment is None:
         return False
     if caisse.covers(establishment.departement):
@@ -295,9 +386,15 @@ def caisse_covers(caisse: Caisse, establishment: Establishment | None) -> bool:
     by_case = select(Case.id).where(
         Case.victim_departement.in_(departements), Case.establishment_id == establishment.id
     )
+    by_other_employer = (
+        select(CaseEmployer.id)
+        .join(Case, Case.id == CaseEmployer.case_id)
+        .where(Case.victim_departement.in_(departements), CaseEmployer.establishment_id == establishment.id)
+    )
     return (
         db.session.scalar(by_declaration.limit(1)) is not None
         or db.session.scalar(by_case.limit(1)) is not None
+        or db.session.scalar(by_other_employer.limit(1)) is not None
     )
 
 
@@ -425,7 +522,7 @@ def authorize_agent(user: User, service: Service | str) -> None:
     an agent, 403 for an agent whose caisse does not work on ``service``."""
     if not user.is_authenticated or not user.is_agent:
         abort(404)
-    if Service(service) not in AGENT_SERVICES.get(UserKind(user.kind), set()):
+    if not agent_serves(user, service):
         abort(403)
 
 
@@ -435,7 +532,8 @@ def authorize_agent(user: User, service: Service | str) -> None:
 @dataclass(frozen=True)
 class Subject:
     """What a draft belongs to: an establishment, or a ``party`` of a ``case`` (the establishment is then
-    the case's employer establishment: it gives the local time and the employer side's rights)."""
+    one of the case's employer establishments — the one answering, for the employer party; the case's
+    own for the victim —: it gives the local time and the employer side's rights)."""
 
     establishment: Establishment
     case: Case | None = None
@@ -466,8 +564,9 @@ def authorize_subject(user: User, service: Service | str, subject: Subject) -> N
     """The rule of each kind of draft subject (another subject answers 404, never revealing it):
 
     - an establishment: the employer side with ``service`` there (:func:`authorize_employer_side`);
-    - the employer party of a case: the same, on the case's establishment (the users habilitated for
-      ``service`` there and a tiers déclarant holding a mandate for it share the draft);
+    - the employer party of a case: the same, on the draft's establishment, one of the case's employers
+      (the users habilitated for ``service`` there and a tiers déclarant holding a mandate for it share
+      the draft; another employer establishment of the same case has its own);
     - the victim party of a case: only the case's victim, signed in with their own account — never
       the employer's users, never an agent, never another victim.
     """
@@ -477,15 +576,17 @@ def authorize_subject(user: User, service: Service | str, subject: Subject) -> N
         authorize_employer_side(user, service, subject.establishment)
         return
     case = subject.case
-    if case is None or subject.establishment is None or case.establishment_id != subject.establishment.id:
+    if case is None or subject.establishment is None:
         abort(404)
     if subject.party == Party.VICTIM:
-        if not is_victim_of(user, case):
+        if case.establishment_id != subject.establishment.id or not is_victim_of(user, case):
             abort(404)
         return
+    if subject.establishment.id not in case.employer_ids:
+        abort(404)
     if subject.party != Party.EMPLOYER or user.kind not in (UserKind.EMPLOYER, UserKind.FIRM):
         abort(404)
-    authorize_employer_side(user, service, case.establishment)
+    authorize_employer_side(user, service, subject.establishment)
 
 
 def victim_case_ids(user: User):

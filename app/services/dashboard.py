@@ -40,6 +40,8 @@ class Dashboard:
     drafts: list[DraftSummary] = field(default_factory=list)
     unread_letters: list[Letter] = field(default_factory=list)
     unread_total: int = 0
+    # What the navigation's LUCIE entry shows (None: no mailbox), the same count, not read again.
+    navigation_unread: int | None = None
     deadlines: list = field(default_factory=list)
     work_queues: list = field(default_factory=list)
     caisse: Caisse | None = None
@@ -69,28 +71,35 @@ def _board_for_role(user: User) -> Dashboard:
             establishments_in_scope=access.establishments_in_scope(user),
             work_queues=work_queues_for(user),
         )
+    # Every draft the user may resume, read once: the list shows the most recent, the deadlines
+    # look at all of them (the same query, in the same order, without its limit).
+    summaries = drafts.list_drafts(user)
     if user.kind == UserKind.FIRM:
         portfolio = portfolio_for(user)
+        unread = lucie.unread_count(user)
         return Dashboard(
             role="firm",
             portfolio=portfolio,
-            drafts=drafts_in_progress(user),
+            drafts=summaries[:DRAFTS_SHOWN],
             unread_letters=unread_letters_for(user),
-            unread_total=lucie.unread_count(user),
-            deadlines=nearest_deadlines(user),
+            unread_total=unread,
+            navigation_unread=unread if lucie.mailbox_establishments(user) else None,
+            deadlines=nearest_deadlines(user, summaries=summaries),
             subsidy_completions=subsidy_completions_for(user),
         )
     visible = access.establishments_for(user)
+    unread = lucie.unread_count(user)
     return Dashboard(
         role="employer",
         establishments=_with_services(user, sorted(visible, key=lambda e: (not e.is_head_office, e.siret)))
         if len(visible) <= CARDS_SHOWN
         else [],
         establishments_in_scope=len(visible),
-        drafts=drafts_in_progress(user),
+        drafts=summaries[:DRAFTS_SHOWN],
         unread_letters=unread_letters_for(user),
-        unread_total=lucie.unread_count(user),
-        deadlines=nearest_deadlines(user),
+        unread_total=unread,
+        navigation_unread=unread if lucie.mailbox_establishments(user) else None,
+        deadlines=nearest_deadlines(user, summaries=summaries),
         subsidy_completions=subsidy_completions_for(user),
     )
 
@@ -128,12 +137,16 @@ def unread_letters_for(user: User) -> list[Letter]:
     return lucie.unread_letters(user, limit=LETTERS_SHOWN)
 
 
-def nearest_deadlines(user: User, limit: int = 5) -> list[dat.DeadlineItem]:
+def nearest_deadlines(
+    user: User, limit: int = 5, *, summaries: list[DraftSummary] | None = None
+) -> list[dat.DeadlineItem]:
     """The nearest deadlines on ``user``'s establishments: the DAT's 48 hours, open reserves
     windows, and drafts about to be deleted for lack of a save (QR Pro questionnaires will join
-    them)."""
-    items = dat.deadlines_for(user, limit=limit)
-    for summary in drafts.list_drafts(user):
+    them). ``summaries``: ``drafts.list_drafts(user)`` when the caller has read it already."""
+    if summaries is None:
+        summaries = drafts.list_drafts(user)
+    items = dat.deadlines_for(user, limit=limit, summaries=summaries)
+    for summary in summaries:
         if summary.deleted_on is not None:
             what = f"« {summary.workflow.title} »" + (f" ({summary.label})" if summary.label else "")
             items.append(

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain.cases import WindowState, closed_message, deadline_text, not_open_message
+from app.domain.cases import WindowState, closed_message, not_open_message
+from app.domain.dat import french_deadline
 from app.forms.workflows import StepForm
 from app.models import Draft, Submission
 from app.workflows.engine import Step, Workflow
@@ -110,7 +111,7 @@ class Window:
 
     @property
     def closes_text(self) -> str:
-        return deadline_text(self.closes_at, self.departement) if self.closes_at else ""
+        return french_deadline(self.closes_at, self.departement) if self.closes_at else ""
 
     @property
     def message(self) -> str:

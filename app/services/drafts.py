@@ -3,8 +3,8 @@ for later, or autosaved), list and resume drafts, submit once. Each public funct
 one transaction and commits; reads of a draft or a submission are audited.
 
 No lost update: every save names the draft version it was based on. A different stored version
-raises :class:`DraftConflict`; two requests racing on the same version are caught by the
-``version_id_col`` of :class:`~app.models.Draft` (the loser's UPDATE matches no row).
+raises :class:`DraftConflict`; two requests racing on the same version are caught by the version
+condition of the UPDATE (the loser's matches no row). Submitting: app/services/draft_submission.py.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, url_for
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
-from app.domain.calendars import PARIS
 from app.domain.cases import (
     Party,
     SubjectKind,
@@ -29,7 +28,7 @@ from app.domain.cases import (
     window_state,
 )
 from app.extensions import db
-from app.models import Case, Draft, Establishment, ReferenceCounter, Submission, User
+from app.models import Case, Draft, Establishment, Submission, User
 from app.models.types import utcnow
 from app.services import access, audit, form_models, uploads
 from app.services.draft_outcomes import (
@@ -42,7 +41,6 @@ from app.services.draft_outcomes import (
     OutsideWindow,  # noqa: F401  (re-exported: the views catch it from here)
     StepNotReachable,
     StepSaved,
-    SubmitOutcome,
     Window,
 )
 from app.workflows import all_workflows, get_workflow
@@ -51,12 +49,8 @@ from app.workflows.engine import (
     RawAnswers,
     Step,
     StepContext,
-    SubmitRefused,
     Workflow,
     extract_raw,
-    format_reference,
-    sha256_of,
-    validate_path,
     validate_step,
 )
 
@@ -108,9 +102,11 @@ def party_or_404(value: str) -> Party:
 
 
 # Built once (every step page, save and autosave runs it): building the statement and its loader
-# options on each request cost more CPU than the query itself on SQLite (issue 11).
-_DRAFT_WITH_ESTABLISHMENT = (
-    select(Draft).options(joinedload(Draft.establishment)).where(Draft.id == bindparam("draft_id"))
+# options on each request cost more CPU than the query itself on SQLite (issue 11). A save or an
+# autosave reads the user's grants on the draft's establishment in the same statement.
+_DRAFT_WITH_ESTABLISHMENT = access.with_grants(
+    select(Draft).options(joinedload(Draft.establishment)).where(Draft.id == bindparam("draft_id")),
+    Draft.establishment_id,
 )
 
 
@@ -118,7 +114,7 @@ def load_draft(user: User, draft_id: int) -> tuple[Draft, Workflow]:
     """The draft and its workflow if ``user`` may act on it (404 unknown or not visible, 403
     without the workflow's service on the draft's establishment; :class:`DraftDiscarded` once
     deleted). Not audited: for writes."""
-    draft = db.session.execute(_DRAFT_WITH_ESTABLISHMENT, {"draft_id": draft_id}).scalar_one_or_none()
+    draft = access.read_with_grants(user, _DRAFT_WITH_ESTABLISHMENT, {"draft_id": draft_id})
     workflow = workflow_of(draft) if draft is not None else None
     if draft is None or workflow is None:
         abort(404)
@@ -204,24 +200,29 @@ def start_case_draft(
     case: Case,
     party: Party,
     *,
+    establishment: Establishment | None = None,
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
 ) -> Draft:
     """The draft of ``workflow`` answering for ``party`` of ``case`` (the employer side or the victim,
     per :func:`app.services.access.authorize_subject`): the live one if it was started already (a
     party answers once; sent, it is returned too), else a new, empty one with its own opening and
-    closing times if given (else the case's). Raises :class:`NotOpenYet` before the opening, and
-    :class:`DraftClosed` once closed: nothing is created."""
+    closing times if given (else the case's). ``establishment``: which of the case's employer
+    establishments answers (each has its own draft; the case's own by default; ignored for the
+    victim). Raises :class:`NotOpenYet` before the opening, and :class:`DraftClosed` once closed:
+    nothing is created."""
     if SubjectKind.CASE_PARTY not in workflow.subject_kinds:
         abort(404)
-    subject = access.Subject(case.establishment, case, Party(party))
+    answering = establishment if establishment is not None and party == Party.EMPLOYER else case.establishment
+    subject = access.Subject(answering, case, Party(party))
     access.authorize_subject(user, workflow.service, subject)
-    if (existing := _live_case_draft(workflow, case, subject.party)) is not None:
+    workflow = _pinned_workflow(workflow, case, subject.party)
+    if (existing := _live_case_draft(workflow, case, subject.party, answering)) is not None:
         return existing
     opens = opens_at or case.opens_at
     closes = closes_at or case.closes_at
     state = window_state(utcnow(), opens, closes)
-    departement = case.establishment.departement
+    departement = answering.departement
     if state == WindowState.NOT_OPEN:
         raise NotOpenYet(None, opens, not_open_message(opens, departement))
     if state == WindowState.CLOSED:
@@ -231,21 +232,49 @@ def start_case_draft(
     except IntegrityError:
         # Started at the same moment by another request (a double click, a colleague): theirs is it.
         db.session.rollback()
-        existing = _live_case_draft(workflow, case, subject.party)
+        existing = _live_case_draft(workflow, case, subject.party, answering)
         if existing is None:
             raise
         return existing
 
 
-def _live_case_draft(workflow: Workflow, case: Case, party: Party) -> Draft | None:
+def _pinned_workflow(workflow: Workflow, case: Case, party: Party) -> Workflow:
+    """The version of ``workflow`` a party of ``case`` answers on: the one the caisse pinned when it
+    chose the model (QR Pro), whatever was published since; another model than the chosen one: 404."""
+    chosen = case.questionnaire_model(str(party))
+    if chosen is None:
+        return workflow
+    code, version = chosen
+    if workflow.name != code:
+        abort(404)
+    if version is None or (workflow.model is not None and workflow.model.version == version):
+        return workflow
+    return form_models.workflow_for(code, version) or workflow
+
+
+def _live_case_draft(
+    workflow: Workflow, case: Case, party: Party, establishment: Establishment
+) -> Draft | None:
     return db.session.scalar(
         select(Draft).where(
             Draft.workflow == workflow.name,
             Draft.case_id == case.id,
             Draft.party == str(party),
+            Draft.establishment_id == establishment.id,
             Draft.discarded_at.is_(None),
         )
     )
+
+
+def case_establishment_or_404(case: Case, establishment_id: str | int | None) -> Establishment:
+    """The employer establishment of ``case`` named by its id (from a form; the case's own when none is
+    given): 404 for an establishment that is not one of the case's employers."""
+    if establishment_id in (None, ""):
+        return case.establishment
+    for establishment in case.employers:
+        if str(establishment.id) == str(establishment_id):
+            return establishment
+    abort(404)
 
 
 def _new_draft(user: User, workflow: Workflow, subject: access.Subject, **window) -> Draft:
@@ -416,13 +445,27 @@ def _check_writable(draft: Draft, base_version: int, *, window: bool = True) -> 
 check_writable = _check_writable  # for the use cases that save a step their own way (draft_items)
 
 
-def _commit_or_conflict(draft: Draft) -> None:
+def commit_or_conflict(draft: Draft) -> None:
     try:
         db.session.commit()
     except StaleDataError:
         # Another request saved the same version between our read and our write.
         db.session.rollback()
         raise DraftConflict(draft) from None
+
+
+# A step save's one versioned UPDATE with its audit row (one statement on PostgreSQL).
+_DRAFT = Draft.__table__
+_SAVE = audit.RecordedUpdate(
+    update(_DRAFT)
+    .where(_DRAFT.c.id == bindparam("draft_id"), _DRAFT.c.version == bindparam("read_version"))
+    .values(
+        {
+            name: bindparam(f"new_{name}", type_=_DRAFT.c[name].type)
+            for name in ("answers", "valid_steps", "current_step", "updated_by_id", "updated_at", "version")
+        }
+    )
+)
 
 
 def save_step(
@@ -466,12 +509,16 @@ def save_step(
         after = workflow.step_after(step, answers)
         target = CHECK_ANSWERS if return_to_check or after is None else after.name
 
-    draft.answers = answers
-    draft.valid_steps = valid_steps
-    draft.current_step = target
-    draft.updated_by_id = user.id
-    draft.updated_at = utcnow()
-    audit.record(
+    changes = {
+        "answers": answers,
+        "valid_steps": valid_steps,
+        "current_step": target,
+        "updated_by_id": user.id,
+        "updated_at": utcnow(),
+        "version": draft.version + 1,
+    }
+    saved = _SAVE(
+        {"draft_id": draft.id, "read_version": draft.version, **{f"new_{k}": v for k, v in changes.items()}},
         "draft.autosave" if mode == AUTOSAVE else "draft.save",
         "draft",
         draft.id,
@@ -479,7 +526,14 @@ def save_step(
         step=step.name,
         valid=valid,
     )
-    _commit_or_conflict(draft)
+    if not saved:  # another request saved the same version between our read and our write
+        db.session.rollback()
+        raise DraftConflict(draft)
+    # Written without the ORM's flush: the draft object takes the saved values as its own.
+    for name, value in changes.items():
+        set_committed_value(draft, name, value)
+    db.session.expire(draft, ["updated_by"])
+    db.session.commit()
     return StepSaved(form=form, valid=valid, version=draft.version, target=target)
 
 
@@ -491,7 +545,7 @@ def discard_draft(user: User, draft: Draft, *, base_version: int) -> None:
     can be sent any more, and what it holds is the person's."""
     _check_writable(draft, base_version, window=False)
     erase(draft, by_id=user.id, action="draft.discard")
-    _commit_or_conflict(draft)
+    commit_or_conflict(draft)
 
 
 def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None = None) -> None:
@@ -513,150 +567,3 @@ def erase(draft: Draft, *, by_id: int | None, action: str, at: datetime | None =
         steps_answered=steps_answered,
         files_erased=files_erased or None,
     )
-
-
-# -- submitting ---------------------------------------------------------------------------------
-
-
-def next_reference_number(prefix: str, year: int) -> int:
-    """The next number for ``prefix`` in ``year``, in the caller's transaction. The counter row is
-    updated in place, so concurrent submissions wait for each other instead of sharing a number:
-    the transaction must stay short after it (no PDF rendering: the workflow's ``after_submit``)."""
-    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=0).on_conflict_do_nothing()
-    )
-    bump = (
-        update(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
-    )
-    return db.session.execute(bump).scalar_one()
-
-
-def submit_draft(
-    user: User,
-    draft: Draft,
-    workflow: Workflow,
-    *,
-    base_version: int,
-    declaration: MultiDict | None = None,
-) -> SubmitOutcome:
-    """Validate every step on the path again and store the immutable submission: reference
-    ``<PREFIX>-<YEAR>-<000123>``, server timestamp, SHA-256 of the canonical JSON. Submitting
-    twice (double click, replay, two tabs) returns the first submission.
-
-    ``declaration``: what was posted with the send button, for the workflow's
-    ``declaration_form``; when it does not validate nothing is written and the outcome carries
-    the form with its errors.
-
-    Returns the first invalid step instead when the stored answers no longer validate (the draft
-    then shows it as incomplete). Raises :class:`DraftConflict` when ``base_version`` is stale: the
-    user must check the answers that changed before sending them; :class:`DraftClosed` (or
-    :class:`NotOpenYet`) outside the draft's window, the server clock deciding: nothing is written.
-    """
-    if draft.submitted_at is not None:
-        return SubmitOutcome(submission_of(draft))
-    check_window(draft)
-    if base_version != draft.version:
-        raise DraftConflict(draft)
-
-    declaration_form = None
-    if workflow.declaration_form is not None:
-        declaration_form = workflow.declaration_form(
-            declaration if declaration is not None else MultiDict(), context=context_for(draft, user)
-        )
-        if not declaration_form.validate():
-            return SubmitOutcome(None, declaration_form=declaration_form)
-
-    forms, invalid = validate_path(workflow, draft.answers, context_for(draft, user))
-    if invalid is not None:
-        draft.valid_steps = [s for s in draft.valid_steps if s != invalid.name]
-        draft.current_step = invalid.name
-        audit.record(
-            "draft.submit_refused",
-            "draft",
-            draft.id,
-            establishment_id=draft.establishment_id,
-            step=invalid.name,
-        )
-        _commit_or_conflict(draft)
-        return SubmitOutcome(None, invalid)
-
-    now = utcnow()
-    reference = format_reference(
-        workflow.reference_prefix,
-        now.astimezone(PARIS).year,
-        next_reference_number(workflow.reference_prefix, now.astimezone(PARIS).year),
-    )
-    establishment = draft.establishment
-    data = {
-        "workflow": workflow.name,
-        "reference": reference,
-        "submitted_at": now.isoformat(),
-        "establishment": {"siret": establishment.siret, "name": establishment.name},
-        "answers": {name: form.to_data() for name, form in forms.items()},
-    }
-    if draft.case_id is not None:
-        data["case"] = {"reference": draft.case.reference, "kind": draft.case.kind, "party": draft.party}
-    if declaration_form is not None:
-        data["declaration"] = declaration_form.to_data()
-    if draft.form_version is not None:
-        # The exact questions answered: every later display renders from this version.
-        data["form_model"] = {"code": workflow.name, "version": draft.form_version}
-    submission = Submission(
-        reference=reference,
-        workflow=workflow.name,
-        draft_id=draft.id,
-        establishment_id=draft.establishment_id,
-        submitted_by_id=user.id,
-        submitted_at=now,
-        data=data,
-        form_version=draft.form_version,
-        sha256=sha256_of(data),
-        case_id=draft.case_id,
-        party=draft.party,
-    )
-    draft_id = draft.id
-    try:
-        db.session.add(submission)
-        draft.submitted_at = now
-        draft.current_step = CHECK_ANSWERS
-        draft.updated_by_id = user.id
-        draft.updated_at = now
-        db.session.flush()
-        if workflow.on_submit is not None:
-            workflow.on_submit(submission, draft)
-        audit.record(
-            "submission.create",
-            "submission",
-            submission.id,
-            establishment_id=draft.establishment_id,
-            reference=reference,
-            draft=draft_id,
-            sha256=submission.sha256,
-        )
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        # A concurrent submit of the same draft won the race: its submission is the one.
-        db.session.rollback()
-        existing = db.session.scalar(select(Submission).where(Submission.draft_id == draft_id))
-        if existing is None:
-            raise
-        return SubmitOutcome(existing)
-    except SubmitRefused:
-        # The workflow's last check failed (e.g. a duplicate sent meanwhile): nothing is kept, and
-        # the declaration form, validated again, says what to do.
-        db.session.rollback()
-        if workflow.declaration_form is None:
-            raise
-        refused = workflow.declaration_form(
-            declaration if declaration is not None else MultiDict(), context=context_for(draft, user)
-        )
-        refused.validate()
-        return SubmitOutcome(None, declaration_form=refused)
-    if workflow.after_submit is not None:
-        # Committed: the counter row is free again, and the next submit gets its number meanwhile.
-        workflow.after_submit(submission)
-    return SubmitOutcome(submission)

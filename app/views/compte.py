@@ -20,6 +20,7 @@ from app.services import access, accounts
 from app.services import compte as service
 from app.services import lucie as lucie_service
 from app.views.documents import send_document
+from app.web import request_user
 
 bp = Blueprint("compte", __name__, url_prefix="/compte-atmp")
 
@@ -33,8 +34,9 @@ def _navigation():
     htmx fragment, which has no navigation (as the DAT's: an autosave reads no establishment list)."""
     if "compte_nav" not in g:
         shown = False
-        if current_user and current_user.is_authenticated and not g.get("htmx"):
-            shown = bool(service.navigation_entry(current_user))
+        user = request_user()
+        if user and user.is_authenticated and not g.get("htmx"):
+            shown = bool(service.navigation_entry(user))
         g.compte_nav = shown
     return {"compte_nav": g.compte_nav}
 

@@ -31,7 +31,7 @@ from app.services import drafts as drafts_service
 from app.services.drafts import AlreadySubmitted, DraftConflict, StepNotReachable
 from app.views.documents import send_document
 from app.views.workflows import posted_version
-from app.web import is_htmx, navigate, page_number
+from app.web import is_htmx, navigate, page_number, request_user
 from app.workflows.engine import build_form, extract_raw
 
 bp = Blueprint("dat", __name__, url_prefix="/dat")
@@ -62,6 +62,12 @@ def _moment(value, departement: str | None = None, seconds: bool = False) -> str
     if seconds:
         text += f" min {to_local(value, departement or '75').second:02d} s"
     return text
+
+
+@bp.app_template_filter("dat_deadline")
+def _deadline(value, departement: str | None = None, weekday: bool = True) -> str:
+    """The end of a deadline in local time; at midnight, "mardi 8 décembre 2026 à 24 h 00"."""
+    return rules.french_deadline(value, departement, weekday=weekday) if value is not None else ""
 
 
 @bp.app_template_filter("dat_time")
@@ -106,8 +112,9 @@ def _navigation():
     statements of its seven, issue 11)."""
     if "dat_nav" not in g:
         entry = None
-        if current_user and current_user.is_authenticated and not g.get("htmx"):
-            entry = dat.navigation_entry(current_user)
+        user = request_user()
+        if user and user.is_authenticated and not g.get("htmx"):
+            entry = dat.navigation_entry(user)
         g.dat_nav = entry
     return {"dat_nav": g.dat_nav, "labels_categories": dat_forms.CATEGORIES}
 
@@ -129,12 +136,12 @@ def _filters(form: dat_forms.ListFiltersForm) -> dat.ListFilters:
 def index():
     if current_user.is_agent:  # the caisse's side of the declarations
         return redirect(url_for("cpam.inbox"))
-    establishments = dat.employer_establishments(current_user)
+    establishments = dat.employer_establishments(request_user())
     form = dat_forms.ListFiltersForm(
         request.args, statuses=EMPLOYER_STATUSES, establishments=establishments, meta={"csrf": False}
     )
     form.validate()
-    listing = dat.follow_up(current_user, _filters(form))
+    listing = dat.follow_up(request_user(), _filters(form))
     template = (
         "dat/_results.html"
         if is_htmx() and request.headers.get("HX-Target") == "dat-results"
@@ -157,7 +164,7 @@ def _query_args() -> dict:
 
 @bp.get("/declarations/<reference>")
 def declaration(reference: str):
-    record = dat.open_declaration(current_user, reference)
+    record = dat.open_declaration(request_user(), reference)
     return render_template(
         "dat/declaration.html",
         declaration=record,
@@ -173,7 +180,7 @@ def declaration(reference: str):
 
 @bp.get("/declarations/<reference>/accuse-reception")
 def receipt(reference: str):
-    record = dat.open_declaration(current_user, reference, action="receipt")
+    record = dat.open_declaration(request_user(), reference, action="receipt")
     return render_template(
         "dat/receipt.html",
         declaration=record,
@@ -191,13 +198,13 @@ def pdf_response(data: bytes, filename: str):
 
 @bp.get("/declarations/<reference>/<any('accuse-reception', 'declaration', 'feuille-accident'):kind>.pdf")
 def pdf(reference: str, kind: str):
-    record = dat.open_declaration(current_user, reference, action=f"pdf_{kind}")
+    record = dat.open_declaration(request_user(), reference, action=f"pdf_{kind}")
     return pdf_response(dat.pdf(record, kind), f"{record.reference}-{kind}.pdf")
 
 
 @bp.route("/declarations/<reference>/reserves", methods=["GET", "POST"])
 def reserves(reference: str):
-    record = dat.open_declaration(current_user, reference, action="reserves_page")
+    record = dat.open_declaration(request_user(), reference, action="reserves_page")
     form = dat_forms.ReserveAddendumForm(request.form if request.method == "POST" else None)
     context = {
         "declaration": record,
@@ -214,7 +221,7 @@ def reserves(reference: str):
     if form.validate():
         try:
             dat.add_reserves(
-                current_user,
+                request_user(),
                 reference,
                 category=form.categorie.data,
                 motivation=form.motivation.data,
@@ -237,7 +244,7 @@ def reserves(reference: str):
 @bp.get("/brouillons/<int:draft_id>/echeance")
 def due(draft_id: int):
     """The 48-hour deadline for the knowledge time being typed (htmx; nothing is saved)."""
-    _, notice = dat.due_preview(current_user, draft_id, request.args)
+    _, notice = dat.due_preview(request_user(), draft_id, request.args)
     return render_template("dat/_due.html", notice=notice, live=True)
 
 
@@ -251,7 +258,7 @@ def attach(draft_id: int):
     upload = request.files.get("fichier")
     try:
         dat.attach_reserves_file(
-            current_user,
+            request_user(),
             draft_id,
             request.form,
             upload.stream if upload else None,
@@ -274,7 +281,7 @@ def attach(draft_id: int):
 @bp.post("/brouillons/<int:draft_id>/reserves/piece-jointe/retirer")
 def detach(draft_id: int):
     try:
-        dat.detach_reserves_file(current_user, draft_id, request.form, base_version=posted_version())
+        dat.detach_reserves_file(request_user(), draft_id, request.form, base_version=posted_version())
     except AlreadySubmitted:
         return navigate(url_for("workflows.confirmation", draft_id=draft_id))
     except (DraftConflict, StepNotReachable):
@@ -285,11 +292,11 @@ def detach(draft_id: int):
 
 def _reserves_step_with_error(draft_id: int, message: str):
     """The reserves step again, as typed, with the file's error next to the file input (422)."""
-    draft, workflow = drafts_service.load_draft(current_user, draft_id)
+    draft, workflow = drafts_service.load_draft(request_user(), draft_id)
     step = workflow.step("reserves")
     raw = {**draft.answers, "reserves": {**draft.answers.get("reserves", {})}}
     raw["reserves"].update(extract_raw(step, request.form))
-    form = build_form(step, raw["reserves"], drafts_service.context_for(draft, current_user, raw))
+    form = build_form(step, raw["reserves"], drafts_service.context_for(draft, request_user(), raw))
     form.piece_jointe.errors = [message]
     position, total = workflow.position(step, draft.answers)
     before = workflow.step_before(step, draft.answers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 from wtforms.fields.choices import SelectChoice
 
 from app.domain.lucie import LETTER_TYPE_CODES, LETTER_TYPE_LABELS
@@ -14,7 +14,7 @@ from app.forms.lucie import AlertAddressForm, ConfirmForm, MailboxFilterForm, pa
 from app.services import lucie
 from app.services.lucie import AlertAddressError, LetterUnavailable, MailboxFilters, OpeningNotConfirmed
 from app.views.documents import send_document
-from app.web import is_htmx
+from app.web import is_htmx, request_user
 
 bp = Blueprint("lucie", __name__, url_prefix="/courriers")
 
@@ -30,10 +30,17 @@ def lucie_navigation():
     templates render through render_template too: never once per field)."""
     if "lucie_unread" not in g:
         unread = None
-        if current_user and current_user.is_authenticated and not g.get("htmx"):
-            unread = lucie.navigation_unread(current_user)
+        user = request_user()
+        if user and user.is_authenticated and not g.get("htmx"):
+            unread = lucie.navigation_unread(user)
         g.lucie_unread = unread
     return {"lucie_unread": g.lucie_unread, "LETTER_TYPE_LABELS": LETTER_TYPE_LABELS}
+
+
+def navigation_unread_is(count: int | None) -> None:
+    """The unread count of the navigation, when the view has just read it (the home page): not
+    counted a second time by :func:`lucie_navigation`."""
+    g.lucie_unread = count
 
 
 def _unavailable():
@@ -51,9 +58,10 @@ def _unavailable():
 @bp.get("/")
 @login_required
 def mailbox():
-    if current_user.is_agent:
+    user = request_user()
+    if user.is_agent:
         return redirect(url_for("lucie_agent.deposits"))
-    establishments = lucie.mailbox_establishments(current_user)
+    establishments = lucie.mailbox_establishments(user)
     form = MailboxFilterForm(formdata=request.args)
     form.etablissement.choices = [SelectChoice("", "Tous les établissements")] + [
         SelectChoice(str(e.id), f"{e.name} — {e.city} ({e.siret})") for e in establishments
@@ -71,7 +79,7 @@ def mailbox():
         archived=form.archives.data == "1",
     )
     page = lucie.mailbox_page(
-        current_user,
+        request_user(),
         filters,
         after=request.args.get("apres"),
         before=request.args.get("avant"),
@@ -104,7 +112,7 @@ def mailbox():
 @login_required
 def letter(letter_id: int):
     try:
-        letter = lucie.letter_page(current_user, letter_id)
+        letter = lucie.letter_page(request_user(), letter_id)
     except LetterUnavailable:
         return _unavailable()
     return render_template(
@@ -112,8 +120,8 @@ def letter(letter_id: int):
         letter=letter,
         dates=lucie.letter_dates(letter),
         form=ConfirmForm(),
-        awaits_opening=lucie.awaits_opening(current_user, letter),
-        counts_as_consultation=lucie.makes_first_consultation(current_user, letter),
+        awaits_opening=lucie.awaits_opening(request_user(), letter),
+        counts_as_consultation=lucie.makes_first_consultation(request_user(), letter),
     )
 
 
@@ -125,7 +133,7 @@ def open_letter(letter_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        lucie.open_letter(current_user, letter_id, explicit=True)
+        lucie.open_letter(request_user(), letter_id, explicit=True)
     except LetterUnavailable:
         return _unavailable()
     return redirect(url_for("lucie.letter", letter_id=letter_id), 303)
@@ -148,7 +156,7 @@ def _from_our_pages() -> bool:
 
 def _pdf_response(letter_id: int, disposition: str):
     try:
-        letter, data = lucie.open_letter(current_user, letter_id, explicit=_from_our_pages())
+        letter, data = lucie.open_letter(request_user(), letter_id, explicit=_from_our_pages())
     except OpeningNotConfirmed:
         # The first consultation is legally binding: never recorded from a request another site could
         # have made. The letter page asks for « Ouvrir le courrier ».
@@ -177,7 +185,7 @@ def download(letter_id: int):
 def archive(letter_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    lucie.set_archived(current_user, letter_id, True)
+    lucie.set_archived(request_user(), letter_id, True)
     flash("Le courrier est archivé. Retrouvez-le dans « Courriers archivés ».", "success")
     return redirect(url_for("lucie.letter", letter_id=letter_id))
 
@@ -187,7 +195,7 @@ def archive(letter_id: int):
 def unarchive(letter_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    lucie.set_archived(current_user, letter_id, False)
+    lucie.set_archived(request_user(), letter_id, False)
     flash("Le courrier est de retour dans la boîte de réception.", "success")
     return redirect(url_for("lucie.letter", letter_id=letter_id))
 
@@ -202,7 +210,7 @@ def unarchive(letter_id: int):
 def subscriptions():
     return render_template(
         "lucie/subscriptions.html",
-        rows=lucie.subscriptions_for(current_user),
+        rows=lucie.subscriptions_for(request_user()),
         form=ConfirmForm(),
         rule=lucie.current_rule(),
     )
@@ -224,18 +232,18 @@ def _subscription_page(establishment, form, status: int = 200):
 @bp.get("/abonnement/<siret>")
 @login_required
 def subscription(siret: str):
-    establishment = lucie.establishment_for_admin(current_user, siret)
+    establishment = lucie.establishment_for_admin(request_user(), siret)
     return _subscription_page(establishment, AlertAddressForm())
 
 
 @bp.post("/abonnement/<siret>")
 @login_required
 def change_subscription(siret: str):
-    establishment = lucie.establishment_for_admin(current_user, siret)
+    establishment = lucie.establishment_for_admin(request_user(), siret)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     active = request.form.get("actif") == "1"
-    lucie.set_subscription(current_user, establishment, active)
+    lucie.set_subscription(request_user(), establishment, active)
     flash(
         f"LUCIE est activé pour {establishment.name}."
         if active
@@ -250,11 +258,11 @@ def change_subscription(siret: str):
 @bp.post("/abonnement/<siret>/adresses")
 @login_required
 def add_address(siret: str):
-    establishment = lucie.establishment_for_admin(current_user, siret)
+    establishment = lucie.establishment_for_admin(request_user(), siret)
     form = AlertAddressForm()
     if form.validate_on_submit():
         try:
-            lucie.add_alert_address(current_user, establishment, form.email.data)
+            lucie.add_alert_address(request_user(), establishment, form.email.data)
         except AlertAddressError as error:
             form.email.errors = [error.message]
         else:
@@ -266,9 +274,9 @@ def add_address(siret: str):
 @bp.post("/abonnement/<siret>/adresses/<int:address_id>/supprimer")
 @login_required
 def remove_address(siret: str, address_id: int):
-    establishment = lucie.establishment_for_admin(current_user, siret)
+    establishment = lucie.establishment_for_admin(request_user(), siret)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    lucie.remove_alert_address(current_user, establishment, address_id)
+    lucie.remove_alert_address(request_user(), establishment, address_id)
     flash("L'adresse ne recevra plus les alertes.", "success")
     return redirect(url_for("lucie.subscription", siret=siret))

@@ -1,7 +1,8 @@
 """QR Pro, the CPAM agent's screens (issue 13, items 2–4 and 8): the work queue by next legal date, the
-registration of an MP, a case's page (calendar with legal bases, letters, timeline) and its steps — open the
-instruction, change a date, schedule the consultation, record the decision. Thin: parse, call
-app/services/qrpro/, render. Only agents of the competent CPAM see a case (another caisse: 404).
+registration of an MP, a case's page (calendar with legal bases, letters, timeline) and its steps, each
+its own form — open the instruction, choose the questionnaire models, send the questionnaires, change a
+date, schedule the consultation and move it, record the decision. Thin: parse, call app/services/qrpro/,
+render. Only agents of the competent CPAM see a case (another caisse: 404).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from app.domain.calendars import local_date
 from app.domain.cases import Party
 from app.forms import qrpro_agent as forms
 from app.services import access
-from app.services.qrpro import calendar, cases, consultation, instruction, letters, timeline
+from app.services.qrpro import calendar, cases, consultation, instruction, letters, scheduling, timeline
+from app.services.qrpro import decision as case_decision
 from app.views.dat import pdf_response
 from app.views.documents import send_document
-from app.web import page_number
 
 TEXT_FIELDS = ("nir", "victim_name", "address", "postal_code", "city", "siret", "table", "disease_label")
 FIXED_DATES = {
@@ -43,25 +44,46 @@ def _signed_in_agent():
 
 @bp.get("/")
 def queue():
-    listing = cases.queue(current_user, page_number(request.args.get("page")))
+    listing = cases.queue(
+        current_user,
+        after=request.args.get("apres"),
+        before=request.args.get("avant"),
+        last=request.args.get("fin") == "1",
+    )
     today = local_date(datetime.now(UTC), "75")
     return render_template(
         "qrpro/agent/queue.html",
         listing=listing,
-        query_args={},
         urgency={case.id: rules.urgency(case.next_due_on, today) for case in listing.items},
         urgency_labels=rules.URGENCY_LABELS,
         stage_labels=rules.STAGE_LABELS,
     )
 
 
+def _registration_field(form, name: str):
+    """The form field of a service's error key: a field's name, or ``other_sirets-<i>`` (an entry)."""
+    if name.startswith("other_sirets-"):
+        return form.other_sirets.entries[int(name.rsplit("-", 1)[1])]
+    return form[name]
+
+
 @bp.route("/maladies/nouvelle", methods=["GET", "POST"])
 def register_mp():
     form = forms.MpRegistrationForm(request.form if request.method == "POST" else None)
+    if request.method == "POST" and request.form.get("action") == "ajouter-etablissement":
+        # « Ajouter un autre établissement » (a submit button: works without JavaScript): the same page
+        # with one more SIRET field, nothing checked nor stored yet.
+        form.add_employer()
+        focus = len(form.other_sirets.entries) - 1
+        return render_template("qrpro/agent/register.html", form=form, focus=focus)
+    if request.method == "POST" and "retirer" in request.form:
+        form.remove_employer(request.form.get("retirer"))
+        return render_template("qrpro/agent/register.html", form=form)
     if request.method == "POST":
         form.validate()
         data = cases.MpRegistration(
             **{name: (form[name].data if form[name].data is not None else "") for name in TEXT_FIELDS},
+            other_sirets=[entry.data or "" for entry in form.other_sirets.entries],
             hors_tableau=bool(form.hors_tableau.data),
             first_finding_on=form.first_finding_on.data,
             declaration_received_on=form.declaration_received_on.data,
@@ -70,8 +92,11 @@ def register_mp():
         # With a form error already (a malformed date), the service only checks: nothing is stored.
         registered = cases.register_mp(current_user, data, check_only=bool(form.errors))
         for name, message in registered.errors.items():
-            if not form[name].errors:
-                form[name].errors = [message]
+            field = _registration_field(form, name)
+            if not field.errors:
+                field.errors = [message]
+        # The list's own errors, as WTForms keeps them (the page's « Erreur : » and summary read them).
+        form.other_sirets.errors = [entry.errors for entry in form.other_sirets.entries if entry.errors]
         if registered.case is not None:
             flash(f"Dossier de maladie professionnelle {registered.case.reference} enregistré.", "success")
             return redirect(url_for(".case", reference=registered.case.reference), 303)
@@ -79,8 +104,8 @@ def register_mp():
     return render_template("qrpro/agent/register.html", form=form)
 
 
-def _open_form(data=None):
-    return forms.OpenForm(
+def _models_form(data=None):
+    return forms.ModelsForm(
         data,
         employer_choices=instruction.questionnaire_models(Party.EMPLOYER),
         victim_choices=instruction.questionnaire_models(Party.VICTIM),
@@ -102,14 +127,20 @@ def _override_form(case, data=None):
 
 
 def _render_case(case, *, status: int = 200, page_errors=None, **forms_given):
-    open_form = forms_given.get("open_form") or _open_form()
-    if case.stage == rules.Stage.A_OUVRIR and not forms_given.get("open_form"):
+    models_form = forms_given.get("models_form") or _models_form()
+    if not forms_given.get("models_form"):
+        # The case's chosen models, else the QR Pro models of its kind when they are published.
         suffix = "at" if case.kind == "AT" else "mp"
-        for field, party in (("employer_model", "employeur"), ("victim_model", "victime")):
-            code = f"qr-{suffix}-{party}"
-            if any(choice[0] == code for choice in open_form[field].choices):
-                open_form[field].data = code
+        for field, party, chosen in (
+            ("employer_model", "employeur", case.employer_model),
+            ("victim_model", "victime", case.victim_model),
+        ):
+            code = chosen or f"qr-{suffix}-{party}"
+            if any(choice[0] == code for choice in models_form[field].choices):
+                models_form[field].data = code
     dates = calendar.dates_of(case)
+    edition = scheduling.schedule_edition(case)
+    reschedule_form = forms_given.get("reschedule_form") or forms.RescheduleForm()
     return render_template(
         "qrpro/agent/case.html",
         case=case,
@@ -117,12 +148,20 @@ def _render_case(case, *, status: int = 200, page_errors=None, **forms_given):
         means=legal.investigation_means(case.kind, fatal=case.fatal),
         dates=[(kind, dates[kind]) for kind in rules.DATE_ORDER if kind in dates],
         letters=letters.letters_of(case),
-        missing=instruction.missing_information(case),
-        timelines=[(party, timeline.timeline(case, party)) for party in (Party.EMPLOYER, Party.VICTIM)],
-        open_form=open_form,
+        missing=case_decision.missing_information(case),
+        uninformed=letters.uninformed_employers(case),
+        timelines=timeline.party_timelines(case),
+        models_form=models_form,
+        chosen_models=instruction.chosen_models(case),
+        due_if_sent=(
+            instruction.questionnaire_due_if_sent(case) if case.stage == rules.Stage.OUVERTE else None
+        ),
         override_form=forms_given.get("override_form") or _override_form(case),
         override_open="override_form" in forms_given,
         schedule_form=forms_given.get("schedule_form") or forms.ScheduleForm(),
+        reschedule_form=reschedule_form,
+        reschedule_open="reschedule_form" in forms_given,
+        edition=edition,
         decision_form=forms_given.get("decision_form") or forms.DecisionForm(),
         page_errors=page_errors or [],
         documents=consultation.documents(case),
@@ -130,6 +169,33 @@ def _render_case(case, *, status: int = 200, page_errors=None, **forms_given):
         piece_errors=forms_given.get("piece_errors") or {},
         decision=rules.Decision(case.decision) if case.decision else None,
     ), status
+
+
+def _refused(record, refused: instruction.StepRefused, form=None, form_name: str = ""):
+    """A refused step: each message next to its field, the others (a step out of order) at the top."""
+    page_errors = []
+    for name, message in refused.errors.items():
+        if form is not None and name in form:
+            form[name].errors = [message]
+        else:
+            page_errors.append(message)
+    given = {form_name: form} if form is not None else {}
+    return _render_case(record, status=422, page_errors=page_errors, **given)
+
+
+def _step(record, run, done, *, form=None, form_name: str = "", unchanged: str = ""):
+    """One of the agent's steps on a case: ``run()`` gives its outcome. Refused: the case page again,
+    each message in its place (422). Done: ``done`` (a text, or a function of the outcome giving it)
+    shown on the case page; a retry that changed nothing shows ``unchanged``, when given."""
+    try:
+        outcome = run()
+    except instruction.StepRefused as refused:
+        return _refused(record, refused, form, form_name)
+    if outcome.done:
+        flash(done(outcome) if callable(done) else done, "success")
+    elif unchanged:
+        flash(unchanged, "info")
+    return redirect(url_for(".case", reference=record.reference), 303)
 
 
 @bp.get("/dossiers/<reference>")
@@ -140,23 +206,41 @@ def case(reference: str):
 @bp.post("/dossiers/<reference>/ouverture")
 def open_instruction(reference: str):
     record = cases.case_for_agent(current_user, reference, action="open")
-    form = _open_form(request.form)
+    return _step(
+        record,
+        lambda: instruction.open_instruction(current_user, record),
+        lambda outcome: (
+            "Enquête ouverte : les courriers sont déposés."
+            if outcome.case.stage == rules.Stage.ENQUETE
+            else "Instruction ouverte : choisissez maintenant les modèles de questionnaire."
+        ),
+    )
+
+
+@bp.post("/dossiers/<reference>/modeles")
+def choose_models(reference: str):
+    record = cases.case_for_agent(current_user, reference, action="models")
+    form = _models_form(request.form)
     form.validate()
-    try:
-        outcome = instruction.open_instruction(
+    return _step(
+        record,
+        lambda: instruction.choose_models(
             current_user, record, employer_model=form.employer_model.data, victim_model=form.victim_model.data
-        )
-    except instruction.StepRefused as refused:
-        page_errors = []
-        for name, message in refused.errors.items():
-            if name in form:
-                form[name].errors = [message]
-            else:
-                page_errors.append(message)
-        return _render_case(record, status=422, open_form=form, page_errors=page_errors)
-    if outcome.done:
-        flash("Instruction ouverte : les courriers sont déposés.", "success")
-    return redirect(url_for(".case", reference=reference), 303)
+        ),
+        "Modèles de questionnaire enregistrés : vous pouvez envoyer les questionnaires.",
+        form=form,
+        form_name="models_form",
+    )
+
+
+@bp.post("/dossiers/<reference>/envoi")
+def send_questionnaires(reference: str):
+    record = cases.case_for_agent(current_user, reference, action="send")
+    return _step(
+        record,
+        lambda: instruction.send_questionnaires(current_user, record),
+        "Questionnaires envoyés : les courriers sont déposés.",
+    )
 
 
 @bp.post("/dossiers/<reference>/dates")
@@ -181,19 +265,41 @@ def schedule(reference: str):
     record = cases.case_for_agent(current_user, reference, action="consultation")
     form = forms.ScheduleForm(request.form)
     form.validate()
-    if not form.errors:
-        try:
-            outcome = instruction.schedule_consultation(
-                current_user, record, opening=form.opening.data, decision_on=form.decision_on.data
-            )
-        except instruction.StepRefused as refused:
-            for name, message in refused.errors.items():
-                form[name].errors = [message]
-        else:
-            if outcome.done:
-                flash("Consultation programmée : les parties sont informées.", "success")
-            return redirect(url_for(".case", reference=reference), 303)
-    return _render_case(record, status=422, schedule_form=form)
+    if form.errors:
+        return _render_case(record, status=422, schedule_form=form)
+    return _step(
+        record,
+        lambda: scheduling.schedule_consultation(
+            current_user, record, opening=form.opening.data, decision_on=form.decision_on.data
+        ),
+        "Consultation programmée : les parties sont informées.",
+        form=form,
+        form_name="schedule_form",
+    )
+
+
+@bp.post("/dossiers/<reference>/consultation/nouvelles-dates")
+def reschedule(reference: str):
+    record = cases.case_for_agent(current_user, reference, action="reschedule")
+    form = forms.RescheduleForm(request.form)
+    form.validate()
+    if form.errors:
+        return _render_case(record, status=422, reschedule_form=form)
+    return _step(
+        record,
+        lambda: scheduling.reschedule_consultation(
+            current_user,
+            record,
+            opening=form.opening.data,
+            decision_on=form.decision_on.data,
+            reason=form.reason.data or "",
+            seen_edition=form.seen_edition,
+        ),
+        "Consultation reprogrammée : un nouveau courrier informe les parties.",
+        form=form,
+        form_name="reschedule_form",
+        unchanged="La consultation avait déjà été reprogrammée : aucun nouveau courrier.",
+    )
 
 
 @bp.post("/dossiers/<reference>/decision")
@@ -201,23 +307,21 @@ def decide(reference: str):
     record = cases.case_for_agent(current_user, reference, action="decision")
     form = forms.DecisionForm(request.form)
     form.validate()
-    if not form.errors:
-        try:
-            outcome = instruction.record_decision(
-                current_user,
-                record,
-                decision=form.decision.data,
-                reasons=form.reasons.data or "",
-                without_information_reason=form.without_information_reason.data or "",
-            )
-        except instruction.StepRefused as refused:
-            for name, message in refused.errors.items():
-                form[name].errors = [message]
-        else:
-            if outcome.done:
-                flash("Décision enregistrée et notifiée.", "success")
-            return redirect(url_for(".case", reference=reference), 303)
-    return _render_case(record, status=422, decision_form=form)
+    if form.errors:
+        return _render_case(record, status=422, decision_form=form)
+    return _step(
+        record,
+        lambda: case_decision.record_decision(
+            current_user,
+            record,
+            decision=form.decision.data,
+            reasons=form.reasons.data or "",
+            without_information_reason=form.without_information_reason.data or "",
+        ),
+        "Décision enregistrée et notifiée.",
+        form=form,
+        form_name="decision_form",
+    )
 
 
 @bp.get("/dossiers/<reference>/courriers/<int:letter_id>.pdf")
@@ -226,7 +330,8 @@ def letter_pdf(reference: str, letter_id: int):
     row = next((row for row in letters.letters_of(record) if row.id == letter_id), None)
     if row is None:
         abort(404)
-    return pdf_response(letters.content(row), f"{record.reference}-{row.letter_type}-{row.party}.pdf")
+    addressee = f"{row.party}-{row.establishment.siret}" if row.establishment is not None else row.party
+    return pdf_response(letters.content(row), f"{record.reference}-{row.letter_type}-{addressee}.pdf")
 
 
 @bp.get("/dossiers/<reference>/chronologie.pdf")
@@ -257,3 +362,9 @@ def document(reference: str, document_id: int):
     record = cases.case_for_agent(current_user, reference, action="document")
     row, content = consultation.document_for(record, document_id)
     return send_document(content, row.filename or "document", media_type=row.media_type)
+
+
+@bp.app_context_processor
+def _navigation() -> dict:
+    """« Dossiers en instruction » in the main navigation of a CPAM agent (no query)."""
+    return {"qrpro_agent_nav": bool(current_user) and access.agent_serves(current_user, Service.QRPRO)}

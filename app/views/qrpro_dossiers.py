@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app.domain.cases import Party
 from app.services.qrpro import consultation, employer
+from app.services.qrpro import timeline as case_timeline
 from app.views.documents import send_document
 
 bp = Blueprint("qrpro_dossiers", __name__, url_prefix="/qrpro/dossiers")
@@ -63,16 +64,25 @@ def establishment_ics(siret: str):
     return _ics(employer.establishment_ics(current_user, place), f"qrpro-{siret}.ics")
 
 
+def _siret() -> str | None:
+    """Which employer establishment of the case the page is for (a case may have several employers):
+    ``siret`` in the query string or the form, else the first the user works for."""
+    return request.values.get("siret") or None
+
+
 @bp.get("/dossier/<reference>/calendrier.ics")
 def case_ics(reference: str):
-    case = employer.case_for_employer(current_user, reference)
+    case = employer.case_for_employer(current_user, reference, _siret())
     return _ics(employer.ics([case], f"QR Pro – dossier {case.reference}"), f"qrpro-{case.reference}.ics")
 
 
-def _render_case(case, *, errors=None, text="", status=200):
+def _render_case(case, place, *, errors=None, text="", status=200):
+    own = {} if place.id == case.establishment_id else {"siret": place.siret}
     return render_template(
         "qrpro/dossiers/case.html",
         case=case,
+        place=place,
+        own=own,
         entry=employer.line(case, consultation._today(case)),
         dates=employer.notified_dates(case),
         consultable=consultation.is_consultable(case),
@@ -81,10 +91,11 @@ def _render_case(case, *, errors=None, text="", status=200):
         window_message=consultation.window_message(case),
         author_label=consultation.author_label,
         document_url=lambda document: url_for(
-            "qrpro_dossiers.document", reference=case.reference, document_id=document.id
+            "qrpro_dossiers.document", reference=case.reference, document_id=document.id, **own
         ),
-        observe_url=url_for("qrpro_dossiers.observe", reference=case.reference),
-        other_party="de la victime",
+        observe_url=url_for("qrpro_dossiers.observe", reference=case.reference, **own),
+        other_party="de la victime" if len(case.employers) == 1 else "de la victime et des autres employeurs",
+        timeline=case_timeline.timeline(case, Party.EMPLOYER, establishment=place),
         errors=errors or {},
         text=text,
     ), status
@@ -92,25 +103,34 @@ def _render_case(case, *, errors=None, text="", status=200):
 
 @bp.get("/dossier/<reference>")
 def case(reference: str):
-    return _render_case(employer.case_for_employer(current_user, reference))
+    return _render_case(*employer.case_and_employer(current_user, reference, _siret()))
 
 
 @bp.post("/dossier/<reference>/observations")
 def observe(reference: str):
-    record = employer.case_for_employer(current_user, reference)
+    record, place = employer.case_and_employer(current_user, reference, _siret())
     text = request.form.get("observations", "")
     try:
         consultation.add_observation(
-            current_user, record, Party.EMPLOYER, text=text, file=request.files.get("fichier")
+            current_user,
+            record,
+            Party.EMPLOYER,
+            text=text,
+            file=request.files.get("fichier"),
+            establishment=place,
         )
     except consultation.DocumentRefused as refused:
-        return _render_case(record, errors=refused.errors, text=text, status=422)
-    flash("Vos observations sont annexées au dossier ; la victime en est informée.", "success")
-    return redirect(url_for(".case", reference=reference), 303)
+        return _render_case(record, place, errors=refused.errors, text=text, status=422)
+    told = "la victime en est informée"
+    if len(record.employers) > 1:
+        told = "la victime et les autres employeurs en sont informés"
+    flash(f"Vos observations sont annexées au dossier ; {told}.", "success")
+    own = {} if place.id == record.establishment_id else {"siret": place.siret}
+    return redirect(url_for(".case", reference=reference, **own), 303)
 
 
 @bp.get("/dossier/<reference>/documents/<int:document_id>")
 def document(reference: str, document_id: int):
-    record = employer.case_for_employer(current_user, reference)
+    record = employer.case_for_employer(current_user, reference, _siret())
     row, content = consultation.document_for(record, document_id, for_party=Party.EMPLOYER)
     return send_document(content, row.filename or "document", media_type=row.media_type)

@@ -1,8 +1,8 @@
 """The victim's side of QR Pro (issue 13, item 6; SPEC §1, §3.2): the access code printed in the
 victim's letter (public page, no account needed), the account it opens, and « Mes dossiers » — the
 victim's own cases: each case's stage and next date, the victim's letters, their questionnaire, the
-dossier during the consultation with the victim's observations (items 7–8), their timeline. Any other
-case, letter or piece answers 404 — to another victim, an employer, an agent."""
+dossier during the consultation with the victim's observations (items 7–8), their timeline and its PDF.
+Any other case, letter or piece answers 404 — to another victim, an employer, an agent."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.services.qrpro import letters as case_letters
 from app.services.qrpro import timeline as case_timeline
 from app.services.qrpro.access_codes import CodeNoLongerValid, CodeRefusal
 from app.views.auth import _sign_in
+from app.views.dat import pdf_response
 from app.views.documents import send_document
 
 bp = Blueprint("qrpro_victim", __name__)
@@ -166,8 +167,8 @@ def _render_case(case, *, errors=None, text="", status=200):
             "qrpro_victim.document", case_id=case.id, document_id=document.id
         ),
         observe_url=url_for("qrpro_victim.observe", case_id=case.id),
-        other_party="de l'employeur",
-        timeline=case_timeline.timeline(case, Party.VICTIM),
+        other_party="de l'employeur" if len(case.employers) == 1 else "des employeurs",
+        timeline=case_timeline.victim_timeline(case),
         errors=errors or {},
         text=text,
     ), status
@@ -190,7 +191,8 @@ def observe(case_id: int):
         )
     except consultation.DocumentRefused as refused:
         return _render_case(record, errors=refused.errors, text=text, status=422)
-    flash("Vos observations sont annexées au dossier ; l'employeur en est informé.", "success")
+    told = "l'employeur en est informé" if len(record.employers) == 1 else "les employeurs en sont informés"
+    flash(f"Vos observations sont annexées au dossier ; {told}.", "success")
     return redirect(url_for(".case", case_id=case_id), 303)
 
 
@@ -200,6 +202,14 @@ def letter(case_id: int, letter_id: int):
     record = questionnaires.victim_case_or_404(current_user, case_id)
     row = victim.letter_for(current_user, record, letter_id)
     return send_document(case_letters.content(row), f"{record.reference}-{row.letter_type}.pdf", inline=True)
+
+
+@bp.get("/mes-dossiers/<int:case_id>/chronologie.pdf")
+@login_required
+def timeline_pdf(case_id: int):
+    """The victim's own timeline, a tagged PDF to keep."""
+    record = questionnaires.victim_case_or_404(current_user, case_id)
+    return pdf_response(victim.timeline_pdf(current_user, record), f"{record.reference}-chronologie.pdf")
 
 
 @bp.get("/mes-dossiers/<int:case_id>/documents/<int:document_id>")

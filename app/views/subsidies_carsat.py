@@ -168,3 +168,10 @@ def reopen_budget(programme_id: int):
             f"Budget du programme {programme.name} rouvert : les demandes peuvent y être déposées.", "success"
         )
     return redirect(url_for(".queue"), 303)
+
+
+@bp.app_context_processor
+def _navigation() -> dict:
+    """« Subventions » in the main navigation of a Carsat agent (no query)."""
+    serves = bool(current_user) and access.agent_serves(current_user, Service.SUBVENTIONS)
+    return {"subsidies_agent_nav": serves}

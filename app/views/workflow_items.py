@@ -21,7 +21,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 
 from app.services import draft_items, drafts
 from app.services.draft_items import FileRefused, GroupFull
@@ -35,7 +34,7 @@ from app.services.drafts import (
     StepNotReachable,
 )
 from app.views.workflows import _render_step, _signed_in, posted_version
-from app.web import is_htmx, navigate
+from app.web import is_htmx, navigate, request_user
 from app.workflows.engine import CHECK_ANSWERS, build_form
 
 bp = Blueprint(
@@ -58,7 +57,7 @@ def _item_url(draft_id: int, step_name: str, index: int | None, **args) -> str:
 
 
 def _load(draft_id: int, step_name: str, *, read: bool = False):
-    draft, workflow = (drafts.open_draft if read else drafts.load_draft)(current_user, draft_id)
+    draft, workflow = (drafts.open_draft if read else drafts.load_draft)(request_user(), draft_id)
     step = workflow.step(step_name)
     if step is None:
         abort(404)
@@ -158,7 +157,7 @@ def new_item(draft_id: int, step_name: str):
     if len(draft_items.items_of(draft, step)) >= group.max_items:
         flash(group().limit_message, "info")
         return redirect(_step_url(draft.id, step.name))
-    form = draft_items.item_form(current_user, draft, step, None)
+    form = draft_items.item_form(request_user(), draft, step, None)
     return _render_item(draft, workflow, step, form, None, version=draft.version)
 
 
@@ -167,7 +166,7 @@ def item(draft_id: int, step_name: str, index: int):
     draft, workflow, step = _load(draft_id, step_name, read=True)
     if (elsewhere := _shown(draft, workflow, step)) is not None:
         return elsewhere
-    form = draft_items.item_form(current_user, draft, step, index)
+    form = draft_items.item_form(request_user(), draft, step, index)
     if request.args.get("erreurs"):
         form.validate()
     return _render_item(draft, workflow, step, form, index, version=draft.version)
@@ -184,7 +183,7 @@ def save_item(draft_id: int, step_name: str):
     index = draft_items.parse_index(request.form.get("element"))
     try:
         saved = draft_items.save_item(
-            current_user,
+            request_user(),
             draft,
             workflow,
             step,
@@ -219,7 +218,7 @@ def autosave_item(draft_id: int, step_name: str):
     template = "workflows/_item_autosave_status.html"
     try:
         saved = draft_items.save_item(
-            current_user,
+            request_user(),
             draft,
             workflow,
             step,
@@ -245,7 +244,7 @@ def delete_item(draft_id: int, step_name: str, index: int):
     draft, workflow, step = _load(draft_id, step_name, read=request.method == "GET")
     if (elsewhere := _shown(draft, workflow, step)) is not None:
         return elsewhere
-    group_form = build_form(step, draft.answers.get(step.name, {}), drafts.context_for(draft, current_user))
+    group_form = build_form(step, draft.answers.get(step.name, {}), drafts.context_for(draft, request_user()))
     if not 0 <= index < len(group_form.items):
         abort(404)
     label = group_form.label_of(index)
@@ -261,7 +260,7 @@ def delete_item(draft_id: int, step_name: str, index: int):
             back_url=_step_url(draft.id, step.name),
         )
     try:
-        draft_items.delete_item(current_user, draft, workflow, step, index, base_version=posted_version())
+        draft_items.delete_item(request_user(), draft, workflow, step, index, base_version=posted_version())
     except WRITE_REFUSED as error:
         return _refused(error, draft_id, step_name, "vérifiez la liste avant de supprimer")
     flash(f"« {label} » a été supprimé de la liste.", "success")
@@ -284,9 +283,9 @@ def _retour() -> dict:
 def _file_refused(draft, workflow, step, item_page: bool, index, refused: FileRefused):
     """The page again, as typed, with the file's error beside its input (422)."""
     if item_page:
-        form = draft_items.item_form(current_user, draft, step, None, formdata=request.form)
+        form = draft_items.item_form(request_user(), draft, step, None, formdata=request.form)
     else:
-        form = build_form(step, None, drafts.context_for(draft, current_user))
+        form = build_form(step, None, drafts.context_for(draft, request_user()))
         form.process(request.form)
     form[refused.field].errors = [refused.message]
     if item_page:
@@ -304,7 +303,7 @@ def attach(draft_id: int, step_name: str):
     upload = request.files.get("fichier-" + field_name)
     try:
         saved = draft_items.attach_file(
-            current_user,
+            request_user(),
             draft,
             workflow,
             step,
@@ -334,7 +333,7 @@ def remove_file(draft_id: int, step_name: str):
     index = draft_items.parse_index(request.form.get("element"))
     try:
         saved = draft_items.remove_file(
-            current_user,
+            request_user(),
             draft,
             workflow,
             step,

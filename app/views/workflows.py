@@ -23,7 +23,7 @@ from flask_login import current_user
 
 from app.domain.cases import SubjectKind
 from app.forms.workflows import StartForm
-from app.services import drafts, submission_pdf
+from app.services import draft_submission, drafts, submission_pdf
 from app.services.drafts import (
     AUTOSAVE,
     CONTINUE,
@@ -36,7 +36,7 @@ from app.services.drafts import (
 )
 from app.views.auth import safe_next
 from app.views.documents import send_document
-from app.web import is_htmx, navigate, paris
+from app.web import is_htmx, navigate, paris, request_user
 from app.workflows.engine import CHECK_ANSWERS, build_form, check_answers, extract_raw, to_formdata
 
 bp = Blueprint("workflows", __name__, url_prefix="/demarches")
@@ -81,9 +81,9 @@ def drafts_list():
     known = drafts.known_workflows()
     return render_template(
         "workflows/drafts.html",
-        summaries=drafts.list_drafts(current_user),
-        submissions=drafts.recent_submissions(current_user),
-        startable=drafts.startable_workflows(current_user),
+        summaries=drafts.list_drafts(request_user()),
+        submissions=drafts.recent_submissions(request_user()),
+        startable=drafts.startable_workflows(request_user()),
         workflow_titles={w.name: w.title for w in known},
         summary_pdfs={w.name for w in known if submission_pdf.has_summary_pdf(w)},
     )
@@ -92,7 +92,7 @@ def drafts_list():
 @bp.route("/<workflow_name>/commencer", methods=["GET", "POST"])
 def start(workflow_name: str):
     workflow = drafts.workflow_or_404(workflow_name, SubjectKind.ESTABLISHMENT)
-    establishments = drafts.establishments_to_start(current_user, workflow)
+    establishments = drafts.establishments_to_start(request_user(), workflow)
     if not establishments:
         abort(403)
     form = StartForm(request.form if request.method == "POST" else None, establishments=establishments)
@@ -108,7 +108,7 @@ def start(workflow_name: str):
     if request.method == "POST":
         if form.validate():
             chosen = next(e for e in establishments if str(e.id) == form.establishment.data)
-            draft = drafts.start_draft(current_user, workflow, chosen)
+            draft = drafts.start_draft(request_user(), workflow, chosen)
             return redirect(_target_url(draft.id, draft.current_step), 303)
         return _render(
             "workflows/start.html", 422, workflow=workflow, form=form, has_errors=True, back_url=back_url
@@ -119,13 +119,17 @@ def start(workflow_name: str):
 @bp.post("/<workflow_name>/dossiers/<int:case_id>/<party>/commencer")
 def start_for_case(workflow_name: str, case_id: int, party: str):
     """Start the draft answering for ``party`` (« employeur » or « victime ») of a case: the case's
-    own pages link here (a questionnaire). Refused before the case's opening time and after its
-    closing time, with the date in the establishment's local time."""
+    own pages link here (a questionnaire). ``etablissement``: which employer establishment of the case
+    answers (a case may have several; each has its own draft). Refused before the case's opening time
+    and after its closing time, with the date in the establishment's local time."""
     workflow = drafts.workflow_or_404(workflow_name, SubjectKind.CASE_PARTY)
     case = drafts.case_or_404(case_id)
     subject_party = drafts.party_or_404(party)
+    answering = drafts.case_establishment_or_404(case, request.form.get("etablissement"))
     try:
-        draft = drafts.start_case_draft(current_user, workflow, case, subject_party)
+        draft = drafts.start_case_draft(
+            request_user(), workflow, case, subject_party, establishment=answering
+        )
     except OutsideWindow as refused:
         flash(refused.message, "info")
         return redirect(url_for(".drafts"), 303)
@@ -134,7 +138,7 @@ def start_for_case(workflow_name: str, case_id: int, party: str):
 
 @bp.get("/brouillons/<int:draft_id>")
 def resume(draft_id: int):
-    draft, workflow = drafts.load_draft(current_user, draft_id)
+    draft, workflow = drafts.load_draft(request_user(), draft_id)
     if draft.submitted_at is not None:
         return redirect(url_for(".confirmation", draft_id=draft.id))
     target = workflow.resume_point(draft.answers, draft.valid_steps, draft.current_step)
@@ -149,16 +153,16 @@ def discard(draft_id: int):
     """ "Supprimer ce brouillon": a confirmation page naming the draft, then the deletion. The page
     carries the version it showed: a draft saved since is not deleted unseen."""
     if request.method == "GET":
-        draft, workflow = drafts.open_draft(current_user, draft_id)
+        draft, workflow = drafts.open_draft(request_user(), draft_id)
     else:
-        draft, workflow = drafts.load_draft(current_user, draft_id)
+        draft, workflow = drafts.load_draft(request_user(), draft_id)
     if draft.submitted_at is not None:
         flash("Cette démarche a été envoyée : elle ne peut plus être supprimée.", "info")
         return redirect(url_for(".confirmation", draft_id=draft.id), 303)
     if request.method == "GET":
         return render_template("workflows/discard.html", item=drafts.summary_of(draft))
     try:
-        drafts.discard_draft(current_user, draft, base_version=posted_version())
+        drafts.discard_draft(request_user(), draft, base_version=posted_version())
     except AlreadySubmitted:
         return redirect(url_for(".confirmation", draft_id=draft_id), 303)
     except DraftConflict as conflict:
@@ -225,7 +229,7 @@ def _render_step(draft, workflow, step, form, *, version: int, status: int = 200
 def overview(draft_id: int):
     """The draft's overview: its sections with their status (GOV.UK task list), to see what is
     done and what is left, and go back to a finished section."""
-    draft, workflow = drafts.open_draft(current_user, draft_id)
+    draft, workflow = drafts.open_draft(request_user(), draft_id)
     if draft.submitted_at is not None:
         return redirect(url_for(".confirmation", draft_id=draft.id))
     return render_template(
@@ -239,7 +243,7 @@ def overview(draft_id: int):
 
 @bp.get("/brouillons/<int:draft_id>/etapes/<step_name>")
 def step(draft_id: int, step_name: str):
-    draft, workflow = drafts.open_draft(current_user, draft_id)
+    draft, workflow = drafts.open_draft(request_user(), draft_id)
     if draft.submitted_at is not None:
         return redirect(url_for(".confirmation", draft_id=draft.id))
     current = workflow.step(step_name)
@@ -248,7 +252,7 @@ def step(draft_id: int, step_name: str):
     if not workflow.reachable(current, draft.answers, draft.valid_steps):
         first = workflow.first_incomplete(draft.answers, draft.valid_steps)
         return redirect(_target_url(draft.id, first.name if first else CHECK_ANSWERS))
-    form = build_form(current, draft.answers.get(current.name), drafts.context_for(draft, current_user))
+    form = build_form(current, draft.answers.get(current.name), drafts.context_for(draft, request_user()))
     if request.args.get("erreurs"):
         form.validate()  # sent back here by a refused submission: show what to correct
     return _render_step(draft, workflow, current, form, version=draft.version)
@@ -256,7 +260,7 @@ def step(draft_id: int, step_name: str):
 
 @bp.post("/brouillons/<int:draft_id>/etapes/<step_name>")
 def save_step(draft_id: int, step_name: str):
-    draft, workflow = drafts.load_draft(current_user, draft_id)
+    draft, workflow = drafts.load_draft(request_user(), draft_id)
     current = workflow.step(step_name)
     if current is None:
         abort(404)
@@ -266,7 +270,7 @@ def save_step(draft_id: int, step_name: str):
     base_version = posted_version()
     try:
         saved = drafts.save_step(
-            current_user,
+            request_user(),
             draft,
             workflow,
             current,
@@ -286,7 +290,8 @@ def save_step(draft_id: int, step_name: str):
         return _render_conflict(conflict.draft, workflow, current, action)
     except OutsideWindow as refused:
         # Nothing was stored: the page shows the stored answers, read-only, and why.
-        stored = build_form(current, draft.answers.get(current.name), drafts.context_for(draft, current_user))
+        context = drafts.context_for(draft, request_user())
+        stored = build_form(current, draft.answers.get(current.name), context)
         return _render_step(
             draft, workflow, current, stored, version=draft.version, status=409, refused=refused.message
         )
@@ -323,14 +328,14 @@ def _render_conflict(draft, workflow, step, action: str):
 
 @bp.post("/brouillons/<int:draft_id>/etapes/<step_name>/enregistrement-automatique")
 def autosave(draft_id: int, step_name: str):
-    draft, workflow = drafts.load_draft(current_user, draft_id)
+    draft, workflow = drafts.load_draft(request_user(), draft_id)
     current = workflow.step(step_name)
     if current is None:
         abort(404)
     base_version = posted_version()
     try:
         saved = drafts.save_step(
-            current_user, draft, workflow, current, request.form, base_version=base_version, mode=AUTOSAVE
+            request_user(), draft, workflow, current, request.form, base_version=base_version, mode=AUTOSAVE
         )
     except AlreadySubmitted:
         return _render("workflows/_autosave_status.html", 409, state="submitted")
@@ -348,7 +353,7 @@ def autosave(draft_id: int, step_name: str):
 
 @bp.get("/brouillons/<int:draft_id>/verifier", endpoint="check_answers")
 def check_answers_page(draft_id: int):
-    draft, workflow = drafts.open_draft(current_user, draft_id)
+    draft, workflow = drafts.open_draft(request_user(), draft_id)
     if draft.submitted_at is not None:
         return redirect(url_for(".confirmation", draft_id=draft.id))
     first = workflow.first_incomplete(draft.answers, draft.valid_steps)
@@ -356,7 +361,7 @@ def check_answers_page(draft_id: int):
         return redirect(_target_url(draft.id, first.name))
     declaration_form = None
     if workflow.declaration_form is not None:
-        declaration_form = workflow.declaration_form(context=drafts.context_for(draft, current_user))
+        declaration_form = workflow.declaration_form(context=drafts.context_for(draft, request_user()))
     return _render_check_answers(draft, workflow, declaration_form)
 
 
@@ -367,7 +372,7 @@ def _render_check_answers(draft, workflow, declaration_form, status: int = 200, 
         status,
         workflow=workflow,
         draft=draft,
-        sections=check_answers(workflow, draft.answers, drafts.context_for(draft, current_user)),
+        sections=check_answers(workflow, draft.answers, drafts.context_for(draft, request_user())),
         back_url=_target_url(draft.id, last.name),
         declaration_form=declaration_form,
         has_errors=bool(declaration_form is not None and declaration_form.errors),
@@ -378,11 +383,11 @@ def _render_check_answers(draft, workflow, declaration_form, status: int = 200, 
 
 @bp.post("/brouillons/<int:draft_id>/envoyer")
 def submit(draft_id: int):
-    draft, workflow = drafts.load_draft(current_user, draft_id)
+    draft, workflow = drafts.load_draft(request_user(), draft_id)
     base_version = posted_version()
     try:
-        outcome = drafts.submit_draft(
-            current_user, draft, workflow, base_version=base_version, declaration=request.form
+        outcome = draft_submission.submit_draft(
+            request_user(), draft, workflow, base_version=base_version, declaration=request.form
         )
     except DraftConflict as conflict:
         saved = conflict.draft
@@ -406,7 +411,7 @@ def submit(draft_id: int):
 
 @bp.get("/brouillons/<int:draft_id>/confirmation")
 def confirmation(draft_id: int):
-    submission, draft, workflow = drafts.open_submission(current_user, draft_id)
+    submission, draft, workflow = drafts.open_submission(request_user(), draft_id)
     if workflow.confirmation_url is not None:
         return redirect(workflow.confirmation_url(submission))
     return render_template(
@@ -418,8 +423,8 @@ def confirmation(draft_id: int):
 def summary_pdf(draft_id: int):
     """The « récapitulatif » PDF of a sent démarche, rendered from the form model version it was
     answered on (404 for a workflow with PDFs of its own: the DAT)."""
-    submission, draft, workflow = drafts.open_submission(current_user, draft_id)
+    submission, draft, workflow = drafts.open_submission(request_user(), draft_id)
     if not submission_pdf.has_summary_pdf(workflow):
         abort(404)
-    data = submission_pdf.render(current_user, submission, draft, workflow)
+    data = submission_pdf.render(request_user(), submission, draft, workflow)
     return send_document(data, submission_pdf.filename(submission), inline=True)

@@ -89,8 +89,12 @@ CHAINS = {
         ("/", r"^/subventions/\d+$"),
         ("→", r"^/subventions/\d+/lignes$"),
         ("→", r"^/subventions/\d+/verifier$"),
+        # QR Pro: the MP case in its consultation window (pieces, observations, the form).
+        ("/qrpro/dossiers/", r"^/qrpro/dossiers/dossier/MP-[^/]+$"),
     ],
     "agent.cpam@demo.test": [("/cpam/qrpro/", r"^/cpam/qrpro/dossiers/[^/]+$")],
+    # The victim's case page (the MP in consultation: letters, dossier, observations form, timeline).
+    "victime@demo.test": [("/mes-dossiers/", r"^/mes-dossiers/\d+$")],
     "agent.carsat@demo.test": [("/subventions/instruction/", r"^/subventions/instruction/\d+$")],
 }
 

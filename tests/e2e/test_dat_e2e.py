@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import datetime, time
 
 import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from app.domain.dat import french_deadline
+from app.domain.deadlines import Deadline
 from app.extensions import db
 from app.models import Service, UserKind
 from app.services.simple_pdf import make_pdf
-from tests.dat_support import STEPS, make_declaration, valid_answers
+from tests.dat_support import STEPS, accident_day, make_declaration, valid_answers
 from tests.e2e.conftest import assert_accessible, login_as, shot
 from tests.factories import PASSWORD, make_caisse, make_company, make_establishment, make_user
 
@@ -103,7 +106,9 @@ def test_declaration_from_sign_in_to_receipt_pdf_resumed_in_another_browser(
     assert_accessible(page)
     fill_step(page, answers["connaissance"])
     expect(page.locator("#dat-due")).to_contain_text("À transmettre avant le")
-    expect(page.locator("#dat-due")).to_contain_text("à 10 h 00")
+    # Yesterday 10 h: the 48 hours end at 10 h 00, or at 24 h 00 when yesterday was a Sunday or a holiday.
+    due = Deadline.dat(datetime.combine(accident_day(), time(10)), "57").due
+    expect(page.locator("#dat-due")).to_contain_text(f"avant le {french_deadline(due, '57')}")
     assert_accessible(page)
     page.get_by_role("button", name="Enregistrer et reprendre plus tard").click()
     expect(page.get_by_text("Votre brouillon est enregistré")).to_be_visible()

@@ -1,43 +1,56 @@
 """QR Pro's whole AT path in Chromium (issue 13, « How it is checked »), on the demo data: the CPAM agent
-opens the instruction of KLEIN Sarah's accident → the employer answers its questionnaire, leaving and
-resuming → the victim types the access code printed in her opening letter (read from the PDF's text),
-creates her account and answers → the consultation: the employer adds an observation, the victim sees it
-and is told by e-mail → the window closes → the decision → its LUCIE letter and the alert e-mail (a real
-SMTP server). axe-core on the victim's pages, and the victim's case page with JavaScript off.
+opens the instruction of KLEIN Sarah's accident, chooses the questionnaires and sends them (three steps) →
+the employer answers its questionnaire, leaving and resuming → the victim types the access code printed in
+her opening letter (read from the PDF's text), creates her account and answers → the consultation: the
+employer adds an observation, the victim sees it and is told by e-mail, a decision is refused → the window
+closes (recorded by the periodic command) → the decision → its LUCIE letter and the alert e-mail, the
+victim's e-mails (a real SMTP server), and the declaration « prise en charge » on the employer's DAT page.
+axe-core on the victim's pages, and the victim's case page with JavaScript off.
 
-The calendar is real: the consultation is scheduled at the earliest lawful dates, then the case's stored
-dates (and the declaration's reserves window) are moved back in the database to stand, in turn, inside the
-window with observations and after it — as if those days had passed.
+The case lives its weeks as a real one: nothing stored is changed behind the app's back, the clock moves.
+The live server is a thread of this process, so time-machine (``clock``) moves its time forward — past
+the day the questionnaires are due, to the consultation's opening day, past the window's last day, to the
+decision's — and everything follows from the clock: the letters' deemed notification, the window, its
+close recorded by `flask qrpro cloturer-consultations`, the decision refused during the window and taken
+after it (the employer's reserves window, ten days after the declaration, has long ended by then). Where
+to go comes from `app.domain`'s computations (the questionnaires' due date from the opening letter's deemed
+receipt, `earliest_opening`, `observation_window`), so the path holds whatever day it starts on. Days later
+a session has ended (12 hours at most): each person signs in again, as they would. The browser's clock is
+left alone: the page's only script that reads time (the session warning) counts from each page's load.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
+import time_machine
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from app.demo import DEMO_PASSWORD
+from app.domain.calendars import timezone_for
 from app.domain.cases import Party
-from app.domain.instruction import earliest_opening, observation_window
-from app.domain.lucie import LetterType
+from app.domain.dat import french_day
+from app.domain.instruction import earliest_opening, observation_window, questionnaire_due
+from app.domain.lucie import LetterType, deemed_notification
 from app.domain.qrpro import DateKind
 from app.extensions import db
-from app.models import Case, Declaration
+from app.models import Case
 from app.models.types import utcnow
 from app.services import outbox
 from app.services.qrpro import calendar, letters
-from app.services.qrpro.instruction import _deemed_received_on
 from tests.compte_support import pdf_text
-from tests.dat_support import local_today
 from tests.e2e.conftest import assert_accessible, login_as, shot
 from tests.qrpro_parties_support import VALID
 
 pytestmark = pytest.mark.usefixtures("no_script_error")
 VICTIM_EMAIL = "sarah.klein@exemple.fr"
 VICTIM_PASSWORD = "Mirabelle-Cathedrale-Moselle-57"
+INFORMATION_DEEMED = "Courrier réputé notifié – Information sur la consultation du dossier"
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 # The questionnaires' paths without the optional pages (no witness, no first care on the day).
 EMPLOYER_PATH = VALID["qr-at-employeur"]
@@ -90,33 +103,66 @@ def answer(page, path) -> None:
     expect(heading(page)).to_have_text("Vérifier vos réponses avant d'envoyer")
 
 
-def move_window(case: Case, days: int) -> None:
-    """The consultation's dates moved ``days`` earlier, as if that many days had passed."""
-    rows = calendar.dates_of(case)
-    for kind in (DateKind.CONSULTATION_OPENING, DateKind.OBSERVATIONS_END, DateKind.DECISION_PLANNED):
-        rows[kind].notified_on = rows[kind].effective_on - timedelta(days=days)
-    db.session.commit()
+@pytest.fixture
+def clock():
+    """The clock of this process, so of the live server (a thread of it): it runs on from now, and
+    :func:`days_pass` moves it forward."""
+    traveller = time_machine.travel(time.time(), tick=True)
+    yield traveller.start()
+    traveller.stop()
+
+
+def days_pass(clock, day, departement: str, at: clock_time = clock_time(9)) -> None:
+    """The clock moved forward to ``day`` at ``at``, the case's local time: the days before have passed."""
+    moment = datetime.combine(day, at, tzinfo=timezone_for(departement))
+    assert moment > datetime.now(UTC), f"the clock only goes forward: {moment} is past"
+    clock.move_to(moment)
+
+
+def come_back(page, url: str, email: str, password: str) -> None:
+    """A person back on ``url`` days later: their session has ended (12 hours at most), the sign-in page
+    says so; they sign in again and land on ``url``."""
+    page.goto(url)
+    expect(page).to_have_url(re.compile(r"/connexion\?next="))
+    expect(page.get_by_text("Vous avez été déconnecté").first).to_be_visible()
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(url)
+
+
+def close_windows(app) -> str:
+    """The periodic command, as its daily run would do on that day."""
+    closing = app.test_cli_runner().invoke(args=["qrpro", "cloturer-consultations"])
+    assert closing.exit_code == 0, closing.output
+    return closing.output
 
 
 def sign_out(page) -> None:
+    """Signed out once the sign-in page is shown (the next sign-in must not find the session open)."""
     page.get_by_role("button", name="Se déconnecter").first.click()
+    page.wait_for_url(re.compile(r"/connexion$"))
 
 
-def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessible_without_javascript):
+def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessible_without_javascript, clock):
     base = demo_server.url
     app = demo_server.app
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
     app.extensions["mail"].server, app.extensions["mail"].port = "127.0.0.1", smtp.port
     reference = db.session.scalar(select(Case.reference).where(Case.victim_name == "KLEIN Sarah"))
 
-    # 1. The agent opens the instruction with the QR Pro questionnaires.
+    # 1. The agent opens the instruction, chooses the QR Pro questionnaires, then sends them: three steps.
     agent = new_context().new_page()
     login_as(agent, base, "agent.cpam@demo.test", DEMO_PASSWORD)
     agent.goto(f"{base}/cpam/qrpro/dossiers/{reference}")
+    agent.get_by_role("button", name="Ouvrir l'instruction", exact=True).click()
+    expect(agent.get_by_text("Instruction ouverte : choisissez maintenant les modèles")).to_be_visible()
     agent.get_by_label("Questionnaire de l'employeur").select_option("qr-at-employeur")
     agent.get_by_label("Questionnaire de la victime").select_option("qr-at-victime")
-    agent.get_by_role("button", name="Ouvrir l'instruction et envoyer les questionnaires").click()
-    expect(agent.get_by_text("Instruction ouverte : les courriers sont déposés.")).to_be_visible()
+    agent.get_by_role("button", name="Enregistrer les modèles").click()
+    expect(agent.get_by_text("Modèles de questionnaire enregistrés")).to_be_visible()
+    agent.get_by_role("button", name="Envoyer les questionnaires").click()
+    expect(agent.get_by_text("Questionnaires envoyés : les courriers sont déposés.")).to_be_visible()
 
     # 2. The employer starts its questionnaire, leaves, comes back and sends it.
     employer = new_context().new_page()
@@ -126,6 +172,8 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     for step, answers in EMPLOYER_PATH[:3]:
         answer_page(employer, step, answers)
     employer.get_by_role("button", name="Enregistrer et reprendre plus tard").click()
+    # Saved once « Mes démarches » is shown: signing out earlier clicked a page being replaced.
+    expect(employer).to_have_url(re.compile(r"/demarches/$"))
     sign_out(employer)
     login_as(employer, base, "employeur@demo.test", DEMO_PASSWORD)
     employer.goto(f"{base}/qrpro/questionnaires")
@@ -160,13 +208,25 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     victim.get_by_role("button", name="Envoyer la demande").click()
     expect(victim.get_by_text(re.compile(r"QRATV-\d{4}-\d{6}")).first).to_be_visible()
 
-    # 4. The agent schedules the consultation at the earliest lawful dates; the parties are informed.
+    # 4. The questionnaires' due date passes: 20 jours francs from the opening letter's deemed receipt
+    # (deposited in LUCIE, not opened: deposit + 15 days). The agent then schedules the consultation at the
+    # earliest lawful dates: 10 jours francs after the information letter's own deemed receipt. Whatever the
+    # first day, that opening comes 4 days or more before D0 + 70 (every day of 2026-2027, Moselle and
+    # Paris), and the decision 12 days or more before D0 + 90.
     case = fresh_case(reference)
-    departement = case.establishment.departement
-    opening = earliest_opening(_deemed_received_on(case, utcnow()), departement, kind="AT").earliest
+    case_id, departement = case.id, case.establishment.departement
+    reading = app.config["LUCIE_NOTIFICATION_READING"]
+    opening_deposit = letters.letter_of(case, LetterType.OUVERTURE_INSTRUCTION, Party.EMPLOYER).letter
+    received = deemed_notification(opening_deposit.deposited_at, None, departement, reading).date()
+    questionnaires_due = questionnaire_due("AT", received, departement).due
+    assert calendar.effective(case, DateKind.QUESTIONNAIRE_DUE) == questionnaires_due
+    days_pass(clock, questionnaires_due + timedelta(days=1), departement)
+    case_page = f"{base}/cpam/qrpro/dossiers/{reference}"
+    come_back(agent, case_page, "agent.cpam@demo.test", DEMO_PASSWORD)
+    informed = deemed_notification(utcnow(), None, departement, reading).date()
+    opening = earliest_opening(informed, departement, kind="AT").earliest
     last = observation_window(opening, departement, kind="AT").last_day.due
     decision_on = last + timedelta(days=1)
-    agent.reload()
     for legend, day in (
         ("Date d'ouverture de la consultation du dossier", opening),
         ("Date prévue de la décision", decision_on),
@@ -178,14 +238,22 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     agent.get_by_role("button", name="Programmer la consultation et informer les parties").click()
     expect(agent.get_by_text("Consultation programmée : les parties sont informées.")).to_be_visible()
     assert fresh_case(reference).stage == "consultation"
+    # The employer's information letter, just deposited, will be deemed notified on ``informed``.
+    deemed = agent.locator(".app-timeline").first.locator("li", has_text=INFORMATION_DEEMED)
+    expect(deemed).to_contain_text(f"{french_day(informed)} à ")
+    expect(deemed).to_contain_text("(à venir)")
 
-    # 5. The window opens (its days pass): the employer observes, the victim sees it and is told.
-    move_window(fresh_case(reference), (opening - local_today()).days + 1)
-    employer.goto(f"{base}/qrpro/dossiers/dossier/{reference}")
+    # 5. The opening day: the periodic command closes the demo's two MP windows, not this one, which has
+    # just opened. The employer observes, the victim sees it and is told; a decision now is refused.
+    days_pass(clock, opening, departement)
+    # The demo's MP in consultation (its window ended days after the demo was loaded) and its decided MP.
+    assert "2 fenêtre(s) d'observations close(s)" in close_windows(app)
+    employer_case_page = f"{base}/qrpro/dossiers/dossier/{reference}"
+    come_back(employer, employer_case_page, "employeur@demo.test", DEMO_PASSWORD)
     employer.get_by_label("Vos observations").fill("La victime a repris le travail dès le lendemain.")
     employer.get_by_role("button", name="Envoyer mes observations").click()
     expect(employer.get_by_text("Vos observations sont annexées au dossier")).to_be_visible()
-    victim.goto(f"{base}/mes-dossiers/")
+    come_back(victim, f"{base}/mes-dossiers/", VICTIM_EMAIL, VICTIM_PASSWORD)
     victim.get_by_role("link", name=re.compile(reference)).first.click()
     expect(victim.get_by_text("La victime a repris le travail dès le lendemain.")).to_be_visible()
     expect(victim.get_by_role("button", name="Envoyer mes observations")).to_be_visible()
@@ -193,18 +261,34 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     shot(victim, "qrpro-path-victim-consultation")
     outbox.send_due()
     told = smtp.to(VICTIM_EMAIL)
-    assert any(reference in message["Subject"] for message in told)
-    assert any(f"/mes-dossiers/{case.id}" in message.get_content() for message in told)
+    observed = [m for m in told if m["Subject"] == f"Nouvelles observations sur le dossier {reference}"]
+    assert len(observed) == 1 and f"/mes-dossiers/{case_id}" in observed[0].get_content()
+    # Her account exists since step 3: the information on the consultation was e-mailed to her (the opening
+    # letter, before her account, was not: its paper copy carried the code).
+    (informed_mail,) = [
+        m for m in told if m["Subject"] == f"Nouveau courrier de votre caisse – dossier {reference}"
+    ]
+    assert "« Information sur la consultation du dossier »" in informed_mail.get_content()
+    come_back(agent, case_page, "agent.cpam@demo.test", DEMO_PASSWORD)
+    agent.get_by_label(re.compile("Prise en charge au titre")).check()
+    agent.get_by_role("button", name="Enregistrer et notifier la décision").click()
+    expect(
+        agent.get_by_text(re.compile("la consultation du dossier avec observations court du")).first
+    ).to_be_visible()
+    assert fresh_case(reference).stage == "consultation"
+    expect(deemed).to_contain_text(f"{french_day(informed)} à ")
+    expect(deemed).not_to_contain_text("(à venir)")  # the 15 days have passed since
 
-    # 6. The window closes; the reserves window is long past: the agent decides.
-    move_window(fresh_case(reference), 20)
-    declaration = db.session.get(Declaration, fresh_case(reference).declaration_id)
-    declaration.reserves_due_on = local_today() - timedelta(days=1)
-    db.session.commit()
-    victim.reload()
-    expect(victim.get_by_text("sans nouvelles observations")).to_be_visible()
+    # 6. The night after the window's last day, the periodic command records its close; the victim sees the
+    # dossier without the means to observe. The morning of the decision date, the agent decides.
+    days_pass(clock, decision_on, departement, at=clock_time(0, 30))
+    assert "1 fenêtre(s) d'observations close(s)" in close_windows(app)
+    come_back(victim, f"{base}/mes-dossiers/{case_id}", VICTIM_EMAIL, VICTIM_PASSWORD)
+    expect(victim.get_by_text("sans nouvelles observations").first).to_be_visible()
+    expect(victim.locator("#chronologie")).to_contain_text("Fenêtre d'observations close")
     expect(victim.get_by_role("button", name="Envoyer mes observations")).to_have_count(0)
-    agent.reload()
+    days_pass(clock, decision_on, departement)
+    come_back(agent, case_page, "agent.cpam@demo.test", DEMO_PASSWORD)
     agent.get_by_label(re.compile("Prise en charge au titre")).check()
     agent.get_by_role("button", name="Enregistrer et notifier la décision").click()
     expect(agent.get_by_text("Décision enregistrée et notifiée.")).to_be_visible()
@@ -214,16 +298,24 @@ def test_the_whole_at_path(page, new_context, demo_server, smtp, assert_accessib
     outbox.send_due()
     alerts = [m for m in smtp.to("employeur@demo.test") if "Notification de décision" in m["Subject"]]
     assert len(alerts) == 1
-    employer.goto(f"{base}/courriers/")
+    (notice,) = smtp.to(VICTIM_EMAIL)  # her copy of the decision, without its content
+    assert (
+        "« Notification de décision »" in notice.get_content()
+        and "Prise en charge" not in notice.get_content()
+    )
+    come_back(employer, f"{base}/courriers/", "employeur@demo.test", DEMO_PASSWORD)
     expect(
         employer.get_by_text(f"Notification de la décision sur le dossier {reference}").first
     ).to_be_visible()
     quiet = new_context(java_script_enabled=False).new_page()
     login_as(quiet, base, VICTIM_EMAIL, VICTIM_PASSWORD)
-    quiet.goto(f"{base}/mes-dossiers/{case.id}")
+    quiet.goto(f"{base}/mes-dossiers/{case_id}")
     expect(quiet.get_by_text("Le dossier est clos : la décision a été rendue.").first).to_be_visible()
     decision_letter = quiet.get_by_role("link", name=re.compile("Notification de la décision .*PDF"))
     expect(decision_letter).to_be_visible()
     assert_accessible_without_javascript(quiet)
     response = quiet.request.get(base + decision_letter.get_attribute("href"))
     assert response.status == 200 and "Prise en charge" in pdf_text(response.body())
+    # The declaration itself now says so, on the employer's DAT page.
+    employer.goto(f"{base}/dat/declarations/{reference}")
+    expect(employer.locator(".govuk-tag", has_text="Prise en charge").first).to_be_visible()

@@ -1,5 +1,6 @@
 """The warning before a session ends for inactivity, in a real browser, on a short clock: the session
-ends after 14 s without a request and the warning opens 8 s before (6 s after a page loads)."""
+ends after 14 s without a request and the warning opens 8 s before (6 s after a page loads). The time
+passes without waiting: the page's clock and the server's are moved forward together (``clocks``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import time
 
 import pytest
+import time_machine
 from itsdangerous import TimestampSigner
 from playwright.sync_api import expect
 
@@ -22,6 +24,23 @@ pytestmark = pytest.mark.usefixtures("no_script_error")
 @pytest.fixture
 def app_config():
     return {"SESSION_IDLE_MINUTES": 14 / 60, "SESSION_WARNING_MINUTES": 8 / 60}
+
+
+@pytest.fixture
+def clocks(page):
+    """``clocks(seconds)`` moves the page's clock and the server's forward together, without waiting:
+    Playwright's clock in the browser (its timers that fall due run), time-machine in this process (the
+    live server is a thread of it; the session's end is computed from ``time.time()``)."""
+    traveller = time_machine.travel(time.time(), tick=True)
+    server = traveller.start()
+    page.clock.install()
+
+    def forward(seconds: float) -> None:
+        server.shift(seconds)  # first: the page's timers ask the server how long is left
+        page.clock.fast_forward(int(seconds * 1000))
+
+    yield forward
+    traveller.stop()
 
 
 def on_a_step(page, base: str, user) -> str:
@@ -41,11 +60,14 @@ def test_the_warning_keeps_the_session_and_without_an_answer_the_sign_in_page_sa
     page,
     live_server,
     claire,
+    clocks,
 ):
     step = on_a_step(page, live_server.url, claire)
 
     warning = page.get_by_role("dialog", name="Voulez-vous rester connecté ?")
-    expect(warning).to_be_visible(timeout=15_000)
+    expect(warning).to_be_hidden()
+    clocks(7)  # 6 s after the page loaded, 8 s before the end
+    expect(warning).to_be_visible()
     expect(warning).to_contain_text("vous serez déconnecté dans")
     expect(warning.get_by_role("button", name="Rester connecté")).to_be_focused()
     assert_accessible(page)
@@ -55,15 +77,18 @@ def test_the_warning_keeps_the_session_and_without_an_answer_the_sign_in_page_sa
     assert time_left(page) > 8  # the server pushed the end back
 
     # Escape also means "stay signed in".
-    expect(warning).to_be_visible(timeout=15_000)
+    clocks(7)
+    expect(warning).to_be_visible()
     page.keyboard.press("Escape")
     expect(warning).to_be_hidden()
     assert time_left(page) > 8
 
     # Then nobody answers: once the session has ended, the sign-in page says why, and signing in
     # again comes back to the step.
-    expect(warning).to_be_visible(timeout=15_000)
-    page.wait_for_url(re.compile(r"/connexion\?next="), timeout=30_000)
+    clocks(7)
+    expect(warning).to_be_visible()
+    clocks(8)
+    page.wait_for_url(re.compile(r"/connexion\?next="))
     expect(page.get_by_text("Vous avez été déconnecté après 14\u00a0secondes sans activité")).to_be_visible()
     assert_accessible(page)
     shot(page, "session-ended-sign-in")
@@ -78,6 +103,7 @@ def test_an_answer_that_could_not_be_saved_stays_on_the_page_when_the_session_en
     page,
     live_server,
     claire,
+    clocks,
 ):
     step = on_a_step(page, live_server.url, claire)
     page.route("**/enregistrement-automatique", lambda route: route.fulfill(status=503))
@@ -85,7 +111,8 @@ def test_an_answer_that_could_not_be_saved_stays_on_the_page_when_the_session_en
     expect(page.get_by_text("Échec de l'enregistrement automatique")).to_be_visible()
 
     ended = page.get_by_role("dialog", name="Vous avez été déconnecté")
-    expect(ended).to_be_visible(timeout=30_000)
+    clocks(15)  # past the end: the server says so when the page asks
+    expect(ended).to_be_visible()
     expect(ended).to_contain_text("reste sur cette page")
     ended.get_by_role("button", name="Fermer").click()
     expect(ended).to_be_hidden()

@@ -78,6 +78,7 @@ def test_reservation_acceptance_letter_payment(page, browser, live_server, smtp,
     page.get_by_label(re.compile("Menuiserie Kern — Metz")).check()
     assert_accessible(page)
     page.get_by_role("button", name="Continuer").click()
+    expect(page.locator('input[name="regime_general"]').first).to_be_attached()  # the next page, loaded
     assert_accessible(page)
     _attest(page)
     _line(page, "Équipements", "12 000", "D-1", live="6\u00a0000,00\u00a0€")

@@ -225,19 +225,25 @@ def test_habilitation_changes_are_seen_after_reset_cache(company):
     assert access.can(user, Service.DAT, metz)
 
 
-def test_one_establishment_is_judged_as_the_whole_company_s_grants_judge_it(company, other_company):
-    """can() reads only the establishment asked about and the head offices; establishments_for()
-    reads the whole company. Both must say the same for every user, establishment and service."""
+def _employer_users(company):
+    """A company's users of every kind: a head-office habilitation, ordinary ones, administrators
+    with and without a habilitation, none."""
     company_, head, metz, strasbourg = company
-    firm = make_firm("Cabinet", mandates=[(metz, Service.DAT), (other_company, Service.LUCIE)])
-    users = [
+    return [
         make_user(company=company_, grants=[(head, Service.DAT)]),
         make_user(company=company_, grants=[(metz, "*"), (strasbourg, Service.LUCIE)]),
         make_user(company=company_, admin=True, grants=[(strasbourg, Service.DAT)]),
         make_user(company=company_, admin=True),
         make_user(company=company_),
-        make_user(kind=UserKind.FIRM, firm_id=firm.id),
     ]
+
+
+def test_one_establishment_is_judged_as_the_whole_company_s_grants_judge_it(company, other_company):
+    """can() reads only the establishment asked about and the head offices; establishments_for()
+    reads the whole company. Both must say the same for every user, establishment and service."""
+    _, head, metz, strasbourg = company
+    firm = make_firm("Cabinet", mandates=[(metz, Service.DAT), (other_company, Service.LUCIE)])
+    users = [*_employer_users(company), make_user(kind=UserKind.FIRM, firm_id=firm.id)]
     db.session.flush()
     for user in users:
         for establishment in (head, metz, strasbourg, other_company):
@@ -251,3 +257,41 @@ def test_one_establishment_is_judged_as_the_whole_company_s_grants_judge_it(comp
                     else access.can(user, service, establishment)
                 )
                 assert judged == listed, (user.id, establishment.name, service)
+
+
+def test_the_grants_read_with_an_object_are_those_its_own_query_reads(app, company, other_company):
+    """A save reads the user's grants on the draft's establishment in the draft's own query
+    (access.with_grants): for every kind of user and establishment, the same grants as the query on
+    that establishment alone — a revoked mandate and another firm's included."""
+    from flask import g
+    from sqlalchemy import bindparam, select
+
+    from app.models import Establishment, Mandate
+
+    _, head, metz, strasbourg = company
+    firm = make_firm("Cabinet", mandates=[(metz, Service.DAT), (head, Service.LUCIE)])
+    other_firm = make_firm("Autre cabinet", mandates=[(strasbourg, Service.DAT)])
+    revoked = make_firm("Cabinet révoqué", mandates=[(strasbourg, Service.LUCIE)])
+    for mandate in db.session.scalars(db.select(Mandate).where(Mandate.firm_id == revoked.id)):
+        mandate.revoked_at = datetime.now(UTC)
+    users = [
+        *_employer_users(company),
+        *(make_user(kind=UserKind.FIRM, firm_id=f.id) for f in (firm, other_firm, revoked)),
+    ]
+    db.session.flush()
+    query = access.with_grants(
+        select(Establishment).where(Establishment.id == bindparam("asked")), Establishment.id
+    )
+    for user in users:
+        for establishment in (head, metz, strasbourg, other_company):
+            with app.test_request_context(method="POST"):
+                fresh()
+                found = access.read_with_grants(user, query, {"asked": establishment.id})
+                assert found is establishment
+                read_with = g._grants_on[(user.id, establishment.id)]
+                assert read_with == access._read_grants(user, establishment.id), (user.id, establishment.name)
+    # Seen on a full page, the navigation reads every grant anyway: the plain query, nothing kept.
+    with app.test_request_context(method="GET"):
+        g.pop("_grants_on", None)  # g is the test's application context's, shared by these requests
+        assert access.read_with_grants(users[0], query, {"asked": metz.id}) is metz
+        assert "_grants_on" not in g

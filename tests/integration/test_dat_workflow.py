@@ -10,6 +10,7 @@ import io
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+import time_machine
 from dateutil.easter import easter
 from sqlalchemy import select
 
@@ -432,6 +433,27 @@ def test_drafts_list_shows_the_time_left(client, world, declarant):
     answers = valid_answers(accident_on=local_today() - timedelta(days=9))
     declarant.fill(late, answers, until="temoins")
     assert "Délai de 48 heures dépassé depuis le" in text(client.get("/demarches/"))
+
+
+def test_48_hours_ending_at_midnight_read_as_the_last_day_they_cover(client, world):
+    """Learnt of on Sunday 6 December 2026: the 48 hours run from Monday 0 h and end on Wednesday 0 h,
+    worded « mardi 8 décembre 2026 à 24 h 00 » on the step, « Mes démarches », the DAT list and the home
+    page — never « mercredi 9 décembre … à 0 h 00 »."""
+    sunday = date(2026, 12, 6)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):
+        declarant = DatClient(client, world.employer)  # signed in that Monday morning
+        draft_id = declarant.start(world.metz)
+        declarant.fill(draft_id, valid_answers(accident_on=sunday), until="temoins")
+        pages = {
+            "step": text(client.get(f"/demarches/brouillons/{draft_id}/etapes/connaissance")),
+            "démarches": text(client.get("/demarches/")),
+            "DAT": text(client.get("/dat/")),
+            "home": text(client.get("/")),
+        }
+    for name, page in pages.items():
+        assert "8 décembre 2026 à 24\u00a0h\u00a000" in page, name
+        assert "9 décembre 2026 à 0\u00a0h\u00a000" not in page and "09/12/2026" not in page, name
+    assert "avant le mardi 8 décembre 2026 à 24\u00a0h\u00a000" in pages["step"]
 
 
 def test_registre_des_accidents_benins_needs_date_and_number(world, declarant):

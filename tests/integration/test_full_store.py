@@ -181,7 +181,7 @@ def test_a_submit_gets_its_number_while_another_submits_receipt_is_rendering(app
     """The reference counter's row is locked for the number only: the receipt PDF renders after the
     commit. Before, the second submit waited for the first one's render (8 submits queued)."""
     from app.models import User
-    from app.services import drafts
+    from app.services import draft_submission, drafts
     from app.workflows import get_workflow
 
     lucie.subscribe(world.metz)
@@ -205,7 +205,7 @@ def test_a_submit_gets_its_number_while_another_submits_receipt_is_rendering(app
             try:
                 user = db.session.get(User, world.employer.id)
                 draft, _ = drafts.load_draft(user, draft_id)
-                outcome = drafts.submit_draft(
+                outcome = draft_submission.submit_draft(
                     user,
                     draft,
                     get_workflow("dat"),

@@ -83,14 +83,17 @@ def test_another_caisse_and_an_employer_get_404(client, login, world):
     assert client.get("/cpam/qrpro/").status_code == 404
 
 
-def test_the_agent_opens_and_a_retried_post_makes_no_second_letter(client, login, world):
+def test_the_agent_opens_chooses_sends_and_a_retried_post_makes_no_second_letter(client, login, world):
     case = with_cmi(world, at_case(world), days_ago=5)
     login(world.agent)
     url = f"/cpam/qrpro/dossiers/{case.reference}"
     token = client.csrf(url)
-    data = {"employer_model": "exemple-temoins", "victim_model": "exemple-temoins", "csrf_token": token}
+    data = {"csrf_token": token}
+    models = {"employer_model": "exemple-temoins", "victim_model": "exemple-temoins", "csrf_token": token}
     assert client.post(f"{url}/ouverture", data=data).status_code == 303
-    assert client.post(f"{url}/ouverture", data=data).status_code == 303  # the retry
+    assert client.post(f"{url}/modeles", data=models).status_code == 303
+    assert client.post(f"{url}/envoi", data=data).status_code == 303
+    assert client.post(f"{url}/envoi", data=data).status_code == 303  # the retry
     assert db.session.scalar(select(func.count(CaseLetter.id)).where(CaseLetter.case_id == case.id)) == 2
     assert (
         db.session.scalar(select(func.count(Letter.id)).where(Letter.letter_type == "ouverture_instruction"))

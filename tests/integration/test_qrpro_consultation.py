@@ -17,11 +17,12 @@ from app.domain.qrpro import DateKind, EventKind
 from app.extensions import db
 from app.models import CaseDocument, CaseEvent, OutboxMessage, Service, UserKind
 from app.services import lucie
-from app.services.qrpro import calendar, cases, consultation, instruction
+from app.services.qrpro import calendar, cases, consultation, scheduling
+from app.services.qrpro import decision as case_decision
 from app.services.simple_pdf import make_pdf
 from tests.dat_support import local_today
 from tests.factories import make_user
-from tests.integration.test_qrpro_instruction import registration
+from tests.integration.test_qrpro_instruction import open_and_send, registration
 
 
 def ago(days: int) -> datetime:
@@ -55,11 +56,9 @@ def case(world):
     ).case
     record.victim_id = world.victim.id
     db.session.commit()
-    instruction.open_instruction(
-        world.agent, record, employer_model="exemple-temoins", victim_model="exemple-temoins", now=ago(55)
-    )
+    open_and_send(world, record, now=ago(55))
     opening = local_today() - timedelta(days=2)
-    instruction.schedule_consultation(
+    scheduling.schedule_consultation(
         world.agent, record, opening=opening, decision_on=opening + timedelta(days=16), now=ago(35)
     )
     return record
@@ -108,7 +107,11 @@ def test_the_employers_observations_are_annexed_and_the_victim_is_told_without_t
     assert response.status_code == 303
     document = db.session.scalar(select(CaseDocument).where(CaseDocument.kind == "observation"))
     assert document.party == "employeur" and document.text.startswith("Le salarié")
-    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == world.victim.email))
+    mail = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient == world.victim.email, OutboxMessage.kind == consultation.MAIL_KIND
+        )
+    )
     assert case.reference in mail.subject and "charges lourdes" not in mail.body_text
     assert (
         db.session.scalar(
@@ -129,7 +132,7 @@ def test_observations_are_refused_after_the_window_and_after_the_decision(world,
     with pytest.raises(consultation.DocumentRefused) as refused:
         consultation.add_observation(world.qrpro_user, case, Party.EMPLOYER, text="Trop tard", now=after)
     assert "a expiré" in refused.value.errors["observations"]
-    instruction.record_decision(world.agent, case, decision="reconnu", now=after + timedelta(days=10))
+    case_decision.record_decision(world.agent, case, decision="reconnu", now=after + timedelta(days=10))
     with pytest.raises(consultation.DocumentRefused) as refused:
         consultation.add_observation(world.qrpro_user, case, Party.EMPLOYER, text="Encore")
     assert "clos" in refused.value.errors["observations"]

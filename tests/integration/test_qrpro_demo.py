@@ -27,3 +27,16 @@ def test_the_demo_has_a_case_at_each_stage(demo_app):
     agent = db.session.scalar(select(User).where(User.email == "agent.cpam@demo.test"))
     queued = {case.victim_name for case in cases.queue(agent, size=100).items}
     assert {"GIRARD Lucas", "FRANÇOIS Nadia"} <= queued and "ROUSSEAU Marc" not in queued
+
+
+def test_the_demo_mp_in_consultation_has_two_employers_each_with_its_letters(demo_app):
+    from app.domain.cases import Party
+    from app.services.qrpro import letters
+
+    case = db.session.scalar(select(Case).where(Case.victim_name == "FRANÇOIS Nadia"))
+    assert [place.siret for place in case.employers] == ["81234567600025", "81234567600033"]
+    for place in case.employers:
+        rows = letters.letters_of(case, Party.EMPLOYER, place)
+        assert [row.letter_type for row in rows] == ["ouverture_instruction", "information_consultation"]
+        assert all(row.letter_id is not None and row.letter.establishment_id == place.id for row in rows)
+    assert "deux établissements employeurs" in "\n".join(demo_app.extensions["tests.demo_output"])

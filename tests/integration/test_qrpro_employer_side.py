@@ -12,9 +12,9 @@ from app.domain.qrpro import DateKind
 from app.extensions import db
 from app.models import Service, UserKind
 from app.services import lucie
-from app.services.qrpro import calendar, instruction
+from app.services.qrpro import calendar
 from tests.factories import make_firm, make_user
-from tests.integration.test_qrpro_instruction import at_case, with_cmi
+from tests.integration.test_qrpro_instruction import at_case, open_and_send, with_cmi
 
 
 @pytest.fixture
@@ -33,9 +33,7 @@ def world(app, world):
 @pytest.fixture
 def opened(world):
     case = with_cmi(world, at_case(world), days_ago=5)
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     return case
 
 

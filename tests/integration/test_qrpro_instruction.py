@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
 import pytest
 from pypdf import PdfReader
@@ -21,7 +22,8 @@ from app.models import AuditEvent, Case, CaseDate, CaseEvent, Declaration, Lette
 from app.models.compte import Claim
 from app.services import dat as dat_service
 from app.services import lucie
-from app.services.qrpro import calendar, cases, instruction, letters
+from app.services.qrpro import calendar, cases, instruction, letters, scheduling
+from app.services.qrpro import decision as case_decision
 from tests.dat_support import local_today, make_declaration, make_nir, valid_answers
 from tests.factories import make_caisse, make_user
 
@@ -32,6 +34,17 @@ def world(app, world):
     lucie.subscribe(world.metz)
     db.session.commit()
     return world
+
+
+MODEL = "exemple-temoins"
+
+
+def open_and_send(world, case: Case, *, now: datetime | None = None, **send) -> instruction.StepOutcome:
+    """The agent's three steps, one after the other: open the instruction, choose the models, send the
+    questionnaires."""
+    instruction.open_instruction(world.agent, case, now=now)
+    instruction.choose_models(world.agent, case, employer_model=MODEL, victim_model=MODEL, now=now)
+    return instruction.send_questionnaires(world.agent, case, now=now, **send)
 
 
 def pdf_text(data: bytes) -> str:
@@ -87,20 +100,12 @@ def test_another_caisse_gets_404_on_the_case(world):
     assert cases.queue(world.agent_75).total == 0
 
 
-def test_opening_sends_both_letters_once_and_a_retry_makes_none(world):
+def test_sending_the_questionnaires_issues_both_letters_once_and_a_retry_makes_none(world):
     case = with_cmi(world, at_case(world))
-    outcome = instruction.open_instruction(
-        world.agent,
-        case,
-        employer_model="exemple-temoins",
-        victim_model="exemple-temoins",
-        access_code="ABCD-1234",
-    )
+    outcome = open_and_send(world, case, access_code="ABCD-1234")
     assert outcome.done and outcome.case.stage == Stage.QUESTIONNAIRES
-    again = instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
-    assert not again.done
+    assert not instruction.send_questionnaires(world.agent, case).done
+    assert not instruction.open_instruction(world.agent, case).done
     rows = letters.letters_of(case)
     assert [(r.party, r.letter_type) for r in rows] == [
         ("employeur", "ouverture_instruction"),
@@ -137,16 +142,23 @@ def test_a_fatal_accident_gets_an_enquiry_without_questionnaire(world):
     assert outcome.case.stage == Stage.ENQUETE
     assert DateKind.QUESTIONNAIRE_DUE not in calendar.dates_of(case)
     assert "enquête" in pdf_text(letters.content(letters.letters_of(case)[0]))
+    # No model to choose, no questionnaire to send: both steps refused, nothing stored.
+    for step in (
+        partial(instruction.choose_models, employer_model=MODEL, victim_model=MODEL),
+        instruction.send_questionnaires,
+    ):
+        with pytest.raises(instruction.StepRefused) as refused:
+            step(world.agent, case)
+        assert "sans questionnaire" in refused.value.errors["etape"]
+    assert case.employer_model is None and len(letters.letters_of(case)) == 2
 
 
 def test_an_unlawful_schedule_is_refused_with_the_lawful_dates(world):
     case = with_cmi(world, at_case(world), days_ago=10)
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     today = local_today()
     with pytest.raises(instruction.StepRefused) as refused:
-        instruction.schedule_consultation(
+        scheduling.schedule_consultation(
             world.agent, case, opening=today + timedelta(days=3), decision_on=today + timedelta(days=5)
         )
     assert "au moins 10 jours francs" in refused.value.errors["opening"]
@@ -160,32 +172,30 @@ def test_an_unlawful_schedule_is_refused_with_the_lawful_dates(world):
 def lawful_schedule(world, case):
     today = local_today()
     opening = today + timedelta(days=30)
-    return instruction.schedule_consultation(
+    return scheduling.schedule_consultation(
         world.agent, case, opening=opening, decision_on=opening + timedelta(days=14)
     )
 
 
 def test_consultation_then_decision_with_recourse_notice_exactly_once(world):
     case = with_cmi(world, at_case(world), days_ago=5)
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     assert lawful_schedule(world, case).done
     assert not lawful_schedule(world, case).done  # a retried request
     assert letters.has_information(case, Party.EMPLOYER) and letters.has_information(case, Party.VICTIM)
     # During the observation window the decision is refused.
     with pytest.raises(instruction.StepRefused) as refused:
-        instruction.record_decision(world.agent, case, decision="reconnu")
+        case_decision.record_decision(world.agent, case, decision="reconnu")
     assert "consultation du dossier avec" in refused.value.errors["decision"]
     later = datetime.now(UTC) + timedelta(days=50)
     with pytest.raises(instruction.StepRefused) as refused:
-        instruction.record_decision(world.agent, case, decision="refuse", now=later)
+        case_decision.record_decision(world.agent, case, decision="refuse", now=later)
     assert "Motivez le refus" in refused.value.errors["reasons"]
-    outcome = instruction.record_decision(
+    outcome = case_decision.record_decision(
         world.agent, case, decision="refuse", reasons="Aucun fait accidentel établi.", now=later
     )
     assert outcome.done and outcome.case.stage == Stage.DECIDE and outcome.case.next_due_on is None
-    assert not instruction.record_decision(world.agent, case, decision="reconnu", now=later).done
+    assert not case_decision.record_decision(world.agent, case, decision="reconnu", now=later).done
     row = letters.letter_of(case, LetterType.NOTIFICATION_DECISION, Party.EMPLOYER)
     text = pdf_text(letters.content(row))
     assert "commission de recours amiable" in text and "deux mois" in text and "Aucun fait accidentel" in text
@@ -201,13 +211,11 @@ def test_consultation_then_decision_with_recourse_notice_exactly_once(world):
 
 def test_a_decision_without_an_information_letter_needs_a_reason_which_is_audited(world):
     case = with_cmi(world, at_case(world), days_ago=5)
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     with pytest.raises(instruction.StepRefused) as refused:
-        instruction.record_decision(world.agent, case, decision="reconnu")
+        case_decision.record_decision(world.agent, case, decision="reconnu")
     assert "employeur et victime" in refused.value.errors["without_information_reason"]
-    outcome = instruction.record_decision(
+    outcome = case_decision.record_decision(
         world.agent, case, decision="reconnu", without_information_reason="Faits reconnus par l'employeur."
     )
     assert outcome.done
@@ -244,9 +252,7 @@ def test_an_override_needs_a_reason_stays_lawful_and_a_notified_date_binds(world
         world.agent, case, DateKind.DECISION_BY, decision_by.computed_on - timedelta(days=3), "Congés"
     )
     assert row.effective_on == decision_by.computed_on - timedelta(days=3) and row.override_reason == "Congés"
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     assert calendar.dates_of(case)[DateKind.DECISION_BY].notified_on == row.override_on
     with pytest.raises(calendar.DateRefused) as refused:
         calendar.override(
@@ -353,9 +359,7 @@ def test_the_parties_start_their_drafts_on_the_chosen_model_within_the_case_wind
     victim = make_user("victime@exemple.fr", kind=UserKind.VICTIM, full_name="Victime")
     case.victim_id = victim.id
     db.session.commit()
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     with app.test_request_context():
         draft = drafts.start_case_draft(
             victim, instruction.questionnaire_of(case, Party.VICTIM), case, Party.VICTIM
@@ -376,23 +380,19 @@ def test_a_recognised_case_becomes_a_claim_on_the_employers_account_once(world):
     """Compte AT/MP (issue 15): a recognition weighs on the employer's rate — its claim, imputed to the
     year of the decision, recorded with it; a refusal records none; a retried decision adds none."""
     refused_case = with_cmi(world, at_case(world), days_ago=5)
-    instruction.open_instruction(
-        world.agent, refused_case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, refused_case)
     lawful_schedule(world, refused_case)
     later = datetime.now(UTC) + timedelta(days=50)
-    instruction.record_decision(
+    case_decision.record_decision(
         world.agent, refused_case, decision="refuse", reasons="Non établi.", now=later
     )
     assert db.session.scalar(select(func.count(Claim.id))) == 0
 
     case = with_cmi(world, at_case(world), days_ago=5)
-    instruction.open_instruction(
-        world.agent, case, employer_model="exemple-temoins", victim_model="exemple-temoins"
-    )
+    open_and_send(world, case)
     lawful_schedule(world, case)
-    assert instruction.record_decision(world.agent, case, decision="reconnu", now=later).done
-    assert not instruction.record_decision(world.agent, case, decision="reconnu", now=later).done
+    assert case_decision.record_decision(world.agent, case, decision="reconnu", now=later).done
+    assert not case_decision.record_decision(world.agent, case, decision="reconnu", now=later).done
     (claim,) = db.session.scalars(select(Claim))
     assert claim.reference == case.reference and claim.establishment_id == case.establishment_id
     assert claim.kind == "at" and claim.imputation_year == later.year

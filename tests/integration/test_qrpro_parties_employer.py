@@ -12,7 +12,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.domain.cases import Party, SubjectKind, deadline_text
+from app.domain.cases import Party, SubjectKind
+from app.domain.dat import french_deadline
 from app.extensions import db
 from app.models import Service, Submission, UserKind
 from app.models.types import utcnow
@@ -129,7 +130,7 @@ def test_a_late_answer_is_refused_with_the_date_and_nothing_is_stored(app, world
     world.case_a.closes_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
 
-    expected = f"Le délai pour répondre a expiré le {deadline_text(world.case_a.closes_at, '57')}"
+    expected = f"Le délai pour répondre a expiré le {french_deadline(world.case_a.closes_at, '57')}"
     steps = f"/demarches/brouillons/{draft.id}/etapes"
     response = employer.post(f"{steps}/pieces", {"action": "continue", "remarques": "Tard"})
     assert response.status_code == 409  # the step again, read-only, with why

@@ -11,19 +11,25 @@ import io
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
-from app.domain.cases import Party
+from app.domain.cases import Party, SubjectKind
 from app.domain.qrpro import DateKind, EventKind
 from app.extensions import db
-from app.models import CaseDocument, CaseEvent, CaseLetter, OutboxMessage, UserKind
-from app.services.qrpro import calendar, consultation, instruction
+from app.models import CaseDocument, CaseEvent, CaseLetter, OutboxMessage, Submission, UserKind
+from app.models.types import utcnow
+from app.services import drafts
+from app.services.qrpro import calendar, consultation
+from app.services.qrpro import decision as case_decision
 from app.services.simple_pdf import make_pdf
 from tests.dat_support import local_today
 from tests.factories import make_user
 from tests.integration import test_qrpro_consultation as consultation_tests
+from tests.integration.test_pdf_accessibility import assert_tagged
+from tests.qrpro_parties_support import Party as Browser
 
 # The consultation tests' fixtures: a QR Pro employer user, a victim, an MP case in its window today.
 world = consultation_tests.world
@@ -129,7 +135,11 @@ def test_the_victims_observations_reach_the_employer_at_once_with_an_e_mail(clie
 
 def test_the_employers_observation_e_mail_leads_the_victim_to_their_case_page(world, case):
     consultation.add_observation(world.qrpro_user, case, Party.EMPLOYER, text="Aucune exposition.")
-    mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == world.victim.email))
+    mail = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient == world.victim.email, OutboxMessage.kind == consultation.MAIL_KIND
+        )
+    )
     assert f"/mes-dossiers/{case.id}" in mail.body_text
 
 
@@ -152,7 +162,7 @@ def test_read_only_after_the_window_and_closed_after_the_decision(client, login,
     assert 'action="' + f"{base}/observations" not in page
     late = post(client, f"{base}/observations", token, observations="Trop tard")
     assert late.status_code == 422 and "a expiré" in text(late)
-    instruction.record_decision(world.agent, case, decision="reconnu")
+    case_decision.record_decision(world.agent, case, decision="reconnu")
     page = text(client.get(base))
     assert "Décision rendue" in page and "Le dossier est clos" in page
     assert f"Notification de la décision sur le dossier {case.reference} (PDF)" in page
@@ -201,3 +211,64 @@ def test_a_letters_first_download_cannot_be_recorded_twice(world, case):  # the 
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_the_victims_timeline_pdf_has_her_events_only_tagged_in_french(app, client, login, world, case):
+    # Her questionnaire (the MP victim's model), answered and sent while its window is open.
+    case.victim_model, case.closes_at = "qr-mp-victime", utcnow() + timedelta(days=5)
+    db.session.commit()
+    workflow = drafts.workflow_or_404("qr-mp-victime", SubjectKind.CASE_PARTY)
+    draft = drafts.start_case_draft(world.victim, workflow, case, Party.VICTIM)
+    db.session.commit()
+    browser = Browser(app, world.victim)
+    browser.fill(draft.id, "qr-mp-victime")
+    assert browser.post(f"/demarches/brouillons/{draft.id}/envoyer", {}).status_code == 303
+    submission = db.session.scalar(select(Submission).where(Submission.draft_id == draft.id))
+    # Both parties' observations; her first download of the opening letter.
+    consultation.add_observation(world.qrpro_user, case, Party.EMPLOYER, text="Aucune exposition.")
+    consultation.add_observation(world.victim, case, Party.VICTIM, text="Je portais des sacs.")
+    opening = db.session.scalar(
+        select(CaseLetter).where(
+            CaseLetter.case_id == case.id,
+            CaseLetter.party == "victime",
+            CaseLetter.letter_type == "ouverture_instruction",
+        )
+    )
+    login(world.victim)
+    assert client.get(f"/mes-dossiers/{case.id}/courriers/{opening.id}").status_code == 200
+    page = text(client.get(f"/mes-dossiers/{case.id}"))
+    assert f'href="/mes-dossiers/{case.id}/chronologie.pdf"' in page
+    response = client.get(f"/mes-dossiers/{case.id}/chronologie.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert_tagged(
+        response.data,
+        f"Chronologie de votre dossier {case.reference}",
+        expected=("/H1", "/P", "/Table", "/TH", "/TD"),
+    )
+    content = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages).split())
+    for expected in (
+        "Chronologie de votre dossier",
+        case.reference,
+        "Courrier mis à disposition dans l'espace de la victime",
+        "Ouverture d'instruction et questionnaire",
+        "Information sur la consultation du dossier",
+        "Courrier téléchargé pour la première fois par la victime",
+        "Questionnaire envoyé",
+        f"Questionnaire retourné référence {submission.reference}",
+        "Observations déposées par la victime",
+        "Ouverture de la consultation avec observations",
+        "Dernier jour de la consultation avec observations",
+        "CSS R461-9 III",
+    ):
+        assert expected in content, expected
+    # Not hers: the employer's LUCIE letters, its observations.
+    for other in ("Courrier déposé dans LUCIE", "par l'employeur", "Courrier réputé notifié"):
+        assert other not in content, other
+    # Nobody else's to download.
+    other = make_user("autre2@exemple.fr", kind=UserKind.VICTIM, full_name="Autre Victime")
+    db.session.commit()
+    client.post("/deconnexion", data={"csrf_token": client.csrf("/")})
+    for user in (other, world.qrpro_user, world.agent):
+        login(user)
+        assert client.get(f"/mes-dossiers/{case.id}/chronologie.pdf").status_code == 404
+        client.post("/deconnexion", data={"csrf_token": client.csrf("/")})

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.domain.cases import Party, SubjectKind
 from app.extensions import db
 from app.models import AuditEvent, Service, Submission
-from app.services import drafts, form_models, submission_pdf
+from app.services import draft_submission, drafts, form_models, submission_pdf
 from app.workflows import get_workflow
 from tests.factories import make_company, make_establishment, make_user
 from tests.integration.test_form_models import CODE, EXAMPLE, post_step, sign_in, start, version_of
@@ -183,7 +183,7 @@ def test_a_case_partys_pdf_names_the_case_and_the_party_and_is_theirs_only(app):
     }
     draft.valid_steps = ["recit", "temoins_liste"]
     db.session.commit()
-    outcome = drafts.submit_draft(world.victim, draft, workflow, base_version=draft.version)
+    outcome = draft_submission.submit_draft(world.victim, draft, workflow, base_version=draft.version)
     assert outcome.submission is not None, outcome
 
     victim = app.test_client()

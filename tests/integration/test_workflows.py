@@ -864,19 +864,19 @@ def test_two_simultaneous_submits_create_one_submission(app, signed_in, establis
     """The race a double click makes on a real server: both requests pass the "already submitted?"
     check before either commits. The loser must roll back and answer with the winner's submission."""
     from app.models import User
-    from app.services import drafts
+    from app.services import draft_submission, drafts
 
     draft_id = signed_in.start(establishment)
     signed_in.fill_address_path(draft_id)
     version = fresh(draft_id).version
     barrier = threading.Barrier(2, timeout=10)
-    original = drafts.next_reference_number
+    original = draft_submission.next_reference_number
 
     def in_step(prefix, year):
         barrier.wait()  # both transactions are past every check now
         return original(prefix, year)
 
-    monkeypatch.setattr(drafts, "next_reference_number", in_step)
+    monkeypatch.setattr(draft_submission, "next_reference_number", in_step)
     references, errors = [], []
 
     def submit_once():
@@ -884,7 +884,7 @@ def test_two_simultaneous_submits_create_one_submission(app, signed_in, establis
             try:
                 user = db.session.get(User, employer.id)
                 draft, workflow = drafts.load_draft(user, draft_id)
-                outcome = drafts.submit_draft(user, draft, workflow, base_version=version)
+                outcome = draft_submission.submit_draft(user, draft, workflow, base_version=version)
                 references.append(outcome.submission.reference)
             except Exception as error:  # noqa: BLE001 (reported below)
                 errors.append(error)
@@ -948,6 +948,11 @@ def test_two_simultaneous_saves_of_the_same_version_never_both_win(
     winner = next(choice for kind, choice in outcomes if kind == "saved")
     draft = fresh(draft_id)
     assert draft.answers["nature"]["nature"] == winner and draft.version == version + 1
+    # The loser's audit row went with its update: one save recorded, the winner's.
+    saves = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "draft.save", AuditEvent.object_id == str(draft_id))
+    ).all()
+    assert [event.details["step"] for event in saves] == ["nature"]
 
 
 # -- the overview (task list) -----------------------------------------------------------------------

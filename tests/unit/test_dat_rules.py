@@ -67,6 +67,15 @@ def test_no_decision_without_instruction_while_the_employer_may_still_send_reser
     assert rules.allowed_targets(Status.TRANSMISE, facts) == [Status.EN_INSTRUCTION]
 
 
+def test_no_decision_on_the_declaration_while_qrpro_instructs_its_case():
+    facts = CaseFacts(cmi_received=True, qrpro_case="DAT-2026-000042")
+    for current in (Status.TRANSMISE, Status.EN_INSTRUCTION):
+        with pytest.raises(TransitionRefused, match=r"ouverte dans QR Pro \(dossier DAT-2026-000042\)"):
+            rules.check_transition(current, Status.PRISE_EN_CHARGE, facts)
+    assert rules.allowed_targets(Status.TRANSMISE, facts) == [Status.EN_INSTRUCTION]
+    assert rules.allowed_targets(Status.EN_INSTRUCTION, facts) == []
+
+
 def test_unknown_status_is_refused():
     with pytest.raises(ValueError):
         rules.check_transition(Status.TRANSMISE, "classee", READY)
@@ -104,6 +113,18 @@ def test_good_friday_does_not_count_in_moselle():
     assert notice.due == paris(2026, 4, 7, 10, 0)
     assert notice.due_text == "mardi 7 avril 2026 à 10\u00a0h\u00a000"
     assert notice.sentence.startswith("À transmettre avant le mardi 7 avril 2026 à 10\u00a0h\u00a000")
+
+
+def test_a_deadline_ending_at_midnight_reads_as_the_last_day_it_covers():
+    # Learnt of on Sunday 6 December 2026: the 48 hours run from Monday 0 h and end on Wednesday 0 h.
+    notice = rules.due_notice(datetime(2026, 12, 6, 10, 0), "57", paris(2026, 12, 7, 0, 5))
+    assert notice.due == paris(2026, 12, 9, 0, 0)
+    assert notice.sentence.startswith("À transmettre avant le mardi 8 décembre 2026 à 24\u00a0h\u00a000")
+    late = rules.due_notice(datetime(2026, 12, 6, 10, 0), "57", paris(2026, 12, 10, 9, 0))
+    assert late.short == "Délai dépassé depuis le 8 décembre 2026 à 24\u00a0h\u00a000"
+    assert "0\u00a0h\u00a000" not in late.sentence
+    # Only the end of a deadline reads so: a start at midnight stays « lundi 7 décembre 2026 à 0 h 00 ».
+    assert rules.french_moment(paris(2026, 12, 7, 0, 0), "57") == "lundi 7 décembre 2026 à 0\u00a0h\u00a000"
 
 
 def test_due_notice_after_the_deadline_says_it_can_still_be_sent():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.cases import WindowState, closed_message, deadline_text, not_open_message, window_state
+from app.domain.cases import WindowState, closed_message, not_open_message, window_state
+from app.domain.dat import french_deadline
 
 CLOSES = datetime(2026, 4, 7, 16, 0, tzinfo=UTC)  # 18 h 00 in Metz (summer time)
 OPENS = datetime(2026, 3, 18, 8, 30, tzinfo=UTC)
@@ -36,8 +37,8 @@ def test_the_closing_message_gives_the_date_and_time_in_the_establishment_s_time
 
 def test_a_deadline_at_local_midnight_reads_as_the_end_of_the_day_before():
     midnight_paris = datetime(2026, 4, 7, 22, 0, tzinfo=UTC)  # 8 April 0 h 00 in Paris
-    assert deadline_text(midnight_paris, "75") == "mardi 7 avril 2026 à 24\u00a0h\u00a000"
-    assert deadline_text(midnight_paris, "974") == "mercredi 8 avril 2026 à 2\u00a0h\u00a000"
+    assert french_deadline(midnight_paris, "75") == "mardi 7 avril 2026 à 24\u00a0h\u00a000"
+    assert french_deadline(midnight_paris, "974") == "mercredi 8 avril 2026 à 2\u00a0h\u00a000"
 
 
 def test_the_opening_message_says_when_it_opens():

@@ -3,12 +3,14 @@ exactly what Jinja's own code returns."""
 
 from __future__ import annotations
 
+import types
+
 import jinja2
 import pytest
 from jinja2.filters import do_indent
 from markupsafe import Markup
 
-from app.templating import Environment, Template, indent
+from app.templating import ATTRIBUTES_TEMPLATE, Environment, Template, indent
 from app.web import _NOT_IN_HTML, printable
 
 
@@ -68,3 +70,96 @@ def test_printable_replaces_exactly_the_characters_html_forbids():
     assert type(printable(Markup("<b>\x01</b>"))) is Markup
     assert printable(Markup("<b>\x01</b>")) == Markup("<b>\ufffd</b>")
     assert printable(None) is None and printable(3) == 3
+
+
+def _environments():
+    """Ours (``govukAttributes`` in Python) and one that runs GOV.UK's macro, as the application's are
+    set up (autoescape, trimmed blocks, the page's finalize)."""
+    loader = jinja2.PrefixLoader({"govuk_frontend_jinja": jinja2.PackageLoader("govuk_frontend_jinja")})
+    options = {"loader": loader, "autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
+    ours, macros = Environment(_Flask(), **options), Environment(_Flask(), **options)
+    macros.python_attributes = False
+    for env in (ours, macros):
+        env.finalize = printable
+    return ours, macros
+
+
+def _attributes(env):
+    return env.get_template(ATTRIBUTES_TEMPLATE).module.govukAttributes
+
+
+# What the GOV.UK components pass (an undefined ``params.attributes``, dicts of strings, of options
+# with ``value``/``optional``) and what they could: booleans, numbers, None, markup, characters HTML
+# forbids, the ``{"val": …}`` of a `safe`-filtered value, strings, a mapping that is not a dict.
+ATTRIBUTE_CASES = [
+    None,
+    "",
+    ' data-module="govuk-button"',
+    Markup(' data-x="<b>"'),
+    {},
+    {"data-module": "govuk-radios", "data-x": "<&\"'>"},
+    {"<b>": "x", "a b": ""},
+    {"hidden": True, "aria-hidden": False, "n": 0, "f": 1.5, "none": None, "list": ["a"]},
+    {"value": "x\x01y\ufdd0z"},
+    {"m": Markup("<i>é</i>")},
+    {"o": {"value": "v", "optional": True}, "t": {"value": True, "optional": True}},
+    {"f": {"value": False, "optional": True}, "n": {"value": None, "optional": True}},
+    {"e": {"value": "", "optional": True}, "z": {"value": 0, "optional": True}},
+    {"no": {"value": "x", "optional": False}, "plain": {"value": "x"}, "empty": {}},
+    {"t": {"value": True}, "s": {"value": "true", "optional": "true"}},
+    {"val": {"val": "kept"}, "valnone": {"val": None}, "valfalse": {"val": False}},
+    {"nested": {"val": {"value": "inner", "optional": True}}},
+    types.MappingProxyType({"proxy": "yes", "opt": {"value": None, "optional": True}}),
+    [("a", "b")],
+    3,
+]
+
+
+@pytest.mark.parametrize("attributes", ATTRIBUTE_CASES)
+def test_govuk_attributes_in_python_prints_what_the_macro_prints(attributes):
+    ours, macros = _environments()
+    theirs = _attributes(macros)
+    assert isinstance(theirs, jinja2.runtime.Macro)  # the macro itself, to compare with
+    mine = _attributes(ours)
+    assert mine is ours.govuk_attributes
+    assert mine(attributes) == theirs(attributes) and type(mine(attributes)) is type(theirs(attributes))
+
+
+def test_govuk_attributes_in_python_on_undefined_values_and_inside_components():
+    ours, macros = _environments()
+    for env_value in (ours.undefined(name="attributes"), {"a": ours.undefined(name="x")}):
+        assert _attributes(ours)(env_value) == _attributes(macros)(env_value)
+    optional_undefined = {"a": {"value": ours.undefined(name="v"), "optional": True}, "b": {"optional": True}}
+    assert _attributes(ours)(optional_undefined) == _attributes(macros)(optional_undefined) == ""
+    # Whole components, each calling govukAttributes several times.
+    params = {
+        "name": "nom",
+        "id": "nom",
+        "label": {"text": "Nom <de naissance>", "attributes": {"data-a": "1"}},
+        "hint": {"text": "Tel qu'il figure\x01", "attributes": {"data-h": True}},
+        "errorMessage": {"text": "Saisissez le nom", "visuallyHiddenText": "Erreur\u00a0"},
+        "value": "Dupont & fils",
+        "attributes": {
+            "data-x": {"value": "", "optional": True},
+            "required": {"value": True, "optional": True},
+        },
+        "formGroup": {"attributes": {"data-g": "g"}},
+        "prefix": {"text": "€", "attributes": {"data-p": None}},
+        "items": [
+            {"value": "a", "text": "A", "attributes": {"data-i": "1"}},
+            {"value": "b", "text": "B", "checked": True, "hint": {"text": "b"}},
+        ],
+        "fieldset": {"legend": {"text": "Question"}, "attributes": {"data-f": False}},
+    }
+    for component, macro in (
+        ("input", "govukInput"),
+        ("radios", "govukRadios"),
+        ("checkboxes", "govukCheckboxes"),
+        ("textarea", "govukTextarea"),
+        ("select", "govukSelect"),
+        ("date-input", "govukDateInput"),
+        ("button", "govukButton"),
+    ):
+        path = f"govuk_frontend_jinja/components/{component}/macro.html"
+        rendered = [getattr(env.get_template(path).module, macro)(params) for env in (ours, macros)]
+        assert rendered[0] == rendered[1], component

@@ -7,7 +7,7 @@ Status changes go through :func:`change_status` only, which applies
 ``app.domain.dat.check_transition``. Functions that depend on the clock take ``now`` (tests pass it).
 """
 
-from .caisse import CmiRefused, change_status, record_cmi
+from .caisse import CmiRefused, apply_status, change_status, record_cmi
 from .common import PAGE_SIZE, STEP_SECTIONS, WORKFLOW, now_utc, search_key
 from .duplicates import (
     Duplicate,
@@ -96,6 +96,7 @@ __all__ = [
     "Section",
     "add_reserves",
     "after_submit",
+    "apply_status",
     "attach_reserves_file",
     "attachment_of",
     "caisse_inbox",

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from app.domain import dat as rules
@@ -76,9 +77,30 @@ def change_status(
     Raises ``TransitionRefused`` with the French reason."""
     declaration = _by_reference(reference)
     access.authorize_caisse_declaration(agent, Service.DAT, declaration)
+    apply_status(agent, declaration, target, comment=comment, now=now)
+    db.session.commit()
+    return declaration
+
+
+def apply_status(
+    agent: User,
+    declaration: Declaration,
+    target: str,
+    *,
+    comment: str = "",
+    now: datetime | None = None,
+    by_qrpro: bool = False,
+) -> None:
+    """:func:`change_status` inside the caller's transaction, for a caller that authorized ``agent``
+    already: QR Pro's instruction moves the declaration « en instruction » when it opens and to its
+    decision when it is recorded (``by_qrpro``: the decision is the instruction's own). Raises
+    ``TransitionRefused`` with the French reason."""
     moment = now_utc(now)
     current = declaration.status_enum
-    rules.check_transition(current, target, facts(declaration, moment))
+    case_facts = facts(declaration, moment)
+    if by_qrpro:
+        case_facts = replace(case_facts, qrpro_case="")
+    rules.check_transition(current, target, case_facts)
     target_status = rules.Status(target)
     declaration.status = target_status
     declaration.status_changed_at = moment
@@ -102,5 +124,3 @@ def change_status(
         from_status=str(current),
         to_status=str(target_status),
     )
-    db.session.commit()
-    return declaration

@@ -63,7 +63,7 @@ def draft_note(draft: Draft) -> str | None:
             return "Délai de 48 heures : vérifiez la date et l'heure de connaissance de l'accident"
         return None
     if notice.late:
-        return f"Délai de 48 heures dépassé depuis le {rules.french_moment(notice.due, notice.departement)}"
+        return f"Délai de 48 heures dépassé depuis le {notice.due_text}"
     return f"À transmettre avant le {notice.due_text} (reste {rules.french_duration(notice.left)})"
 
 

@@ -26,6 +26,7 @@ from app.models import (
     User,
 )
 from app.services import access, audit
+from app.services.qrpro import cases as qrpro_cases
 
 from .common import STEP_SECTIONS, _local, now_utc
 
@@ -137,6 +138,7 @@ def facts(declaration: Declaration, now: datetime | None = None) -> rules.CaseFa
         cmi_received=declaration.cmi_received_on is not None,
         has_reserves=has_any_reserves(declaration),
         reserves_window_closed=not reserves_open(declaration, now),
+        qrpro_case=qrpro_cases.instructed_case_reference(declaration.id) or "",
     )
 
 

@@ -105,12 +105,19 @@ class DeadlineItem:
     last_day: date | None = None
 
 
-def deadlines_for(user: User, now: datetime | None = None, limit: int = 5) -> list[DeadlineItem]:
+def deadlines_for(
+    user: User,
+    now: datetime | None = None,
+    limit: int = 5,
+    *,
+    summaries: list[drafts.DraftSummary] | None = None,
+) -> list[DeadlineItem]:
     """The nearest DAT deadlines on ``user``'s establishments, soonest first: drafts' 48 hours
-    (late ones first) and reserves windows still open. For the home page's "échéances"."""
+    (late ones first) and reserves windows still open. For the home page's "échéances".
+    ``summaries``: ``drafts.list_drafts(user)`` when the caller has read it already."""
     moment = now_utc(now)
     items: list[DeadlineItem] = []
-    for summary in drafts.list_drafts(user):
+    for summary in drafts.list_drafts(user) if summaries is None else summaries:
         if summary.workflow.name != WORKFLOW:
             continue
         row = _draft_row(summary, moment)

@@ -97,6 +97,17 @@ def mark_notified(case: Case, kinds) -> None:
             row.notified_on = row.override_on or row.computed_on
 
 
+def notify(case: Case, kinds) -> None:
+    """The dates a NEW letter states (a rescheduled consultation): their notified value becomes the
+    effective one now, replacing what an earlier letter notified (that letter and its dates stay in the
+    case's letters and timeline)."""
+    rows = dates_of(case)
+    for kind in kinds:
+        row = rows.get(kind)
+        if row is not None:
+            row.notified_on = row.override_on or row.computed_on
+
+
 def lawful_range(case: Case, kind: DateKind, row: CaseDate) -> tuple[date, date]:
     """The dates an agent may set for ``kind``: the caisse's own délais may only come earlier (never past
     the legal limit, never before D0); a questionnaire's due date may only come later (the party keeps its
@@ -128,7 +139,7 @@ def override(agent: User, case: Case, kind: str, on: date | None, reason: str) -
             "peut plus être modifiée"
         )
     if date_kind in (DateKind.CONSULTATION_OPENING, DateKind.OBSERVATIONS_END):
-        raise DateRefused("Programmez la consultation de nouveau plutôt que de modifier cette date")
+        raise DateRefused("Reprogrammez la consultation plutôt que de modifier cette date")
     lawful = lawful_range(case, date_kind, row)
     if not lawful[0] <= on <= lawful[1]:
         raise DateRefused(

@@ -10,17 +10,17 @@ the victim's: the victim space) — these functions take the party it found.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import abort, current_app
-from sqlalchemy import select
+from sqlalchemy import exists, func, select, update
 
-from app.domain.calendars import local_date
+from app.domain.calendars import local_date, timezone_for
 from app.domain.cases import Party
 from app.domain.dat import french_day
 from app.domain.qrpro import DateKind, EventKind, Stage
 from app.extensions import db
-from app.models import Case, CaseDocument, CaseEvent, Service, User
+from app.models import Case, CaseDate, CaseDocument, CaseEvent, Establishment, Service, User
 from app.models.types import utcnow
 from app.services import access, audit, outbox
 from app.services.uploads import UploadRejected, read_blob, store_blob
@@ -159,21 +159,126 @@ def window_message(case: Case, now: datetime | None = None) -> str:
     return ""
 
 
+def window_end(case: Case, last_day: date) -> datetime:
+    """The instant the window closes: the end of its last day in the case's local time (UTC)."""
+    start_of_next = datetime.combine(
+        last_day + timedelta(days=1), time(), tzinfo=timezone_for(_departement(case))
+    )
+    return start_of_next.astimezone(UTC)
+
+
+def _departement(case: Case) -> str:
+    return case.establishment.departement
+
+
+def close_windows(now: datetime | None = None) -> int:
+    """Record the « fenêtre d'observations close » event of every case whose 10 jours francs with
+    observations have ended (the end of their last day, local time), dated at that end, with the legal
+    basis, on both parties' timelines. Once per case: each case's row is locked while it is checked, so that
+    two runs at once — or a run again — record nothing twice. A case decided since still gets it (its window
+    ended before the decision). Returns how many were recorded; the periodic command
+    `flask qrpro cloturer-consultations`."""
+    moment = now or utcnow()
+    last = func.coalesce(CaseDate.notified_on, CaseDate.override_on, CaseDate.computed_on)
+    recorded = exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == str(EventKind.WINDOW_CLOSED))
+    # A first cut in SQL: no local date is later than the UTC date + 1, so a window closed anywhere has its
+    # last day on the UTC date at the latest; each case's own local date decides below.
+    candidates = list(
+        db.session.scalars(
+            select(Case.id)
+            .join(CaseDate, (CaseDate.case_id == Case.id) & (CaseDate.kind == str(DateKind.OBSERVATIONS_END)))
+            .where(
+                Case.stage.in_((str(Stage.CONSULTATION), str(Stage.DECIDE))),
+                last <= moment.date(),
+                ~recorded,
+            )
+            .order_by(Case.id)
+        )
+    )
+    db.session.rollback()
+    count = 0
+    for case_id in candidates:
+        if _close_window(case_id, moment):
+            count += 1
+    return count
+
+
+def _close_window(case_id: int, moment: datetime) -> bool:
+    # The lock first (a no-op UPDATE: the row on PostgreSQL, the database's write lock on SQLite), then the
+    # checks, which therefore see what a concurrent run committed.
+    db.session.execute(
+        update(Case).where(Case.id == case_id).values(stage=Case.stage),
+        execution_options={"synchronize_session": False},
+    )
+    case = db.session.get(Case, case_id, populate_existing=True)
+    row = db.session.scalar(
+        select(CaseDate).where(CaseDate.case_id == case_id, CaseDate.kind == str(DateKind.OBSERVATIONS_END))
+    )
+    already = db.session.scalar(
+        select(CaseEvent.id).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == str(EventKind.WINDOW_CLOSED)
+        )
+    )
+    if row is None or already is not None or _today(case, moment) <= row.effective_on:
+        db.session.rollback()
+        return False
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            party=None,  # both parties' timelines
+            at=window_end(case, row.effective_on),
+            kind=str(EventKind.WINDOW_CLOSED),
+            user_id=None,
+            details={
+                "last_day": row.effective_on.isoformat(),
+                "legal_basis": row.legal_basis,
+                "recorded_at": moment.isoformat(),
+            },
+        )
+    )
+    db.session.commit()
+    return True
+
+
 # --- observations -----------------------------------------------------------------------------------------
 
 
-def _other_party_addresses(case: Case, author: Party) -> list[tuple[str, int]]:
-    if author == Party.EMPLOYER:
+def _other_party_addresses(
+    case: Case, author: Party, author_place: Establishment | None
+) -> list[tuple[str, int, Party, Establishment | None]]:
+    """(e-mail, user id, party, employer establishment) of everyone told of an observation: the victim
+    and the QR Pro users of every employer establishment but the author's (a user holding QR Pro on
+    several of them is told once)."""
+    addresses = []
+    if author != Party.VICTIM:
         victim = case.victim
-        return [(victim.email, victim.id)] if victim is not None and victim.email else []
-    return [(user.email, user.id) for user in access.users_habilitated(Service.QRPRO, case.establishment)]
+        if victim is not None and victim.email:
+            addresses.append((victim.email, victim.id, Party.VICTIM, None))
+    told = set()
+    for place in case.employers:
+        if author_place is not None and place.id == author_place.id:
+            continue
+        for person in access.users_habilitated(Service.QRPRO, place):
+            if person.id not in told:
+                told.add(person.id)
+                addresses.append((person.email, person.id, Party.EMPLOYER, place))
+    return addresses
 
 
 def add_observation(
-    user: User, case: Case, party: Party, *, text: str, file=None, now: datetime | None = None
+    user: User,
+    case: Case,
+    party: Party,
+    *,
+    text: str,
+    file=None,
+    now: datetime | None = None,
+    establishment: Establishment | None = None,
 ) -> CaseDocument:
     """A party's observations during the window (text, optional file): annexed to the dossier, an event on
-    both timelines, and an e-mail to the other party. Refused with a French message outside the window —
+    both timelines, and an e-mail to the other parties (the victim, every other employer establishment).
+    An employer's observations name the establishment they come from (``establishment``: which of the
+    case's employers, the case's own by default). Refused with a French message outside the window —
     nothing is stored then."""
     errors: dict[str, str] = {}
     if not observations_open(case, now):
@@ -189,11 +294,16 @@ def add_observation(
     if errors:
         raise DocumentRefused(errors)
     moment = now or utcnow()
+    place = (establishment or case.establishment) if party == Party.EMPLOYER else None
+    title = f"Observations – {party.label.lower()}"
+    if place is not None and len(case.employers) > 1:
+        title = f"{title} {place.name}"[:200]
     document = CaseDocument(
         case_id=case.id,
         kind=OBSERVATION,
         party=str(party),
-        title=f"Observations – {party.label.lower()}",
+        establishment_id=place.id if place is not None else None,
+        title=title,
         text=text,
         sha256=sha,
         filename=filename,
@@ -212,12 +322,11 @@ def add_observation(
             at=moment,
             kind=str(EventKind.OBSERVATION),
             user_id=user.id,
-            details={"auteur": str(party)},
+            details={"auteur": str(party), **({"etablissement": place.siret} if place is not None else {})},
         )
     )
-    other = Party.VICTIM if party == Party.EMPLOYER else Party.EMPLOYER
-    link = current_app.config["BASE_URL"] + _case_path(case, other)
-    for email, user_id in _other_party_addresses(case, party):
+    for email, user_id, other, other_place in _other_party_addresses(case, party, place):
+        link = current_app.config["BASE_URL"] + _case_path(case, other, other_place)
         outbox.enqueue(
             email,
             f"Nouvelles observations sur le dossier {case.reference}",
@@ -239,19 +348,32 @@ def add_observation(
             user_id=user_id,
         )
     audit.record(
-        "qrpro.observation", "case_document", document.id, establishment_id=case.establishment_id, actor=user
+        "qrpro.observation",
+        "case_document",
+        document.id,
+        establishment_id=(place or case.establishment).id,  # an employer's: the one it comes from
+        actor=user,
     )
     db.session.commit()
     return document
 
 
-def _case_path(case: Case, party: Party) -> str:
+def _case_path(case: Case, party: Party, place: Establishment | None = None) -> str:
     if party == Party.EMPLOYER:
-        return current_app.url_map.bind("").build("qrpro_dossiers.case", {"reference": case.reference})
+        values = {"reference": case.reference}
+        if place is not None and place.id != case.establishment_id:
+            values["siret"] = place.siret  # the page of that employer establishment
+        return current_app.url_map.bind("").build("qrpro_dossiers.case", values)
     return current_app.url_map.bind("").build("qrpro_victim.case", {"case_id": case.id})
 
 
 def author_label(document: CaseDocument) -> str:
+    """Who a document comes from: the caisse, the victim, or the employer — named by its establishment
+    (name and SIRET) for observations."""
     if document.party is None:
         return "Caisse"
-    return Party(document.party).label
+    label = Party(document.party).label
+    place = document.establishment
+    if document.party == Party.EMPLOYER and place is not None:
+        return f"{label} – {place.name} (SIRET {place.siret})"
+    return label

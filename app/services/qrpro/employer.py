@@ -1,5 +1,6 @@
 """QR Pro, the employer's side of the caisse's instruction (issue 13, item 9): « Dossiers en instruction » per
-establishment for the users habilitated for QR Pro there (and a tiers déclarant holding a QR Pro mandate),
+establishment — every case it is an employer of (an MP may have several employers, each a party) — for
+the users habilitated for QR Pro there (and a tiers déclarant holding a QR Pro mandate),
 each case's stage, its next date and what is expected, in plain French; the nearest QR Pro dates for the
 home page; an iCalendar (RFC 5545) of a case's dates and of all cases of an establishment.
 
@@ -20,25 +21,12 @@ from app.domain import qrpro as rules
 from app.domain.calendars import local_date, timezone_for
 from app.domain.qrpro import DateKind, Stage
 from app.extensions import db
-from app.models import Case, CaseDate, Establishment, Service, User
+from app.models import Case, CaseDate, CaseEmployer, Establishment, Service, User
 from app.models.types import utcnow
 from app.services import access, audit
 
 from . import calendar
 
-# What the employer is to look at next, per stage (the first notified date not yet past wins).
-EMPLOYER_DATES = {
-    Stage.A_OUVRIR: (),
-    Stage.QUESTIONNAIRES: (DateKind.QUESTIONNAIRE_DUE, DateKind.DECISION_BY),
-    Stage.ENQUETE: (DateKind.DECISION_BY,),
-    Stage.CONSULTATION: (
-        DateKind.CONSULTATION_OPENING,
-        DateKind.OBSERVATIONS_END,
-        DateKind.DECISION_PLANNED,
-        DateKind.DECISION_BY,
-    ),
-    Stage.DECIDE: (),
-}
 EMPLOYER_DATE_LABELS = {
     DateKind.QUESTIONNAIRE_DUE: "Répondre au questionnaire au plus tard le",
     DateKind.DECISION_BY: "Décision de la caisse au plus tard le",
@@ -90,35 +78,56 @@ def _notified(case: Case) -> dict[DateKind, date]:
 def line(case: Case, today: date) -> CaseLine:
     stage = Stage(case.stage)
     notified = _notified(case)
-    for kind in EMPLOYER_DATES[stage]:
+    for kind in rules.PARTY_DATES_BY_STAGE[stage]:
         on = notified.get(kind)
         if on is not None and on >= today:
             return CaseLine(case, stage, stage.employer_expectation, EMPLOYER_DATE_LABELS[kind], on)
     return CaseLine(case, stage, stage.employer_expectation, None, None)
 
 
+def _employed_by(establishment_ids):
+    """The condition on :class:`Case` of the cases one of ``establishment_ids`` is an employer of (the
+    case's own establishment, or another employer of an MP with several)."""
+    others = select(CaseEmployer.case_id).where(CaseEmployer.establishment_id.in_(establishment_ids))
+    return Case.establishment_id.in_(establishment_ids) | Case.id.in_(others)
+
+
 def cases_of(user: User, establishment: Establishment, *, now: datetime | None = None) -> list[CaseLine]:
-    """The cases of ``establishment`` whose instruction is open or decided, newest first."""
+    """The cases ``establishment`` is an employer of whose instruction is open or decided, newest first."""
     authorize(user, establishment)
     today = local_date(now or utcnow(), establishment.departement)
     rows = db.session.scalars(
         select(Case)
-        .where(Case.establishment_id == establishment.id, Case.instruction_opened_at.is_not(None))
+        .where(_employed_by([establishment.id]), Case.instruction_opened_at.is_not(None))
         .order_by(Case.instruction_opened_at.desc(), Case.id.desc())
     )
     return [line(case, today) for case in rows]
 
 
-def case_for_employer(user: User, reference: str) -> Case:
+def case_and_employer(user: User, reference: str, siret: str | None = None) -> tuple[Case, Establishment]:
+    """A case whose instruction is open, and the employer establishment ``user`` acts for on it: the
+    one of ``siret`` (404 when it is not one of the case's employers), else the first of the case's
+    employers where ``user`` holds QR Pro. 404 for anyone who works for none of them (403 for a
+    colleague who sees an employer establishment without QR Pro). The reading is audited."""
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None or case.instruction_opened_at is None:
         abort(404)
-    authorize(user, case.establishment)
-    audit.record(
-        "qrpro.employer_read", "case_file", case.id, establishment_id=case.establishment_id, actor=user
-    )
+    if siret:
+        place = next((place for place in case.employers if place.siret == siret), None)
+    else:
+        candidates = [] if user.is_agent else case.employers
+        place = next((p for p in candidates if access.can(user, Service.QRPRO, p)), None)
+        if place is None:
+            place = next((p for p in candidates if access.can_see(user, p)), case.establishment)
+    authorize(user, place)
+    audit.record("qrpro.employer_read", "case_file", case.id, establishment_id=place.id, actor=user)
     db.session.commit()
-    return case
+    return case, place
+
+
+def case_for_employer(user: User, reference: str, siret: str | None = None) -> Case:
+    """:func:`case_and_employer`, the case alone."""
+    return case_and_employer(user, reference, siret)[0]
 
 
 @dataclass(frozen=True)
@@ -138,31 +147,45 @@ def nearest(user: User, limit: int = 5, *, now: datetime | None = None) -> list[
     if not places:
         return []
     today = local_date(now or utcnow(), "75")
+    # (case, employer establishment): the case's own and an MP's other employers.
+    employers = (
+        select(Case.id.label("case_id"), Case.establishment_id.label("establishment_id"))
+        .where(Case.establishment_id.in_(list(places)))
+        .union_all(
+            select(CaseEmployer.case_id, CaseEmployer.establishment_id).where(
+                CaseEmployer.establishment_id.in_(list(places))
+            )
+        )
+        .subquery()
+    )
     rows = db.session.execute(
-        select(Case, CaseDate)
+        select(Case, CaseDate, employers.c.establishment_id)
+        .join(employers, employers.c.case_id == Case.id)
         .join(CaseDate, CaseDate.case_id == Case.id)
         .where(
-            Case.establishment_id.in_(list(places)),
             Case.stage != Stage.DECIDE,
             CaseDate.notified_on.is_not(None),
             CaseDate.notified_on >= today,
         )
-        .order_by(CaseDate.notified_on, Case.id)
+        .order_by(CaseDate.notified_on, Case.id, employers.c.establishment_id)
         .limit(limit * 8)
     ).all()
     items, seen = [], set()
-    for case, row in rows:
+    for case, row, place_id in rows:
         kind = DateKind(row.kind)
-        if case.id in seen or kind not in EMPLOYER_DATES[Stage(case.stage)]:
+        if (case.id, place_id) in seen or kind not in rules.PARTY_DATES_BY_STAGE[Stage(case.stage)]:
             continue
-        seen.add(case.id)
-        place = places[case.establishment_id]
+        seen.add((case.id, place_id))
+        place = places[place_id]
+        url = url_for("qrpro_dossiers.case", reference=case.reference)
+        if place_id != case.establishment_id:
+            url = url_for("qrpro_dossiers.case", reference=case.reference, siret=place.siret)
         items.append(
             NearDate(
                 f"{EMPLOYER_DATE_LABELS[kind]} – dossier {case.reference}",
                 place,
                 row.notified_on,
-                url_for("qrpro_dossiers.case", reference=case.reference),
+                url,
                 _end_of(row.notified_on, place.departement),
             )
         )
@@ -247,7 +270,7 @@ def establishment_ics(user: User, establishment: Establishment) -> bytes:
     rows = list(
         db.session.scalars(
             select(Case)
-            .where(Case.establishment_id == establishment.id, Case.instruction_opened_at.is_not(None))
+            .where(_employed_by([establishment.id]), Case.instruction_opened_at.is_not(None))
             .order_by(Case.id)
         )
     )

@@ -1,8 +1,16 @@
-"""The agent's steps of an instruction (issue 13, item 4; SPEC §3): open it and send the questionnaires (or
-open the enquiry of a fatal accident), schedule the consultation, record the decision. Each step changes the
-case's stage here and nowhere else, stores its dates, issues its letters (app/services/qrpro/letters.py) and
-its timeline events, in one transaction. A step already done returns the case as it is (``done=False``): a
-retried request makes no second letter.
+"""The agent's steps of an instruction (issue 13, item 4; SPEC §3), each one its own request, at its own
+moment, in this order: open the instruction (the calendar from D0, shown; a fatal accident's enquiry
+opens straight away, without questionnaire); choose the questionnaire models (each pinned to the version
+published then); send the questionnaires (the opening letters, the victim's access code); schedule the
+consultation, and move it if need be (a reason, a new letter); record the decision (which moves the
+declaration's own status too). Each step changes the case's stage here and nowhere else, stores its
+dates, issues its letters (app/services/qrpro/letters.py) and its timeline events, in one transaction; a
+step out of order is refused with a French message. A step already done returns the case as it is
+(``done=False``): a retried request makes no second letter.
+
+This module holds steps 1 to 3 and what every step shares (``StepRefused``, ``StepOutcome``, the stage's
+conditional change, the events, the declaration's status); the consultation's schedule is in
+``scheduling.py``, the decision in ``decision.py``.
 """
 
 from __future__ import annotations
@@ -11,22 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.domain import dat as dat_rules
 from app.domain import instruction
-from app.domain import qrpro as rules
-from app.domain.calendars import local_date, timezone_for
+from app.domain.calendars import timezone_for
 from app.domain.cases import Party
-from app.domain.dat import french_day
-from app.domain.deadlines import JOURS_FRANCS
 from app.domain.lucie import LetterType, deemed_notification
 from app.domain.qrpro import DateKind, EventKind, Stage
 from app.extensions import db
 from app.models import Case, CaseEvent, Declaration, Service, User
 from app.models.types import utcnow
 from app.services import audit, form_models
-from app.services.compte import claims as compte_claims
+from app.services import dat as dat_service
 from app.services.lucie.dates import current_rule
 
 from . import access_codes, calendar, letters
@@ -104,22 +110,72 @@ def _commit_once(case: Case, issue, done_stage_check) -> StepOutcome:
     return StepOutcome(case, done=True)
 
 
-# --- 1. opening -------------------------------------------------------------------------------------------
+# --- 1. opening ----------------------------------------------------------------------------------------
+
+OUT_OF_ORDER = "etape"  # the key of a refusal that belongs to no field: the step itself
 
 
-def open_instruction(
-    agent: User,
-    case: Case,
-    *,
-    employer_model: str | None = None,
-    victim_model: str | None = None,
-    access_code: str | None = None,
-    now: datetime | None = None,
-) -> StepOutcome:
-    """Open the instruction: questionnaires to the employer and the victim on the chosen models, due 20 (AT)
-    or 30 (MP) jours francs after their deemed receipt — the case's window closes then —, or a compulsory
-    enquiry without questionnaire after a fatal accident (CSS R441-8 I). The opening letter states the
-    expiry of the 90/120-day délai. Raises :class:`StepRefused`."""
+def _refused(message: str) -> StepRefused:
+    return StepRefused({OUT_OF_ORDER: message})
+
+
+NOT_OPEN = "Ouvrez d'abord l'instruction du dossier : le calendrier se calcule à l'ouverture."
+FATAL = (
+    "Accident mortel : la caisse mène une enquête, sans questionnaire (CSS R441-8 I) ; il n'y a pas de "
+    "modèle à choisir ni de questionnaire à envoyer."
+)
+
+
+SENT_ALREADY = (
+    "Les questionnaires ont été envoyés aux parties : les modèles choisis ne peuvent plus changer "
+    "(les parties y répondent sur la version envoyée)."
+)
+
+
+def _declaration(case: Case) -> Declaration | None:
+    return db.session.get(Declaration, case.declaration_id) if case.declaration_id else None
+
+
+def _claim_stage(case: Case, before: Stage, after: Stage) -> bool:
+    """Move the case from ``before`` to ``after`` in the database, unless another request did first (a
+    double click on a step without letter): the UPDATE only matches while the stage is ``before``."""
+    moved = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.stage == str(before))
+        .values(stage=str(after))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved:
+        case.stage = after
+        return True
+    db.session.rollback()
+    return False
+
+
+def _declaration_status(case: Case, agent: User, target: dat_rules.Status, moment: datetime, comment: str):
+    """Move the declaration the AT case came from (its own status, shown to the employer on its DAT
+    list and page) with the instruction, through THE declaration status service."""
+    declaration = _declaration(case)
+    if declaration is None or declaration.status == target:
+        return
+    try:
+        if declaration.status == dat_rules.Status.TRANSMISE and target in dat_rules.DECISIONS:
+            # A case opened before the declaration followed its instruction: « en instruction » first.
+            dat_service.apply_status(
+                agent, declaration, dat_rules.Status.EN_INSTRUCTION, comment=comment, now=moment
+            )
+        dat_service.apply_status(agent, declaration, target, comment=comment, now=moment, by_qrpro=True)
+    except dat_rules.TransitionRefused as refused:
+        db.session.rollback()
+        raise _refused(str(refused)) from None
+
+
+def open_instruction(agent: User, case: Case, *, now: datetime | None = None) -> StepOutcome:
+    """Open the instruction (first step): the calendar is computed again from D0 and shown, the
+    declaration goes « en instruction ». The questionnaires follow in two steps of their own (choose the
+    models, send them); after a fatal accident the compulsory enquiry opens at once, without
+    questionnaire (CSS R441-8 I), and its opening letter (the expiry of the 90 days) goes to both
+    parties. Raises :class:`StepRefused`."""
     if case.stage != Stage.A_OUVRIR:
         return StepOutcome(case, done=False)
     if case.d0 is None:
@@ -130,47 +186,180 @@ def open_instruction(
                 "(D0 est le jour où la caisse détient la déclaration et le certificat)"
             }
         )
+    declaration = _declaration(case)
+    if declaration is not None and declaration.status in dat_rules.DECISIONS:
+        raise _refused(
+            f"La caisse a déjà statué sur la déclaration (« {declaration.status_enum.label.lower()} ») : "
+            "l'instruction ne peut plus être ouverte."
+        )
     means = instruction.investigation_means(case.kind, fatal=case.fatal)
     moment = now or utcnow()
     departement = _departement(case)
-    if means.questionnaires:
-        errors = {}
-        for field, code, party in (
-            ("employer_model", employer_model, Party.EMPLOYER),
-            ("victim_model", victim_model, Party.VICTIM),
-        ):
-            codes = {choice[0] for choice in questionnaire_models(party)}
-            if not code:
-                errors[field] = f"Choisissez le questionnaire {WHOSE[party]}"
-            elif code not in codes:
-                errors[field] = "Ce modèle de questionnaire n'est pas publié : choisissez-en un de la liste"
-        if errors:
-            raise StepRefused(errors)
-        received = _deemed_received_on(case, moment)
-        due = instruction.questionnaire_due(case.kind, received, departement)
-        calendar.put(case, DateKind.QUESTIONNAIRE_DUE, due)
-        due_day = (
-            due.due if isinstance(due.due, date) and not isinstance(due.due, datetime) else due.due.date()
-        )
-        case.employer_model, case.victim_model = employer_model, victim_model
-        case.opens_at = moment
-        case.closes_at = _end_of_day(due_day, departement)
-        case.stage = Stage.QUESTIONNAIRES
-    else:
-        case.stage = Stage.ENQUETE
+    if not _claim_stage(case, Stage.A_OUVRIR, Stage.OUVERTE if means.questionnaires else Stage.ENQUETE):
+        return StepOutcome(db.session.get(Case, case.id), done=False)
     case.instruction_opened_at = moment
-    if access_code is None and means.questionnaires and case.victim_id is None:
+    calendar.compute(case, departement)
+    _declaration_status(case, agent, dat_rules.Status.EN_INSTRUCTION, moment, "Instruction QR Pro ouverte")
+    audit.record(
+        "qrpro.open",
+        "case_file",
+        case.id,
+        establishment_id=case.establishment_id,
+        actor=agent,
+        fatal=case.fatal,
+    )
+    if means.questionnaires:
+        _event(case, EventKind.INSTRUCTION_OPENED, agent, moment)
+        db.session.commit()
+        return StepOutcome(case, done=True)
+    calendar.mark_notified(case, [DateKind.DECISION_BY])
+    calendar.refresh_next_due(case)
+    _event(case, EventKind.ENQUIRY_OPENED, agent, moment)
+    issue = partial(
+        letters.issue,
+        case,
+        LetterType.OUVERTURE_INSTRUCTION,
+        agent,
+        means=means,
+        dates=calendar.dates_of(case),
+        access_code=None,
+    )
+    return _commit_once(case, issue, lambda fresh: fresh.stage != Stage.A_OUVRIR)
+
+
+def questionnaire_due_if_sent(case: Case, now: datetime | None = None) -> date | None:
+    """The questionnaires' due date if they were sent now (shown before sending: the délai runs from the
+    letter's deemed receipt, so it is only fixed when the letter goes)."""
+    if case.d0 is None:
+        return None
+    received = _deemed_received_on(case, now or utcnow())
+    return _day(instruction.questionnaire_due(case.kind, received, _departement(case)).due)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+# --- 2. the questionnaire models ----------------------------------------------------------------------
+
+
+def _model_label(code: str, version: int | None) -> str:
+    return f"{code} version {version}" if version is not None else code
+
+
+def choose_models(
+    agent: User,
+    case: Case,
+    *,
+    employer_model: str | None,
+    victim_model: str | None,
+    now: datetime | None = None,
+) -> StepOutcome:
+    """Choose the questionnaire models of the employer and the victim (second step), each pinned to its
+    version published now: a version published afterwards does not change this case's questionnaires.
+    May be chosen again until the questionnaires are sent. Raises :class:`StepRefused`."""
+    stage = Stage(case.stage)
+    if stage == Stage.A_OUVRIR:
+        raise _refused(NOT_OPEN)
+    if not instruction.investigation_means(case.kind, fatal=case.fatal).questionnaires:
+        raise _refused(FATAL)
+    if stage != Stage.OUVERTE:
+        raise _refused(SENT_ALREADY)
+    errors = {}
+    pinned = {}
+    for field, code, party in (
+        ("employer_model", employer_model, Party.EMPLOYER),
+        ("victim_model", victim_model, Party.VICTIM),
+    ):
+        codes = {choice[0] for choice in questionnaire_models(party)}
+        if not code:
+            errors[field] = f"Choisissez le questionnaire {WHOSE[party]}"
+        elif code not in codes:
+            errors[field] = "Ce modèle de questionnaire n'est pas publié : choisissez-en un de la liste"
+        else:
+            pinned[party] = (code, form_models.current_workflow(code).model.version)
+    if errors:
+        raise StepRefused(errors)
+    current = {party: case.questionnaire_model(str(party)) for party in pinned}
+    if current == pinned:  # the same choice again (a retried request): nothing new
+        return StepOutcome(case, done=False)
+    moment = now or utcnow()
+    (case.employer_model, case.employer_model_version), (case.victim_model, case.victim_model_version) = (
+        pinned[Party.EMPLOYER],
+        pinned[Party.VICTIM],
+    )
+    for party, (code, version) in pinned.items():
+        _event(case, EventKind.MODEL_CHOSEN, agent, moment, party, model=_model_label(code, version))
+    audit.record(
+        "qrpro.models",
+        "case_file",
+        case.id,
+        establishment_id=case.establishment_id,
+        actor=agent,
+        employer=_model_label(*pinned[Party.EMPLOYER]),
+        victim=_model_label(*pinned[Party.VICTIM]),
+    )
+    db.session.commit()
+    return StepOutcome(case, done=True)
+
+
+@dataclass(frozen=True)
+class ChosenModel:
+    """A party's questionnaire model as the case pinned it (shown on the agent's case page)."""
+
+    party: Party
+    code: str
+    version: int | None
+    title: str
+
+
+def chosen_models(case: Case) -> list[ChosenModel]:
+    chosen = []
+    for party in (Party.EMPLOYER, Party.VICTIM):
+        pinned = case.questionnaire_model(str(party))
+        if pinned is not None:
+            workflow = questionnaire_of(case, party)
+            chosen.append(ChosenModel(party, *pinned, workflow.title if workflow else pinned[0]))
+    return chosen
+
+
+# --- 3. sending the questionnaires --------------------------------------------------------------------
+
+
+def send_questionnaires(
+    agent: User, case: Case, *, access_code: str | None = None, now: datetime | None = None
+) -> StepOutcome:
+    """Send the questionnaires (third step): the opening letter to both parties, the questionnaire due
+    20 (AT) or 30 (MP) jours francs after its deemed receipt — the case's window closes then — and the
+    expiry of the 90/120-day délai; the victim's copy prints their one-time access code, issued in the
+    same transaction while the case has no victim account. Raises :class:`StepRefused`."""
+    stage = Stage(case.stage)
+    if stage == Stage.A_OUVRIR:
+        raise _refused(NOT_OPEN)
+    means = instruction.investigation_means(case.kind, fatal=case.fatal)
+    if not means.questionnaires:
+        raise _refused(FATAL)
+    if stage != Stage.OUVERTE:
+        return StepOutcome(case, done=False)
+    if not (case.employer_model and case.victim_model):
+        raise _refused("Choisissez d'abord les modèles de questionnaire de l'employeur et de la victime.")
+    moment = now or utcnow()
+    departement = _departement(case)
+    received = _deemed_received_on(case, moment)
+    due = instruction.questionnaire_due(case.kind, received, departement)
+    calendar.put(case, DateKind.QUESTIONNAIRE_DUE, due)
+    case.opens_at = moment
+    case.closes_at = _end_of_day(_day(due.due), departement)
+    case.stage = Stage.QUESTIONNAIRES
+    if access_code is None and case.victim_id is None:
         # The victim's one-time code, printed in their opening letter (issue 13, item 6); in this
         # transaction, so that the letter and the code exist together or not at all.
         access_code = access_codes.issue_access_code(case, by=agent)
     calendar.mark_notified(case, [DateKind.QUESTIONNAIRE_DUE, DateKind.DECISION_BY])
     calendar.refresh_next_due(case)
-    _event(
-        case,
-        EventKind.INSTRUCTION_OPENED if means.questionnaires else EventKind.ENQUIRY_OPENED,
-        agent,
-        moment,
-    )
+    for party in (Party.EMPLOYER, Party.VICTIM):
+        code, version = case.questionnaire_model(str(party))
+        _event(case, EventKind.QUESTIONNAIRE_SENT, agent, moment, party, model=_model_label(code, version))
     issue = partial(
         letters.issue,
         case,
@@ -180,253 +369,8 @@ def open_instruction(
         dates=calendar.dates_of(case),
         access_code=access_code,
     )
-    if means.questionnaires:
-        for party, code in ((Party.EMPLOYER, employer_model), (Party.VICTIM, victim_model)):
-            _event(case, EventKind.QUESTIONNAIRE_SENT, agent, moment, party, model=code)
-    audit.record(
-        "qrpro.open",
-        "case_file",
-        case.id,
-        establishment_id=case.establishment_id,
-        actor=agent,
-        fatal=case.fatal,
-    )
-    return _commit_once(case, issue, lambda fresh: fresh.stage != Stage.A_OUVRIR)
-
-
-# --- 2. the consultation ----------------------------------------------------------------------------------
-
-
-def _reserves_last_day(case: Case) -> date | None:
-    if case.declaration_id is None:
-        return None
-    declaration = db.session.get(Declaration, case.declaration_id)
-    return declaration.reserves_due_on if declaration is not None else None
-
-
-def _field_of(message: str) -> str:
-    return "opening" if message.startswith(("La consultation", "Avec une information")) else "decision_on"
-
-
-def schedule_consultation(
-    agent: User, case: Case, *, opening: date | None, decision_on: date | None, now: datetime | None = None
-) -> StepOutcome:
-    """Schedule the consultation of the dossier and the decision, and inform both parties: refused with
-    ``check_schedule``'s French messages (earliest and latest lawful dates) when the schedule breaks the law —
-    the 10-day notice counted from the information's deemed receipt, the dossier's D0 + 70/100, the 10 days
-    with observations, the employer's reserves window, the D0 + 90/120 limit."""
-    if case.stage in (Stage.CONSULTATION, Stage.DECIDE):
-        return StepOutcome(case, done=False)
-    if case.stage == Stage.A_OUVRIR:
-        raise StepRefused({"opening": "Ouvrez d'abord l'instruction du dossier"})
-    errors = {}
-    if opening is None:
-        errors["opening"] = "Saisissez la date d'ouverture de la consultation du dossier"
-    if decision_on is None:
-        errors["decision_on"] = "Saisissez la date prévue de la décision"
-    if errors:
-        raise StepRefused(errors)
-    moment = now or utcnow()
-    departement = _departement(case)
-    received = _deemed_received_on(case, moment)
-    problems = instruction.check_schedule(
-        case.kind,
-        case.d0,
-        departement,
-        information_received_on=received,
-        opening=opening,
-        decision_on=decision_on,
-        reserves_window_end=_reserves_last_day(case),
-    )
-    for message in problems:
-        field = _field_of(message)
-        errors[field] = f"{errors[field]} {message}" if field in errors else message
-    if errors:
-        raise StepRefused(errors)
-    floor = instruction.earliest_opening(received, departement, kind=case.kind)
-    calendar.put(
-        case,
-        DateKind.CONSULTATION_OPENING,
-        on=opening,
-        legal_basis=floor.legal_basis,
-        start_event=floor.start_event,
-        started_on=received,
-        length=instruction.NOTICE_DAYS,
-        unit=JOURS_FRANCS,
-        rule_version=floor.rule_version,
-    )
-    window = instruction.observation_window(opening, departement, kind=case.kind)
-    calendar.put(case, DateKind.OBSERVATIONS_END, window.last_day)
-    calendar.put(
-        case,
-        DateKind.DECISION_PLANNED,
-        on=decision_on,
-        legal_basis=rules.legal_basis(case.kind, DateKind.DECISION_BY),
-        start_event="fin de la consultation avec observations",
-    )
-    calendar.mark_notified(
-        case, [DateKind.CONSULTATION_OPENING, DateKind.OBSERVATIONS_END, DateKind.DECISION_PLANNED]
-    )
-    case.stage = Stage.CONSULTATION
-    calendar.refresh_next_due(case)
-    _event(
-        case,
-        EventKind.CONSULTATION_SCHEDULED,
-        agent,
-        moment,
-        opening=opening.isoformat(),
-        observations_until=calendar.effective(case, DateKind.OBSERVATIONS_END).isoformat(),
-        decision_on=decision_on.isoformat(),
-    )
-    issue = partial(
-        letters.issue, case, LetterType.INFORMATION_CONSULTATION, agent, dates=calendar.dates_of(case)
-    )
-    audit.record(
-        "qrpro.consultation", "case_file", case.id, establishment_id=case.establishment_id, actor=agent
-    )
-    return _commit_once(case, issue, lambda fresh: fresh.stage in (Stage.CONSULTATION, Stage.DECIDE))
-
-
-# --- 3. the decision --------------------------------------------------------------------------------------
-
-
-def missing_information(case: Case) -> list[Party]:
-    """The parties without their information letter on the consultation (issue 13, item 8)."""
-    return [party for party in (Party.EMPLOYER, Party.VICTIM) if not letters.has_information(case, party)]
-
-
-def record_decision(
-    agent: User,
-    case: Case,
-    *,
-    decision: str | None,
-    reasons: str = "",
-    without_information_reason: str = "",
-    now: datetime | None = None,
-) -> StepOutcome:
-    """Record the decision (recognised / refused with its reasons) and notify it to both parties with the
-    recourse notice (commission de recours amiable, 2 months). Refused during the consultation with
-    observations and during the employer's reserves window; blocked while a party lacks its information
-    letter unless the agent gives a reason (audited)."""
-    if case.stage == Stage.DECIDE:
-        return StepOutcome(case, done=False)
-    if case.stage == Stage.A_OUVRIR:
-        raise StepRefused({"decision": "Ouvrez d'abord l'instruction du dossier"})
-    errors = {}
-    try:
-        chosen = rules.Decision(decision or "")
-    except ValueError:
-        chosen = None
-        errors["decision"] = "Choisissez la décision : prise en charge ou refus"
-    reasons = (reasons or "").strip()
-    if chosen == rules.Decision.REFUSE and not reasons:
-        errors["reasons"] = "Motivez le refus : les motifs figurent dans la notification"
-    moment = now or utcnow()
-    departement = _departement(case)
-    today = local_date(moment, departement)
-    window_end = calendar.effective(case, DateKind.OBSERVATIONS_END)
-    opening = calendar.effective(case, DateKind.CONSULTATION_OPENING)
-    if window_end is not None and opening is not None and today <= window_end:
-        errors["decision"] = (
-            f"La décision ne peut pas être prise le {french_day(today)} : la consultation du dossier avec "
-            f"observations court du {french_day(opening)} au {french_day(window_end)} inclus. "
-            "Décision possible "
-            f"au plus tôt le {french_day(window_end + timedelta(days=1))}."
-        )
-    reserves = _reserves_last_day(case)
-    if reserves is not None and today <= reserves:
-        errors["decision"] = (
-            f"La décision ne peut pas être prise le {french_day(today)} : l'employeur peut émettre des "
-            "réserves "
-            f"motivées jusqu'au {french_day(reserves)} inclus (10 jours francs, CSS R441-6)."
-        )
-    missing = missing_information(case)
-    justification = (without_information_reason or "").strip()
-    if missing and not justification:
-        names = " et ".join(party.label.lower() for party in missing)
-        errors["without_information_reason"] = (
-            f"Partie sans courrier d'information sur la consultation du dossier : {names}. La décision "
-            "risque d'être inopposable ; indiquez le motif pour lequel vous décidez malgré tout "
-            "(il est tracé)."
-        )
-    if errors:
-        raise StepRefused(errors)
-    case.decision = str(chosen)
-    case.decision_reasons = reasons
-    case.decided_at = moment
-    case.stage = Stage.DECIDE
-    case.next_due_on = None
-    if case.closes_at is None or case.closes_at > moment:
-        case.closes_at = moment  # after the decision the case is closed (SPEC §3.2)
-    if missing:
-        _event(
-            case,
-            EventKind.DECISION_WITHOUT_INFORMATION,
-            agent,
-            moment,
-            parties=[str(party) for party in missing],
-            reason=justification,
-        )
-        audit.record(
-            "qrpro.decision_without_information",
-            "case_file",
-            case.id,
-            establishment_id=case.establishment_id,
-            actor=agent,
-            parties=[str(party) for party in missing],
-            reason=justification,
-        )
-    _event(case, EventKind.DECISION, agent, moment, decision=str(chosen))
-    if chosen == rules.Decision.RECONNU:
-        _impute(case, agent, today)
-    issue = partial(
-        letters.issue,
-        case,
-        LetterType.NOTIFICATION_DECISION,
-        agent,
-        decision=chosen,
-        recourse=rules.RECOURSE_NOTICE,
-        decided_on=today,
-    )
-    audit.record(
-        "qrpro.decision",
-        "case_file",
-        case.id,
-        establishment_id=case.establishment_id,
-        actor=agent,
-        decision=str(chosen),
-    )
-    return _commit_once(case, issue, lambda fresh: fresh.stage == Stage.DECIDE)
-
-
-def _impute(case: Case, agent: User, recognised_on: date) -> None:
-    """A recognised case weighs on the employer's rate (Compte AT/MP, SPEC §5): its claim, imputed to the
-    year of recognition, in the decision's transaction. Its stoppage days and IP rate come later, with
-    the Carsat's claims import (same reference). A claim that cannot be recorded (the reference already
-    imputed to another establishment) does not stop the decision, a legal act: it is audited for the
-    Carsat to settle."""
-    declaration = db.session.get(Declaration, case.declaration_id) if case.declaration_id else None
-    try:
-        compte_claims.record_recognised_case(
-            establishment=case.establishment,
-            case_reference=case.reference,
-            kind=str(case.kind).lower(),
-            recognised_on=recognised_on,
-            imputation_year=recognised_on.year,
-            death=case.fatal,
-            commuting=bool(declaration and declaration.is_trajet),
-            actor=agent,
-            commit=False,
-        )
-    except compte_claims.CaseRefused as refused:
-        audit.record(
-            "qrpro.claim_not_imputed",
-            "case_file",
-            case.id,
-            establishment_id=case.establishment_id,
-            actor=agent,
-            reason=str(refused),
-        )
+    audit.record("qrpro.send", "case_file", case.id, establishment_id=case.establishment_id, actor=agent)
+    return _commit_once(case, issue, lambda fresh: fresh.stage != Stage.OUVERTE)
 
 
 def case_by_id(case_id: int) -> Case | None:
@@ -434,9 +378,14 @@ def case_by_id(case_id: int) -> Case | None:
 
 
 def questionnaire_of(case: Case, party: Party):
-    """The workflow a party answers its questionnaire on (the model the agent chose when opening the
-    instruction, its current published version), None when no questionnaire was sent. The party's screen
-    starts or resumes its draft with ``drafts.start_case_draft(user, workflow, case, party)``: the case's
-    window (``opens_at``/``closes_at``, the due date) closes it."""
-    code = case.employer_model if party == Party.EMPLOYER else case.victim_model
-    return form_models.current_workflow(code) if code else None
+    """The workflow a party answers its questionnaire on: the model the agent chose, in the version it
+    was pinned to then (None when none was chosen). The party's screen starts or resumes its draft with
+    ``drafts.start_case_draft(user, workflow, case, party)``: the case's window (``opens_at``/
+    ``closes_at``, the due date) closes it."""
+    chosen = case.questionnaire_model(str(party))
+    if chosen is None:
+        return None
+    code, version = chosen
+    if version is None:  # chosen before versions were pinned, and never matched by migration 0022
+        return form_models.current_workflow(code)
+    return form_models.workflow_for(code, version)

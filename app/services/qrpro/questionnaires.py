@@ -20,11 +20,11 @@ from flask import abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.domain.cases import CaseKind, Party, WindowState, deadline_text, window_state
-from app.domain.dat import french_moment
+from app.domain.cases import CaseKind, Party, WindowState, window_state
+from app.domain.dat import french_deadline, french_moment
 from app.domain.instruction import RULES
 from app.extensions import db
-from app.models import Case, Draft, Service, Submission, User, UserKind
+from app.models import Case, CaseEmployer, Draft, Establishment, Service, Submission, User, UserKind
 from app.models.types import utcnow
 from app.services import access, audit
 
@@ -62,6 +62,7 @@ class Questionnaire:
 
     case: Case
     party: Party
+    establishment: Establishment  # the employer establishment answering (the case's own for the victim)
     code: str
     draft: Draft | None
     submission: Submission | None
@@ -71,7 +72,7 @@ class Questionnaire:
 
     @property
     def departement(self) -> str:
-        return self.case.establishment.departement
+        return self.establishment.departement
 
     @property
     def status(self) -> str:
@@ -97,7 +98,7 @@ class Questionnaire:
     @property
     def due_text(self) -> str:
         """« mardi 7 avril 2026 à 24 h 00 » in the establishment's local time ("" without a due date)."""
-        return deadline_text(self.closes_at, self.departement) if self.closes_at else ""
+        return french_deadline(self.closes_at, self.departement) if self.closes_at else ""
 
     @property
     def opens_text(self) -> str:
@@ -120,8 +121,13 @@ class Questionnaire:
         return self.draft is not None and self.submission is None
 
 
-def questionnaire_of(case: Case, party: Party, now: datetime | None = None) -> Questionnaire | None:
-    """``party``'s questionnaire on ``case``, or None while the caisse has not sent it."""
+def questionnaire_of(
+    case: Case, party: Party, now: datetime | None = None, *, establishment: Establishment | None = None
+) -> Questionnaire | None:
+    """``party``'s questionnaire on ``case``, or None while the caisse has not sent it. For the employer
+    party, ``establishment`` is which of the case's employers answers (the case's own by default): each
+    has its own draft."""
+    answering = establishment if establishment is not None and party == Party.EMPLOYER else case.establishment
     code = model_code(case, party)
     draft = db.session.scalar(
         select(Draft)
@@ -129,6 +135,7 @@ def questionnaire_of(case: Case, party: Party, now: datetime | None = None) -> Q
             Draft.workflow == code,
             Draft.case_id == case.id,
             Draft.party == str(party),
+            Draft.establishment_id == answering.id,
             Draft.discarded_at.is_(None),
         )
         .order_by(Draft.id.desc())
@@ -144,6 +151,7 @@ def questionnaire_of(case: Case, party: Party, now: datetime | None = None) -> Q
     return Questionnaire(
         case=case,
         party=Party(party),
+        establishment=answering,
         code=code,
         draft=draft,
         submission=submission,
@@ -199,16 +207,24 @@ def open_victim_case(user: User, case_id: int) -> Case:
 
 def employer_questionnaires(user: User) -> list[Questionnaire]:
     """The employer side's questionnaires on the cases of the establishments where ``user`` holds QR
-    Pro (habilitated employer users, a tiers déclarant with a QR Pro mandate), nearest due date first."""
+    Pro (habilitated employer users, a tiers déclarant with a QR Pro mandate), nearest due date first:
+    one per (case, establishment) — a case with several employers has one for each the user holds."""
     establishments = access.employer_side_establishments(user, Service.QRPRO)
     if not establishments:
         return []
+    ids = {e.id for e in establishments}
+    others = select(CaseEmployer.case_id).where(CaseEmployer.establishment_id.in_(ids))
     cases = db.session.scalars(
         select(Case)
-        .where(Case.establishment_id.in_([e.id for e in establishments]))
+        .where(Case.establishment_id.in_(ids) | Case.id.in_(others))
         .options(joinedload(Case.establishment))
         .order_by(Case.id)
     )
-    rows = [q for case in cases if (q := questionnaire_of(case, Party.EMPLOYER)) is not None]
+    rows = [
+        q
+        for case in cases
+        for place in case.employers
+        if place.id in ids and (q := questionnaire_of(case, Party.EMPLOYER, establishment=place)) is not None
+    ]
     far = datetime.max.replace(tzinfo=utcnow().tzinfo)
     return sorted(rows, key=lambda q: (q.submission is not None, q.closes_at or far, q.case.id))

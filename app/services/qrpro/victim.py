@@ -1,7 +1,8 @@
 """QR Pro, the victim's side of the caisse's instruction (issue 13, items 6–8): on the victim's own case
 page in « Mes dossiers », the stage and the next notified date in plain French with its legal basis, the
 letters the caisse kept for the victim (each first download dated: an event on the victim's timeline, as
-LUCIE dates the employer's first consultation), and the victim's timeline.
+LUCIE dates the employer's first consultation), and the victim's timeline — on the page and as a PDF of her
+own (``timeline_pdf``).
 
 The case itself is found by ``questionnaires.victim_case_or_404`` (another victim's case, an employer, an
 agent: 404); the consultation (pieces, observations) is ``consultation.py``'s, with ``Party.VICTIM``.
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.cases import Party
-from app.domain.qrpro import DateKind, EventKind, Stage
+from app.domain.qrpro import PARTY_DATES_BY_STAGE, EventKind, Stage
 from app.extensions import db
 from app.models import Case, CaseEvent, CaseLetter, User
 from app.models.types import utcnow
@@ -25,10 +26,12 @@ from app.services import audit
 
 from . import calendar, employer
 from . import letters as case_letters
+from . import timeline as case_timeline
 
 # What the victim is expected to do, per stage, in plain French.
 VICTIM_EXPECTATIONS = {
     Stage.A_OUVRIR: "Rien pour l'instant : la caisse examine la déclaration.",
+    Stage.OUVERTE: "Rien pour l'instant : la caisse va vous adresser son questionnaire par courrier.",
     Stage.QUESTIONNAIRES: "Répondez au questionnaire de la caisse avant la date limite.",
     Stage.ENQUETE: "La caisse mène une enquête : elle peut vous contacter. Rien à envoyer pour l'instant.",
     Stage.CONSULTATION: (
@@ -39,20 +42,6 @@ VICTIM_EXPECTATIONS = {
         "La caisse a rendu sa décision (voir le courrier ci-dessous). Vous pouvez la contester devant la "
         "commission de recours amiable dans les 2 mois."
     ),
-}
-
-# The dates the victim looks at next, per stage (the first notified date not yet past wins).
-VICTIM_DATES = {
-    Stage.A_OUVRIR: (),
-    Stage.QUESTIONNAIRES: (DateKind.QUESTIONNAIRE_DUE, DateKind.DECISION_BY),
-    Stage.ENQUETE: (DateKind.DECISION_BY,),
-    Stage.CONSULTATION: (
-        DateKind.CONSULTATION_OPENING,
-        DateKind.OBSERVATIONS_END,
-        DateKind.DECISION_PLANNED,
-        DateKind.DECISION_BY,
-    ),
-    Stage.DECIDE: (),
 }
 
 
@@ -69,7 +58,7 @@ def situation(case: Case, today: date) -> Situation:
     """Where the case stands for the victim and the next date the caisse notified (it binds)."""
     stage = Stage(case.stage)
     rows = calendar.dates_of(case)
-    for kind in VICTIM_DATES[stage]:
+    for kind in PARTY_DATES_BY_STAGE[stage]:
         row = rows.get(kind)
         if row is not None and row.notified_on is not None and row.notified_on >= today:
             label = employer.EMPLOYER_DATE_LABELS[kind]
@@ -127,3 +116,11 @@ def letter_for(user: User, case: Case, letter_id: int, *, now: datetime | None =
     )
     db.session.commit()
     return row
+
+
+def timeline_pdf(user: User, case: Case, *, now: datetime | None = None) -> bytes:
+    """The victim's own timeline of ``case`` as a tagged PDF (her events only); the reading is audited."""
+    document = case_timeline.victim_timeline_pdf(case, now=now)
+    audit.record("qrpro.victim_timeline", "case", case.id, establishment_id=case.establishment_id, actor=user)
+    db.session.commit()
+    return document

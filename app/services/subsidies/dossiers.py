@@ -41,7 +41,7 @@ from app.models import Establishment, SubsidyCompany, SubsidyDossier, SubsidyLin
 from app.models.compte import RateProfile
 from app.models.types import utcnow
 from app.services import audit
-from app.services.drafts import next_reference_number
+from app.services.draft_submission import next_reference_number
 from app.services.lucie.deposit import PDF_ONLY
 from app.services.pdf import render_pdf
 from app.services.subsidies.programmes import rules_of
