@@ -9,6 +9,11 @@ app.js asks for before warning) leaves the cookie as it is.
 The cookie itself lives as long as the maximum, longer than the idle time: a browser that comes
 back after the session ended still sends it, so the user is told why they must sign in again
 instead of being sent to the sign-in page without a word.
+
+The messages of ``flash()`` travel in a signed cookie of their own (``<session cookie>-messages``),
+set only by a request that adds or shows one. In the session's cookie they were lost to any
+request of the page still on its way during a save: its answer, signed from the cookie sent before
+the save, came last and replaced the one holding « Ligne enregistrée. ».
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ USER_KEY = "_user_id"  # Flask-Login's key: a session that holds it is signed in
 SERVER_SESSION_KEY = "_sid"
 # Requests that are not the user's activity: they never push the session's end back.
 NOT_ACTIVITY = frozenset({"static", "auth.session_status"})
+FLASHES = "_flashes"  # where flask.flash() keeps its messages in the session
+MESSAGES_COOKIE_SUFFIX = "-messages"
 
 
 class TimedSession(SecureCookieSession):
@@ -35,6 +42,14 @@ class TimedSession(SecureCookieSession):
     signed_at: float | None = None
     #: "idle" or "max" when the browser sent a signed-in session that has ended.
     ended: str | None = None
+    #: The messages the browser sent in their cookie (a copy: flash() appends in place).
+    messages_received: list | None = None
+
+
+class _MessagesSigner(SecureCookieSessionInterface):
+    """The session's keys and serializer, another salt: a messages cookie is no session cookie."""
+
+    salt = "flash-messages"
 
 
 def idle_seconds(app: Flask) -> float:
@@ -49,6 +64,18 @@ class TimedSessionInterface(SecureCookieSessionInterface):
     session_class = TimedSession
 
     def open_session(self, app: Flask, request) -> TimedSession | None:
+        session = self._open_session(app, request)
+        if session is not None and (value := request.cookies.get(self.messages_cookie_name(app))):
+            try:
+                messages = _MessagesSigner().get_signing_serializer(app).loads(value)
+            except BadSignature:
+                messages = None
+            if isinstance(messages, list) and messages:
+                dict.__setitem__(session, FLASHES, messages)  # as if never left: not a change
+                session.messages_received = list(messages)
+        return session
+
+    def _open_session(self, app: Flask, request) -> TimedSession | None:
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
@@ -86,6 +113,29 @@ class TimedSessionInterface(SecureCookieSessionInterface):
         if request.endpoint in NOT_ACTIVITY and not session.modified:
             return False
         return super().should_set_cookie(app, session)
+
+    def messages_cookie_name(self, app: Flask) -> str:
+        return self.get_cookie_name(app) + MESSAGES_COOKIE_SUFFIX
+
+    def save_session(self, app: Flask, session, response) -> None:
+        messages = dict.pop(session, FLASHES, None) or None  # their own cookie, below
+        super().save_session(app, session, response)
+        if messages == session.messages_received:
+            return  # neither added nor shown: this answer leaves the browser's messages as they are
+        options = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": True,
+        }
+        name = self.messages_cookie_name(app)
+        if messages:
+            value = _MessagesSigner().get_signing_serializer(app).dumps(messages)
+            response.set_cookie(name, value, **options)
+        else:
+            response.delete_cookie(name, **options)
+        response.vary.add("Cookie")
 
 
 def start(session) -> None:
