@@ -256,3 +256,47 @@ def test_an_export_beyond_the_limit_says_what_is_missing(client, login, world, m
     rows = csv_rows(client.get(f"{JOURNAL}.csv", query_string={"personne": world["paul"].id}))
     assert len(rows) == 1 + 3 + 1
     assert rows[-1] == ["Plus de 3 lignes : choisissez des dates pour exporter la suite."]
+
+
+def test_a_subsidy_line_and_an_observation_read_in_french(client, login, world):
+    event(
+        world["paul"],
+        "subventions.line_save",
+        establishment=world["metz"],
+        object_type="subsidy_line",
+        object_id=7,
+    )
+    event(
+        world["paul"],
+        "qrpro.observation",
+        establishment=world["metz"],
+        object_type="case_file",
+        object_id=3,
+        details={"reference": "AT-2026-000003"},
+    )
+    login(world["admin"])
+    page = text(client.get(JOURNAL))
+    assert (
+        "Ligne de demande de subvention enregistrée" in page and "Ligne de demande de subvention n° 7" in page
+    )
+    assert "Observations déposées" in page and "Dossier AT/MP AT-2026-000003" in page
+    assert "subventions.line_save" not in page and "case_file" not in page
+
+
+RECORDED = re.compile(r'audit\.record\(\s*"(?P<action>[^"]+)"(?:,\s*"(?P<object>[^"]+)")?')
+
+
+def test_every_event_the_platform_records_has_a_french_label():
+    """The journal shows each event by its French label, and what it concerns by a French name: an
+    event the journal does not know would show a code (« subventions.line_save », « case_file n° 3 »)
+    to the company's administrator. Every ``audit.record`` of the app, read from its source."""
+    from pathlib import Path
+
+    from app.services.journal import ACTION_LABELS, OBJECT_LABELS
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    found = [m for path in root.rglob("*.py") for m in RECORDED.finditer(path.read_text(encoding="utf-8"))]
+    assert len(found) > 60  # the pattern still finds the calls
+    assert sorted({m["action"] for m in found} - set(ACTION_LABELS) - {"read"}) == []
+    objects = {m["object"] for m in found if m["object"]} - {"user", "establishment"}  # by name, own line
+    assert sorted(objects - set(OBJECT_LABELS)) == []
