@@ -92,6 +92,7 @@ ACTION_LABELS = {
     "compte.notify": "Taux notifié par la caisse",
     "case.read": "Dossier AT/MP consulté par la victime",
     "qrpro.employer_read": "Dossier AT/MP consulté",
+    "qrpro.agent_access": "Dossier AT/MP ouvert par un agent de la caisse",
     "qrpro.register_mp": "Maladie professionnelle enregistrée par la caisse",
     "qrpro.open": "Instruction ouverte par la caisse",
     "qrpro.models": "Questionnaires choisis par la caisse",

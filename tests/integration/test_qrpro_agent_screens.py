@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Case, CaseLetter, Letter
+from app.models import AuditEvent, Case, CaseLetter, Letter
 from app.services import lucie
 from tests.dat_support import local_today, make_nir, parts
 from tests.integration.test_qrpro_instruction import at_case, with_cmi
@@ -115,6 +115,16 @@ def test_the_agent_opens_chooses_sends_and_a_retried_post_makes_no_second_letter
     )
     assert response.status_code == 422
     assert "au plus tôt le" in text(response) and "Erreur" in text(response)
+    # The trail: each step once, as done; each access with what it was for — the refused schedule
+    # is an access « consultation », never a « qrpro.consultation » (a schedule the caisse made).
+    trail = db.session.execute(
+        select(AuditEvent.action, AuditEvent.details)
+        .where(AuditEvent.object_type == "case_file", AuditEvent.object_id == str(case.id))
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [a for a, _ in trail if a != "qrpro.agent_access"] == ["qrpro.open", "qrpro.models", "qrpro.send"]
+    purposes = [d["purpose"] for a, d in trail if a == "qrpro.agent_access"]
+    assert purposes == ["read", "open", "models", "send", "send", "read", "consultation"]
     pdf = client.get(f"{url}/chronologie.pdf")
     assert pdf.status_code == 200
     content = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split())

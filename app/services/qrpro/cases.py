@@ -317,12 +317,21 @@ def is_competent(agent: User, case: Case) -> bool:
 
 def case_for_agent(agent: User, reference: str, *, action: str = "read") -> Case:
     """A case for an agent of the competent CPAM (access.caisse_competent); 404 for anyone else and for
-    an unknown reference. The reading is audited (SPEC §1)."""
+    an unknown reference. The access is audited (SPEC §1) as ``qrpro.agent_access`` with what it was
+    for: the step the agent then takes records its own event (``qrpro.decision``…) only once done, so
+    that a refused attempt never reads as the act in the trail."""
     access.authorize_agent(agent, Service.QRPRO)
     case = db.session.scalar(select(Case).where(Case.reference == reference))
     if case is None or agent.caisse is None or not is_competent(agent, case):
         abort(404)
-    audit.record(f"qrpro.{action}", "case_file", case.id, establishment_id=case.establishment_id, actor=agent)
+    audit.record(
+        "qrpro.agent_access",
+        "case_file",
+        case.id,
+        establishment_id=case.establishment_id,
+        actor=agent,
+        purpose=action,
+    )
     db.session.commit()
     return case
 
