@@ -11,6 +11,7 @@ dies lets its rows go within that time, and a live one never loses them to anoth
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import socket
@@ -21,7 +22,7 @@ from email.header import Header
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from app.extensions import db, mail
 from app.models import OutboxMessage, OutboxStatus
@@ -29,11 +30,14 @@ from app.models.types import utcnow
 from app.services import audit
 
 
+@functools.lru_cache(maxsize=1024)
 def subject_header(subject: str) -> str:
     """The Subject header, RFC 2047-encoded here with the header's name counted, so that no line is
     longer than 78 characters and the SMTP policy keeps it as it is. Left to Flask-Mail, a long
     French subject was encoded without the name, then refolded by the email package, which doubles
-    some spaces and drops others around encoded words (« dossier  –Établissements »)."""
+    some spaces and drops others around encoded words (« dossier  –Établissements »). Kept for the
+    subjects seen last: the email package's encoding costs about a millisecond, and the alerts of
+    one deposit share theirs."""
     try:
         subject.encode("ascii")
     except UnicodeEncodeError:
@@ -191,62 +195,86 @@ def _send_claimed(ids: list[int], token: str) -> tuple[int, int]:
             _record_failure(message_id, token, error, max_attempts)
         return 0, len(ids)
     try:
-        for message_id in ids:
-            message = _take(message_id, token)
-            if message is None:
-                current_app.logger.warning(
-                    "outbox: message %s left to the worker that claimed it since", message_id
-                )
-                continue
-            try:
-                connection.send(
-                    Message(
-                        subject=subject_header(message.subject),
-                        recipients=[message.recipient],
-                        body=message.body_text,
-                        html=message.body_html,
-                        extra_headers={"X-Outbox-Id": str(message.id)},
+        # One database connection for the batch (no pool checkout, no pre-ping per message), and one
+        # transaction per message: the previous message marked sent, this one's claim renewed and
+        # its content read, committed before its SMTP transaction — nothing is held while it runs.
+        with db.engine.connect() as database:
+            just_sent = None
+            for message_id in ids:
+                if just_sent is not None:
+                    sent += _mark_sent(database, just_sent, token)
+                    just_sent = None
+                message = database.execute(
+                    _TAKE, {"message_id": message_id, "token": token, "until": _claim_end()}
+                ).first()
+                database.commit()
+                if message is None:
+                    current_app.logger.warning(
+                        "outbox: message %s left to the worker that claimed it since", message_id
                     )
-                )
-            except Exception as error:  # noqa: BLE001 — any SMTP failure is retried later
-                db.session.rollback()
-                _record_failure(message_id, token, error, max_attempts)
-                failures += 1
-                continue
-            marked = db.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, _held_by(token))
-                .values(
-                    status=OutboxStatus.SENT,
-                    sent_at=utcnow(),
-                    attempts=OutboxMessage.attempts + 1,
-                    claimed_until=None,
-                )
-            ).rowcount
-            db.session.commit()
-            if marked:
-                sent += 1
-            else:
-                current_app.logger.warning(
-                    "outbox: message %s sent after its claim was taken over", message_id
-                )
+                    continue
+                try:
+                    connection.send(
+                        Message(
+                            subject=subject_header(message.subject),
+                            recipients=[message.recipient],
+                            body=message.body_text,
+                            html=message.body_html,
+                            extra_headers={"X-Outbox-Id": str(message.id)},
+                        )
+                    )
+                except Exception as error:  # noqa: BLE001 — any SMTP failure is retried later
+                    _record_failure(message_id, token, error, max_attempts)
+                    failures += 1
+                    continue
+                just_sent = message_id
+            if just_sent is not None:
+                sent += _mark_sent(database, just_sent, token)
+                database.commit()
     finally:
         with contextlib.suppress(Exception):  # closing a connection the server already dropped
             connection.__exit__(None, None, None)
     return sent, failures
 
 
-def _take(message_id: int, token: str) -> OutboxMessage | None:
-    """The message, if this claim still holds it: its claim is renewed for one more full length
-    (the time one SMTP transaction may take) and committed, so nothing is held during the send."""
-    renewed = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _held_by(token))
-        .values(claimed_until=utcnow() + timedelta(seconds=claim_seconds()))
+# The statements of a message's send, built once (a batch runs them for each of its messages, on the
+# table itself: no ORM object to keep in step).
+_outbox = OutboxMessage.__table__
+_HELD = (_outbox.c.claimed_by == bindparam("token")) & (_outbox.c.status == OutboxStatus.SENDING)
+# The message, if this claim still holds it: its claim renewed for one more full length (the time one
+# SMTP transaction may take).
+_TAKE = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("message_id"), _HELD)
+    .values(claimed_until=bindparam("until"))
+    .returning(_outbox.c.id, _outbox.c.recipient, _outbox.c.subject, _outbox.c.body_text, _outbox.c.body_html)
+)
+# Marked sent only under this claim.
+_MARK_SENT = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("message_id"), _HELD)
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("now"),
+        attempts=_outbox.c.attempts + 1,
+        claimed_until=None,
+    )
+)
+
+
+def _claim_end() -> datetime:
+    return utcnow() + timedelta(seconds=claim_seconds())
+
+
+def _mark_sent(database, message_id: int, token: str) -> int:
+    """1 if the message was marked sent; 0 (and a warning) if another worker claimed it meanwhile. In
+    the caller's transaction, which commits it before the next SMTP transaction starts."""
+    marked = database.execute(
+        _MARK_SENT, {"message_id": message_id, "token": token, "now": utcnow()}
     ).rowcount
-    message = db.session.get(OutboxMessage, message_id, populate_existing=True) if renewed else None
-    db.session.commit()
-    return message
+    if not marked:
+        current_app.logger.warning("outbox: message %s sent after its claim was taken over", message_id)
+    return marked
 
 
 def _record_failure(message_id: int, token: str, error: Exception, max_attempts: int) -> None:
