@@ -23,7 +23,9 @@ seconds after the ramp (all people active), per route: count, p50 / p95 / p99 an
 status other than the journey's, or no answer). The whole-run figures follow. Times are the client's
 (connection, queueing in gunicorn, the request), on loopback; the server's CPU per request comes from
 /proc (gunicorn's workers' user + system time over the measured window, divided by the requests).
-The load generator runs on the same machine and takes CPU from the server: its own CPU is printed too.
+The load generator runs on the same machine and takes CPU from the server: its own CPU is printed too,
+with the cores the outbox worker, the mail sink and PostgreSQL used and the machine's idle share
+(near 0 %: the machine is saturated, and every route's time is mostly its wait for a core).
 """
 
 from __future__ import annotations
@@ -167,6 +169,46 @@ def process_tree_cpu(pid: int) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
     return total
+
+
+def postgres_cpu() -> float:
+    """User + system CPU seconds of this machine's PostgreSQL processes (0 when it runs elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, _, rest = stat.partition(" (")[2].rpartition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(idle, all) CPU ticks of the whole machine since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return values[3] + values[4], sum(values)  # idle + iowait
+
+
+def cpu_reading(processes) -> dict[str, float]:
+    """CPU seconds so far of gunicorn (master and workers), the outbox worker, the mail sink and
+    PostgreSQL; this process's (the load generator); the machine's idle and total ticks."""
+    server, outbox, sink = processes
+    idle, ticks = machine_ticks()
+    return {
+        "gunicorn": process_tree_cpu(server.pid),
+        "outbox worker": process_tree_cpu(outbox.pid),
+        "mail sink": process_tree_cpu(sink.pid),
+        "PostgreSQL": postgres_cpu(),
+        "load generator": time.process_time(),
+        "idle": idle,
+        "ticks": ticks,
+    }
 
 
 # -- the client -------------------------------------------------------------------------------------
@@ -484,7 +526,6 @@ def main() -> None:
         f"{os.cpu_count()} CPUs"
     )
     processes = start_platform(env, port, mail_port, workdir, args.workers, args.threads)
-    server = processes[0]
     recorder = Recorder()
     try:
         # A few letters in every mailbox before the people arrive.
@@ -527,9 +568,9 @@ def main() -> None:
             threads.append(thread)
         time.sleep(max(0.0, measure_from - time.perf_counter()))
         load_at_measure = load_average()
-        cpu_before, client_before = process_tree_cpu(server.pid), time.process_time()
+        before = cpu_reading(processes)
         time.sleep(max(0.0, stop_at - time.perf_counter()))
-        cpu_after, client_after = process_tree_cpu(server.pid), time.process_time()
+        after = cpu_reading(processes)
         load_at_end = load_average()
         for thread in threads:
             thread.join(timeout=65)
@@ -544,12 +585,22 @@ def main() -> None:
         f"(load average {load_at_measure} → {load_at_end})\n"
     )
     print(text)
+    used = {name: after[name] - before[name] for name in after}
+    server_cpu = used["gunicorn"]
     print(
-        f"\n{count / args.duration:.1f} requests/s; server CPU {cpu_after - cpu_before:.1f} s "
-        f"= {(cpu_after - cpu_before) / max(count, 1) * 1000:.1f} ms per request "
-        f"({(cpu_after - cpu_before) / args.duration:.2f} cores); load generator CPU "
-        f"{(client_after - client_before) / args.duration:.2f} cores"
+        f"\n{count / args.duration:.1f} requests/s; server CPU {server_cpu:.1f} s "
+        f"= {server_cpu / max(count, 1) * 1000:.1f} ms per request "
+        f"({server_cpu / args.duration:.2f} cores); load generator CPU "
+        f"{used['load generator'] / args.duration:.2f} cores"
     )
+    # Where the machine's cores went (a share near 0 % idle is a saturated machine: every route's
+    # time is then mostly its wait for a core).
+    shares = ", ".join(
+        f"{name} {used[name] / args.duration:.2f}"
+        for name in ("gunicorn", "outbox worker", "mail sink", "PostgreSQL", "load generator")
+    )
+    idle = used["idle"] / max(used["ticks"], 1) * 100
+    print(f"cores used: {shares}; machine idle {idle:.0f} % of {os.cpu_count()} CPUs")
     text, _, _, _ = table(rows, begin, stop_at)
     print(f"\n## whole run, ramp included\n\n{text}")
     if recorder.failures:

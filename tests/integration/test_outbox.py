@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.models.types import utcnow
@@ -63,3 +65,32 @@ def test_retries_back_off_then_park_as_failed_and_requeue(mail_app, smtp):
     outbox.requeue(message.id)
     assert outbox.send_due() == (1, 0)
     assert len(smtp.messages) == 1
+
+
+def test_a_batch_sends_each_message_in_one_transaction_on_one_connection(mail_app, smtp):
+    """The worker's cost per message (issue 11: under load it took a fifth of the machine): one
+    transaction per message — the one before it marked sent, its claim renewed and its content read —
+    on one connection for the whole batch: no pool checkout, pre-ping or ORM load per message."""
+    _queue(5)
+    statements, commits, checkouts = [], [], []
+    engine = db.engine
+    listeners = [
+        (engine, "before_cursor_execute", lambda *args: statements.append(" ".join(args[2].split()[:2]))),
+        (engine, "commit", lambda conn: commits.append(1)),
+        (engine.pool, "checkout", lambda *args: checkouts.append(1)),
+    ]
+    for target, name, listener in listeners:
+        event.listen(target, name, listener)
+    try:
+        assert outbox.send_due(batch=5) == (5, 0)
+    finally:
+        for target, name, listener in listeners:
+            event.remove(target, name, listener)
+    claim, per_batch = statements[:3], statements[3:]
+    assert [s.split()[0] for s in claim] == ["SELECT", "UPDATE", "SELECT"]  # the claim, committed once
+    # Then, for each message: its claim renewed with its content returned (UPDATE … RETURNING), and
+    # the one before it marked sent in the same transaction; the last one marked sent at the end.
+    assert per_batch == ["UPDATE outbox_message"] * 10
+    assert len(commits) == 1 + 5 + 1
+    assert len(checkouts) == 2  # the claim's, then the batch's connection
+    assert len(smtp.messages) == 5
