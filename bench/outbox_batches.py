@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, text
 
+import bench.support  # noqa: F401 — APP_ENV=development, as every bench
 from app import create_app
 from app.extensions import db
 from app.models import OutboxMessage
