@@ -83,7 +83,7 @@ def _render_case(case, place, *, errors=None, text="", status=200):
         case=case,
         place=place,
         own=own,
-        entry=employer.line(case, consultation._today(case)),
+        entry=employer.line(case, consultation.case_today(case)),
         dates=employer.notified_dates(case),
         consultable=consultation.is_consultable(case),
         documents=consultation.documents(case, for_party=Party.EMPLOYER),

@@ -155,7 +155,7 @@ def _render_case(case, *, errors=None, text="", status=200):
         "qrpro/victime/case.html",
         case=case,
         questionnaire=questionnaires.questionnaire_of(case, Party.VICTIM),
-        situation=victim.situation(case, consultation._today(case)),
+        situation=victim.situation(case, consultation.case_today(case)),
         dates=employer.notified_dates(case),
         letters=victim.letters(case),
         consultable=consultation.is_consultable(case),

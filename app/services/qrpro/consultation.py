@@ -120,14 +120,15 @@ def document_for(
 # --- the window -------------------------------------------------------------------------------------------
 
 
-def _today(case: Case, now: datetime | None = None) -> date:
+def case_today(case: Case, now: datetime | None = None) -> date:
+    """The case's day, where its establishment is (the day the window's dates are read against)."""
     return local_date(now or utcnow(), case.establishment.departement)
 
 
 def is_consultable(case: Case, now: datetime | None = None) -> bool:
     """The parties see the dossier from the consultation's opening day."""
     opening = calendar.effective(case, DateKind.CONSULTATION_OPENING)
-    return opening is not None and _today(case, now) >= opening
+    return opening is not None and case_today(case, now) >= opening
 
 
 def observations_open(case: Case, now: datetime | None = None) -> bool:
@@ -137,7 +138,7 @@ def observations_open(case: Case, now: datetime | None = None) -> bool:
         return False
     opening = calendar.effective(case, DateKind.CONSULTATION_OPENING)
     last = calendar.effective(case, DateKind.OBSERVATIONS_END)
-    return opening is not None and last is not None and opening <= _today(case, now) <= last
+    return opening is not None and last is not None and opening <= case_today(case, now) <= last
 
 
 def window_message(case: Case, now: datetime | None = None) -> str:
@@ -148,7 +149,7 @@ def window_message(case: Case, now: datetime | None = None) -> str:
     last = calendar.effective(case, DateKind.OBSERVATIONS_END)
     if opening is None or last is None:
         return "La consultation du dossier n'est pas encore programmée."
-    today = _today(case, now)
+    today = case_today(case, now)
     if today < opening:
         return f"La consultation du dossier ouvre le {french_day(opening)}."
     if today > last:
@@ -219,7 +220,7 @@ def _close_window(case_id: int, moment: datetime) -> bool:
             CaseEvent.case_id == case_id, CaseEvent.kind == str(EventKind.WINDOW_CLOSED)
         )
     )
-    if row is None or already is not None or _today(case, moment) <= row.effective_on:
+    if row is None or already is not None or case_today(case, moment) <= row.effective_on:
         db.session.rollback()
         return False
     db.session.add(
