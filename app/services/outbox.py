@@ -23,6 +23,7 @@ from email.header import Header
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection
 
 from app.extensions import db, mail
 from app.models import OutboxMessage, OutboxStatus
@@ -120,9 +121,16 @@ def _claim_once(batch: int, worker: str) -> tuple[bool, list[int]]:
     return seen, ids
 
 
-def _held_by(token: str):
-    """The rows this claim still holds: nobody else claimed them since (a claim sets its token)."""
-    return (OutboxMessage.claimed_by == token) & (OutboxMessage.status == OutboxStatus.SENDING)
+_outbox = OutboxMessage.__table__
+
+
+def _held_by(token):
+    """The rows this claim still holds: nobody else claimed them since (a claim sets its token).
+    ``token`` is the claim's, or a bound parameter in the statements built once below."""
+    return (_outbox.c.claimed_by == token) & (_outbox.c.status == OutboxStatus.SENDING)
+
+
+_HELD = _held_by(bindparam("token"))
 
 
 class _Heartbeat:
@@ -239,8 +247,6 @@ def _send_claimed(ids: list[int], token: str) -> tuple[int, int]:
 
 # The statements of a message's send, built once (a batch runs them for each of its messages, on the
 # table itself: no ORM object to keep in step).
-_outbox = OutboxMessage.__table__
-_HELD = (_outbox.c.claimed_by == bindparam("token")) & (_outbox.c.status == OutboxStatus.SENDING)
 # The message, if this claim still holds it: its claim renewed for one more full length (the time one
 # SMTP transaction may take).
 _TAKE = (
@@ -266,7 +272,7 @@ def _claim_end() -> datetime:
     return utcnow() + timedelta(seconds=claim_seconds())
 
 
-def _mark_sent(database, message_id: int, token: str) -> int:
+def _mark_sent(database: Connection, message_id: int, token: str) -> int:
     """1 if the message was marked sent; 0 (and a warning) if another worker claimed it meanwhile. In
     the caller's transaction, which commits it before the next SMTP transaction starts."""
     marked = database.execute(
