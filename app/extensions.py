@@ -1,6 +1,7 @@
 """Flask extensions, created once and initialised in the application factory."""
 
 import sqlite3
+import threading
 
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -10,6 +11,7 @@ from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits.storage import MemoryStorage
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -37,6 +39,25 @@ mail = Mail()
 compress = Compress()
 # No global default limit: autosave posts often; limits are set per route (login, reset, API).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class ThreadSafeMemoryStorage(MemoryStorage):
+    """limits' ``memory://`` store (development and the tests; production refuses it: app/config.py)
+    with the fix of limits' pull request #352, merged after 5.8.0, its latest release: two threads
+    counting a hit at once could both start the store's one expiry timer, and the second raised
+    « threads can only be started once » — a 500 on a sign-in under `make run`'s threads (issue 11's
+    load bench). Registered for ``memory://`` in place of limits' own; tests/unit/test_rate_limit_store.py
+    says when a release of limits no longer needs it."""
+
+    STORAGE_SCHEME = ["memory"]  # noqa: RUF012 (limits' registry reads it from the class)
+
+    def __init__(self, *args, **kwargs):
+        self._timer_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (limits' private method, by its name)
+        with self._timer_lock:
+            super()._MemoryStorage__schedule_expiry()
 
 
 @event.listens_for(Engine, "connect")
