@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+import base64
+import binascii
+import functools
+import hmac
+import secrets
+
+from argon2 import PasswordHasher, extract_parameters
+from argon2.exceptions import InvalidHashError
+from argon2.low_level import core, ffi, lib
 from flask import current_app, has_app_context
 
 _strong = PasswordHasher()
@@ -23,15 +30,69 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches. A missing hash (invited user) never matches."""
+    """True when ``password`` matches. A missing hash (invited user, unknown e-mail) never matches,
+    after the same work as a real check: the time of a refusal does not tell which accounts exist."""
     if not password_hash:
-        # Same work as a real check, so timing does not tell which accounts exist.
-        _hasher().hash(password)
+        verify_on_one_thread(_no_ones_hash(_hasher()), password)
         return False
+    return verify_on_one_thread(password_hash, password)
+
+
+@functools.cache
+def _no_ones_hash(hasher: PasswordHasher) -> str:
+    """The hash of a password nobody knows, with ``hasher``'s parameters (made once per process)."""
+    return hasher.hash(secrets.token_urlsafe(32))
+
+
+def verify_on_one_thread(password_hash: str, password: str) -> bool:
+    """argon2-cffi's ``PasswordHasher.verify``, as a boolean, computed on one thread.
+
+    The same Argon2 with the hash's own parameters (argon2-cffi's defaults: 4 lanes, 64 MiB, 3
+    passes) and the same answer; only the schedule differs. argon2-cffi's ``verify`` runs a thread
+    per lane, so each sign-in took both cores of a two-core server for a tenth of a second and every
+    other request waited behind it; here one thread fills the four lanes in turn, on one core, for
+    the same CPU time (about 150 ms: docs/performance.md, « Argon2 on one thread »). The lanes, not
+    the threads, are the parameter of the hash (RFC 9106, section 3.2)."""
     try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
+        parameters = extract_parameters(password_hash)
+        salt, digest = (_unpadded_base64(part) for part in password_hash.rsplit("$", 2)[1:])
+    except (InvalidHashError, binascii.Error, ValueError):
         return False
+    # cffi frees what ffi.new returned with its Python object: each buffer is kept in a name until
+    # the hash is computed (the context holds only their addresses).
+    secret = password.encode()
+    out, pwd, salt_buffer = (ffi.new("uint8_t[]", value) for value in (len(digest), secret, salt))
+    context = ffi.new(
+        "argon2_context *",
+        {
+            "out": out,
+            "outlen": len(digest),
+            "pwd": pwd,
+            "pwdlen": len(secret),
+            "salt": salt_buffer,
+            "saltlen": len(salt),
+            "secret": ffi.NULL,
+            "secretlen": 0,
+            "ad": ffi.NULL,
+            "adlen": 0,
+            "t_cost": parameters.time_cost,
+            "m_cost": parameters.memory_cost,
+            "lanes": parameters.parallelism,
+            "threads": 1,
+            "version": parameters.version,
+            "allocate_cbk": ffi.NULL,
+            "free_cbk": ffi.NULL,
+            "flags": lib.ARGON2_DEFAULT_FLAGS,
+        },
+    )
+    if core(context, parameters.type.value) != lib.ARGON2_OK:
+        return False  # parameters the library refuses: no password matches them
+    return hmac.compare_digest(ffi.buffer(out)[:], digest)
+
+
+def _unpadded_base64(text: str) -> bytes:
+    """The salt and hash of an encoded Argon2 hash: standard base64 without its padding (PHC format)."""
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
 def needs_rehash(password_hash: str) -> bool:
