@@ -52,16 +52,19 @@ demo: migrate
 # QR Pro's observation windows and a local SMTP sink, started first so that the worker sends the demo e-mails
 # at once (mails land as .eml files in instance/mails/ and on the page /dev/courriels). Development mode (production is the app's default),
 # for this target and the ones it runs first; e-mailed links point to this server's port.
+# The background processes yield the cores to gunicorn when both are busy: an alert or a reminder
+# sent a second later is not seen, a page is (docs/deployment.md, « Background workers »).
+BACKGROUND = nice -n 10 env
 run: export APP_ENV ?= development
 run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
 	@trap 'kill 0' EXIT INT TERM; \
-	$(FLASK) dev mail-sink --port $(MAIL_PORT) & \
+	$(BACKGROUND) $(FLASK) dev mail-sink --port $(MAIL_PORT) & \
 	for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.2; done; \
-	MAIL_PORT=$(MAIL_PORT) $(FLASK) outbox work & \
-	$(FLASK) dat remind --every 60 & \
-	$(FLASK) drafts expire --every 3600 & \
-	$(FLASK) qrpro cloturer-consultations --every 300 & \
+	MAIL_PORT=$(MAIL_PORT) $(BACKGROUND) $(FLASK) outbox work & \
+	$(BACKGROUND) $(FLASK) dat remind --every 60 & \
+	$(BACKGROUND) $(FLASK) drafts expire --every 3600 & \
+	$(BACKGROUND) $(FLASK) qrpro cloturer-consultations --every 300 & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
 	  --access-logfile - wsgi:app
 

@@ -1,6 +1,6 @@
 """Benchmark (run by hand, not a test): N simultaneous people on mixed journeys, against gunicorn as
 `make run` starts it (2 workers × 4 threads, the project's gunicorn.conf.py, an access log, the mail
-sink and the outbox worker beside it), on SQLite or PostgreSQL (issue 11).
+sink and the outbox worker beside it at nice 10), on SQLite or PostgreSQL (issue 11).
 
     .venv/bin/python -m bench.load_mixed --db sqlite --users 200 --ramp 60 --duration 120
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_perf \\
@@ -25,7 +25,8 @@ status other than the journey's, or no answer). The whole-run figures follow. Ti
 /proc (gunicorn's workers' user + system time over the measured window, divided by the requests).
 The load generator runs on the same machine and takes CPU from the server: its own CPU is printed too,
 with the cores the outbox worker, the mail sink and PostgreSQL used and the machine's idle share
-(near 0 %: the machine is saturated, and every route's time is mostly its wait for a core).
+(near 0 %: the machine is saturated, and every route's time is mostly its wait for a core), then how
+long the alerts queued in the measured window waited for the outbox worker.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import threading
 import time
 import urllib.parse
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.step_save import PASSWORD, ROOT, cpu_calibration, free_port, setup_database
@@ -123,14 +125,17 @@ def seed(url: str, storage: Path, users: int, establishments: int) -> dict:
 # -- the server, as `make run` starts it ------------------------------------------------------------
 
 
-def start_platform(env: dict, port: int, mail_port: int, workdir: Path, workers: int, threads: int):
-    """The mail sink, the outbox worker, then gunicorn with `make run`'s arguments (its access log to a
-    file instead of the terminal)."""
+def start_platform(env: dict, port: int, mail_port: int, workdir: Path, workers: int, threads: int,
+                   niceness: int):  # fmt: skip
+    """The mail sink and the outbox worker at ``niceness``, then gunicorn with `make run`'s arguments
+    (its access log to a file instead of the terminal)."""
     flask = [str(VENV_BIN / "flask")]
     logs = open(workdir / "background.log", "w")  # noqa: SIM115 (closed with the processes)
-    sink = subprocess.Popen([*flask, "dev", "mail-sink", "--port", str(mail_port)], cwd=ROOT, env=env,
-                            stdout=logs, stderr=logs)  # fmt: skip
-    outbox = subprocess.Popen([*flask, "outbox", "work"], cwd=ROOT, env=env, stdout=logs, stderr=logs)
+    background = ["nice", "-n", str(niceness)]  # as `make run` starts them
+    sink = subprocess.Popen([*background, *flask, "dev", "mail-sink", "--port", str(mail_port)], cwd=ROOT,
+                            env=env, stdout=logs, stderr=logs)  # fmt: skip
+    outbox = subprocess.Popen([*background, *flask, "outbox", "work"], cwd=ROOT, env=env, stdout=logs,
+                              stderr=logs)  # fmt: skip
     server = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
@@ -150,6 +155,33 @@ def start_platform(env: dict, port: int, mail_port: int, workdir: Path, workers:
     )
     wait_for(port)
     return [server, outbox, sink]
+
+
+def alert_waits(url: str, storage: Path, since: datetime, until: datetime) -> str:
+    """The LUCIE alerts queued while all people were active: how long each waited for the outbox worker
+    (sent minus queued, seconds), and how many were still unsent when the platform stopped."""
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import OutboxMessage
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STORAGE_DIR": str(storage)})
+    with app.app_context():
+        query = select(OutboxMessage.created_at, OutboxMessage.sent_at).where(
+            OutboxMessage.created_at.between(since, until)
+        )
+        rows = db.session.execute(query).all()
+        db.engine.dispose()
+    waits = sorted((sent - queued).total_seconds() for queued, sent in rows if sent is not None)
+    unsent = len(rows) - len(waits)
+    if not waits:
+        return f"alerts: {len(rows)} queued, none sent"
+    p50, p95 = (waits[min(len(waits) - 1, int(q * len(waits)))] for q in (0.50, 0.95))
+    return (
+        f"alerts: {len(rows)} queued, {len(waits)} sent; wait p50 {p50:.1f} s, p95 {p95:.1f} s, "
+        f"max {waits[-1]:.1f} s; {unsent} unsent at the end"
+    )
 
 
 def process_tree_cpu(pid: int) -> float:
@@ -481,6 +513,12 @@ def main() -> None:
     parser.add_argument("--establishments", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (make run: 2)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (make run: 4)")
+    parser.add_argument(
+        "--background-nice",
+        type=int,
+        default=10,
+        help="niceness of the outbox worker and the mail sink (make run: 10)",
+    )
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     think = tuple(float(x) for x in args.think.split(","))
@@ -519,13 +557,16 @@ def main() -> None:
         f"# mixed load — {args.db}, {args.users} people (+ {max(1, args.users // PEOPLE_PER_API_CLIENT)} API "
         f"clients), ramp {args.ramp:.0f} s, measured {args.duration:.0f} s, "
         f"thinking {think[0]:g}–{think[1]:g} s, "
-        f"gunicorn {args.workers} workers × {args.threads} threads"
+        f"gunicorn {args.workers} workers × {args.threads} threads, outbox worker and mail sink at "
+        f"nice {args.background_nice}"
     )
     print(
         f"# CPU calibration {calibration:.3f} s; load average at start {load_average()}; "
         f"{os.cpu_count()} CPUs"
     )
-    processes = start_platform(env, port, mail_port, workdir, args.workers, args.threads)
+    processes = start_platform(
+        env, port, mail_port, workdir, args.workers, args.threads, args.background_nice
+    )
     recorder = Recorder()
     try:
         # A few letters in every mailbox before the people arrive.
@@ -569,8 +610,10 @@ def main() -> None:
         time.sleep(max(0.0, measure_from - time.perf_counter()))
         load_at_measure = load_average()
         before = cpu_reading(processes)
+        window = [datetime.now(UTC)]
         time.sleep(max(0.0, stop_at - time.perf_counter()))
         after = cpu_reading(processes)
+        window.append(datetime.now(UTC))
         load_at_end = load_average()
         for thread in threads:
             thread.join(timeout=65)
@@ -601,6 +644,7 @@ def main() -> None:
     )
     idle = used["idle"] / max(used["ticks"], 1) * 100
     print(f"cores used: {shares}; machine idle {idle:.0f} % of {os.cpu_count()} CPUs")
+    print(alert_waits(url, storage, *window))
     text, _, _, _ = table(rows, begin, stop_at)
     print(f"\n## whole run, ramp included\n\n{text}")
     if recorder.failures:
