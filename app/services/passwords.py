@@ -52,7 +52,8 @@ def verify_on_one_thread(password_hash: str, password: str) -> bool:
     per lane, so each sign-in took both cores of a two-core server for a tenth of a second and every
     other request waited behind it; here one thread fills the four lanes in turn, on one core, for
     the same CPU time (about 150 ms: docs/performance.md, « Argon2 on one thread »). The lanes, not
-    the threads, are the parameter of the hash (RFC 9106, section 3.2)."""
+    the threads, are the parameter of the hash (RFC 9106's p; the reference implementation computes
+    the lanes on as many threads as it is given)."""
     try:
         parameters = extract_parameters(password_hash)
         salt, digest = (_unpadded_base64(part) for part in password_hash.rsplit("$", 2)[1:])
