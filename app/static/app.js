@@ -1,5 +1,6 @@
 // Progressive enhancement only: every page works without this file.
-// - GOV.UK Frontend components (initAll), again on the content htmx swaps in;
+// - GOV.UK Frontend components (initAll), again on the content htmx swaps in; their banners and
+//   error summaries never take the focus from someone already typing (the script comes late);
 // - focus after a step is swapped in: the error summary if any, else the new page's <h1>;
 // - autosave failures (expired session, CSRF, network) say so with a "Réessayer" button and
 //   never touch what was typed.
@@ -33,7 +34,18 @@ function ignoreInitError() {
 
 function initComponents(scope) {
   if (!govuk) return;
-  govuk.initAll({ ...GOVUK_I18N, scope, onError: ignoreInitError });
+  // GOV.UK's script arrives after the page (imported below): someone may already have tabbed into a
+  // field and be typing. A banner or error summary then keeps its hands off the focus; on a page
+  // nobody has touched yet it takes it, as GOV.UK intends.
+  const touched = scope === document && document.activeElement !== document.body;
+  const focus = { disableAutoFocus: touched };
+  govuk.initAll({
+    ...GOVUK_I18N,
+    errorSummary: focus,
+    notificationBanner: focus,
+    scope,
+    onError: ignoreInitError,
+  });
 }
 
 const govukScript = document.querySelector("script[data-govuk-frontend]");
