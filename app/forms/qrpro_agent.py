@@ -5,7 +5,7 @@ views)."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, FieldList, Form, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -92,6 +92,11 @@ class MpRegistrationForm(Form):
         return len(self.other_sirets.entries) < MAX_OTHER_EMPLOYERS
 
 
+def _with_none_chosen(prompt: str, choices) -> list[SelectChoice]:
+    """A select's options: the prompt (empty value) first, then the (value, label) pairs given."""
+    return [SelectChoice("", prompt), *(SelectChoice(value, label) for value, label in choices)]
+
+
 class ModelsForm(Form):
     """Choose the questionnaire models (none for a fatal accident): each is pinned to its version."""
 
@@ -100,8 +105,8 @@ class ModelsForm(Form):
 
     def __init__(self, *args, employer_choices=(), victim_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.employer_model.choices = [("", "Choisissez un modèle"), *employer_choices]
-        self.victim_model.choices = [("", "Choisissez un modèle"), *victim_choices]
+        self.employer_model.choices = _with_none_chosen("Choisissez un modèle", employer_choices)
+        self.victim_model.choices = _with_none_chosen("Choisissez un modèle", victim_choices)
 
 
 class OverrideForm(Form):
@@ -123,7 +128,7 @@ class OverrideForm(Form):
 
     def __init__(self, *args, dates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.date.choices = [("", "Choisissez une date"), *dates]
+        self.date.choices = _with_none_chosen("Choisissez une date", dates)
 
 
 class ScheduleForm(Form):
@@ -174,7 +179,7 @@ class RescheduleForm(Form):
 class DecisionForm(Form):
     decision = FrenchRadioField(
         "Décision",
-        choices=[(str(d), DECISION_LABELS[d]) for d in Decision],
+        choices=[SelectChoice(str(d), DECISION_LABELS[d]) for d in Decision],
         validators=[DataRequired("Choisissez la décision : prise en charge ou refus")],
     )
     reasons = TextAreaField(

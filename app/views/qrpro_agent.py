@@ -136,7 +136,7 @@ def _render_case(case, *, status: int = 200, page_errors=None, **forms_given):
             ("victim_model", "victime", case.victim_model),
         ):
             code = chosen or f"qr-{suffix}-{party}"
-            if any(choice[0] == code for choice in models_form[field].choices):
+            if any(choice.value == code for choice in models_form[field].choices):
                 models_form[field].data = code
     dates = calendar.dates_of(case)
     edition = scheduling.schedule_edition(case)
