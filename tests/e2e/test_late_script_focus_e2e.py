@@ -3,7 +3,8 @@ machine, a person can have tabbed into a field and started typing before it runs
 banner (« Vous êtes déconnecté. ») and its error summary then took the focus, and what was typed next
 went nowhere — a sign-in sent with half an e-mail (seen in CI, in the victim's keyboard-only test).
 The script is held back here until the person has started typing: the focus stays where they put it.
-On a page nobody has touched yet, the banner and the summary still take the focus, as GOV.UK intends."""
+On a page nobody has touched yet, the banner and the summary still take the focus, as GOV.UK intends.
+The script is also asked for beside app.js (a ``modulepreload``), not once app.js has arrived and run."""
 
 from __future__ import annotations
 
@@ -47,6 +48,25 @@ def sign_out(page) -> None:
 
 def focused_id(page) -> str:
     return page.evaluate("() => document.activeElement.id || document.activeElement.className")
+
+
+def test_the_govuk_script_is_fetched_beside_app_js_not_after_it(page, live_server):
+    """base.html preloads it (``modulepreload``): asked for while app.js, which imports it, has not yet
+    arrived, and fetched once (the preload is the import's)."""
+    held: list = []
+    page.route("**/static/app.js", lambda route: held.append(route))
+    asked: list = []
+    page.on("request", lambda request: asked.append(request) if GOVUK_SCRIPT.search(request.url) else None)
+    page.goto(f"{live_server.url}/connexion", wait_until="commit")
+    for _ in range(100):
+        if held and asked:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the page never asked for app.js"
+    assert len(asked) == 1, "GOV.UK's script was not asked for before app.js arrived"
+    held[0].continue_()
+    page.locator("[data-govuk-password-input-init]").wait_for(state="attached")
+    assert len(asked) == 1
 
 
 def test_the_sign_out_banner_takes_the_focus_of_an_untouched_page(page, live_server, claire):
