@@ -46,6 +46,13 @@ def sign_out(page) -> None:
     page.wait_for_url(re.compile(r"/connexion$"), wait_until="domcontentloaded")
 
 
+def fill_in_a_wrong_password(page, base: str, email: str) -> None:
+    """The sign-in page, filled with a wrong password (not sent: the test clicks)."""
+    page.goto(f"{base}/connexion")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon")
+
+
 def focused_id(page) -> str:
     return page.evaluate("() => document.activeElement.id || document.activeElement.className")
 
@@ -94,9 +101,7 @@ def test_the_sign_out_banner_leaves_the_focus_in_the_field_being_typed(page, liv
 
 
 def test_the_error_summary_leaves_the_focus_in_the_field_being_typed(page, live_server, claire):
-    page.goto(f"{live_server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(claire.email)
-    page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon")
+    fill_in_a_wrong_password(page, live_server.url, claire.email)
     held = hold_govuk_script(page)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.locator(".govuk-error-summary")).to_be_visible()
@@ -110,9 +115,7 @@ def test_the_error_summary_leaves_the_focus_in_the_field_being_typed(page, live_
 
 
 def test_the_error_summary_takes_the_focus_of_an_untouched_page(page, live_server, claire):
-    page.goto(f"{live_server.url}/connexion")
-    page.get_by_label("Adresse e-mail").fill(claire.email)
-    page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon")
+    fill_in_a_wrong_password(page, live_server.url, claire.email)
     page.get_by_role("button", name="Se connecter").click()
     summary = page.locator("[data-govuk-error-summary-init]")
     expect(summary).to_be_attached()
