@@ -3,6 +3,7 @@ sign-ins in it at once under `make run`."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -55,8 +56,16 @@ def test_hits_at_once_never_start_the_same_timer_twice():
     assert errors_of_hits_at_once(with_a_slow_timer_assignment(ThreadSafeMemoryStorage)) == []
 
 
-def test_limits_own_store_still_needs_the_fix():
+def test_limits_own_store_still_needs_the_fix(monkeypatch):
     """When this fails, a release of limits has the fix (its pull request #352): drop
-    ThreadSafeMemoryStorage and this file."""
+    ThreadSafeMemoryStorage and this file. The race has a second outcome: both ``start()`` calls pass
+    and the timer's second thread fails as it begins (« exception ignored in thread »); it is kept here
+    rather than reported by pytest against whichever test runs next."""
+    ignored: list = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
     errors = errors_of_hits_at_once(with_a_slow_timer_assignment(MemoryStorage))
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.join()
+    time.sleep(0.05)  # a timer started twice: its second thread may still be starting
     assert errors and "threads can only be started once" in str(errors[0])
