@@ -28,12 +28,17 @@ def hold_govuk_script(page) -> list:
     return held
 
 
+def wait_for(page, condition, seconds: float = 2.0) -> None:
+    """Until ``condition()`` holds (a route's or a request's handler runs while Playwright waits)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        page.wait_for_timeout(20)
+
+
 def release(page, held: list, initialised: str) -> None:
     """Let the held script through and wait until it has set up the component ``initialised``."""
-    for _ in range(100):  # the route's handler runs while Playwright waits
-        if held:
-            break
-        page.wait_for_timeout(20)
+    wait_for(page, lambda: held)
     assert held, "the page never asked for GOV.UK Frontend's script"
     for route in held:
         route.continue_()
@@ -65,10 +70,7 @@ def test_the_govuk_script_is_fetched_beside_app_js_not_after_it(page, live_serve
     asked: list = []
     page.on("request", lambda request: asked.append(request) if GOVUK_SCRIPT.search(request.url) else None)
     page.goto(f"{live_server.url}/connexion", wait_until="commit")
-    for _ in range(100):
-        if held and asked:
-            break
-        page.wait_for_timeout(20)
+    wait_for(page, lambda: held and asked)
     assert held, "the page never asked for app.js"
     assert len(asked) == 1, "GOV.UK's script was not asked for before app.js arrived"
     held[0].continue_()
