@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+import pytest
 from limits.storage import MemoryStorage, storage_from_string
 
 from app.extensions import ThreadSafeMemoryStorage
@@ -57,10 +58,11 @@ def test_hits_at_once_never_start_the_same_timer_twice():
 
 
 def test_limits_own_store_still_needs_the_fix(monkeypatch):
-    """When this fails, a release of limits has the fix (its pull request #352): drop
-    ThreadSafeMemoryStorage and this file. The race has a second outcome: both ``start()`` calls pass
-    and the timer's second thread fails as it begins (« exception ignored in thread »); it is kept here
-    rather than reported by pytest against whichever test runs next."""
+    """When this fails, a release of limits has the fix (its pull request #352): drop the store's
+    ``__schedule_expiry`` (the whole class and this file once the last test fails too). The race has a
+    second outcome: both ``start()`` calls pass and the timer's second thread fails as it begins
+    (« exception ignored in thread »); it is kept here rather than reported by pytest against whichever
+    test runs next."""
     ignored: list = []
     monkeypatch.setattr(sys, "unraisablehook", ignored.append)
     errors = errors_of_hits_at_once(with_a_slow_timer_assignment(MemoryStorage))
@@ -69,3 +71,37 @@ def test_limits_own_store_still_needs_the_fix(monkeypatch):
             thread.join()
     time.sleep(0.05)  # a timer started twice: its second thread may still be starting
     assert errors and "threads can only be started once" in str(errors[0])
+
+
+def an_expiry_pass_while_a_request_checks(store, monkeypatch) -> None:
+    """Runs ``store``'s timer pass over two expired counters while a request's own expiry check removes
+    the second one between the pass's list of keys and its reading of that key (the moment limits'
+    pass reads unlocked)."""
+    store.storage.update({"sign-in/1": 1, "sign-in/2": 1})
+    store.expirations.update({"sign-in/1": time.time() - 1, "sign-in/2": time.time() - 1})
+    real_time = time.time
+    checked: list[str] = []
+
+    def time_while_a_request_runs() -> float:
+        if not checked:  # once, as the pass reads the first counter's expiry
+            checked.append("sign-in/2")
+            store.get("sign-in/2")  # expired: the request's check removes it
+        return real_time()
+
+    clock = type("Clock", (), {"time": staticmethod(time_while_a_request_runs)})
+    monkeypatch.setattr(sys.modules[MemoryStorage.__module__], "time", clock)
+    store._MemoryStorage__expire_events()
+
+
+def test_an_expiry_pass_outlives_a_counter_removed_under_it(monkeypatch):
+    store = ThreadSafeMemoryStorage("memory://")
+    an_expiry_pass_while_a_request_checks(store, monkeypatch)
+    assert "sign-in/1" not in store.expirations and "sign-in/2" not in store.expirations
+    assert store.get("sign-in/1") == store.get("sign-in/2") == 0
+
+
+def test_limits_own_expiry_pass_still_dies_there(monkeypatch):
+    """When this fails, a release of limits reads its expirations safely: drop the store's
+    ``__expire_events``."""
+    with pytest.raises(KeyError, match="sign-in/2"):
+        an_expiry_pass_while_a_request_checks(MemoryStorage("memory://"), monkeypatch)
