@@ -54,11 +54,13 @@ demo: migrate
 # for this target and the ones it runs first; e-mailed links point to this server's port.
 # The background processes yield the cores to gunicorn when both are busy: an alert or a reminder
 # sent a second later is not seen, a page is (docs/deployment.md, « Background workers »).
+# Ctrl-C, or gunicorn ending, stops them all: each ends the run it is in (SIGTERM), the trap once
+# (`kill 0` in a trap on TERM signalled the shell itself, again and again, until bash crashed).
 BACKGROUND = nice -n 10 env
 run: export APP_ENV ?= development
 run: export BASE_URL ?= http://127.0.0.1:$(PORT)
 run: demo
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'trap - EXIT INT TERM; kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	$(BACKGROUND) $(FLASK) dev mail-sink --port $(MAIL_PORT) & \
 	for _ in $$(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$(MAIL_PORT)) 2>/dev/null && break; sleep 0.2; done; \
 	MAIL_PORT=$(MAIL_PORT) $(BACKGROUND) $(FLASK) outbox work & \
@@ -66,7 +68,8 @@ run: demo
 	$(BACKGROUND) $(FLASK) drafts expire --every 3600 & \
 	$(BACKGROUND) $(FLASK) qrpro cloturer-consultations --every 300 & \
 	MAIL_PORT=$(MAIL_PORT) $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 \
-	  --access-logfile - wsgi:app
+	  --access-logfile - wsgi:app & \
+	wait $$!
 
 # Chromium for the e2e tests: the distribution's when present, else install it (root), else Playwright's.
 browser: install-dev

@@ -4,6 +4,7 @@ processes against the test's database, the way `make run` starts them."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,12 @@ from flask import current_app
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = Path(sys.executable).with_name("flask")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def start_command(*args: str, application_name: str | None = None, **settings) -> subprocess.Popen:

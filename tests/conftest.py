@@ -130,6 +130,7 @@ ANY_DAY_MODULES = {
     "test_access",
     "test_outbox_claims",
     "test_background_faults",
+    "test_background_stop",
     "test_database_fault_pages",
     "test_names",
     "test_rates",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 from app.extensions import db
-from tests.background_support import ROOT, stop, wait_until
+from tests.background_support import ROOT, free_port, stop, wait_until
 from tests.conftest import ON_POSTGRES
 from tests.factories import PASSWORD, make_company, make_user
 
@@ -51,15 +50,9 @@ def test_a_database_error_while_loading_the_user_gets_the_french_error_page(app,
     assert client.get("/").status_code == 200  # the database is back: so is the page
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _gunicorn(app, name: str, **settings) -> tuple[subprocess.Popen, str]:
     """The app served by gunicorn as `make run` starts it (one worker here), on the test database."""
-    port = _free_port()
+    port = free_port()
     url = app.config["SQLALCHEMY_DATABASE_URI"] + f"?application_name={name}"
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": url, "RATELIMIT_ENABLED": "0", **settings}
     process = subprocess.Popen(
