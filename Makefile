@@ -54,8 +54,8 @@ demo: migrate
 # for this target and the ones it runs first; e-mailed links point to this server's port.
 # The background processes yield the cores to gunicorn when both are busy: an alert or a reminder
 # sent a second later is not seen, a page is (docs/deployment.md, « Background workers »).
-# Ctrl-C, or gunicorn ending, stops them all: each ends the run it is in (SIGTERM), the trap once
-# (`kill 0` in a trap on TERM signalled the shell itself, again and again, until bash crashed).
+# Ctrl-C, or gunicorn ending, stops them all (SIGTERM: each ends the run it is in). The trap runs once:
+# a `kill 0` on TERM signalled the shell itself, again and again, until bash crashed.
 BACKGROUND = nice -n 10 env
 run: export APP_ENV ?= development
 run: export BASE_URL ?= http://127.0.0.1:$(PORT)
