@@ -3,6 +3,7 @@ processes against the test's database, the way `make run` starts them."""
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -20,6 +21,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_answering(
+    port: int, process: subprocess.Popen, path: str = "/sante", timeout: float = 60
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server stopped (exit code {process.returncode})"
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answers on port {port}")
 
 
 def start_command(*args: str, application_name: str | None = None, **settings) -> subprocess.Popen:

@@ -12,8 +12,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 
 import pytest
@@ -22,7 +20,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import OutboxMessage, OutboxStatus
 from app.services import outbox
-from tests.background_support import ROOT, free_port, start_command, stop, wait_until
+from tests.background_support import ROOT, free_port, start_command, stop, wait_until, wait_until_answering
 
 SMTP_DELAY = 0.3  # seconds the SMTP server takes for each message
 BATCH = 10  # one batch: 3 s of sending
@@ -78,16 +76,6 @@ def test_a_second_ctrl_c_interrupts_the_batch(mail_app, smtp):
     assert sum(delivered(smtp).values()) < BATCH  # it did not wait for the batch's end
 
 
-def answers(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/sante", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answers
-    except OSError:
-        return False
-
-
 def group_gone(group: int) -> bool:
     try:
         os.killpg(group, 0)
@@ -140,7 +128,7 @@ def test_ctrl_c_stops_make_run_and_all_it_started(make_run):
     crashes on the way (its trap once signalled the shell itself until bash died of it)."""
     port = free_port()
     make = make_run(port)
-    wait_until(lambda: answers(port), 60, "gunicorn under make run", make)
+    wait_until_answering(port, make)
     time.sleep(1)  # the background commands past their start
     os.killpg(make.pid, signal.SIGINT)
     ended_whole(make)

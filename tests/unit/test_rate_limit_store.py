@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import types
 
 import pytest
 from limits.storage import MemoryStorage, storage_from_string
@@ -88,7 +89,7 @@ def an_expiry_pass_while_a_request_checks(store, monkeypatch) -> None:
             store.get("sign-in/2")  # expired: the request's check removes it
         return real_time()
 
-    clock = type("Clock", (), {"time": staticmethod(time_while_a_request_runs)})
+    clock = types.SimpleNamespace(time=time_while_a_request_runs)
     monkeypatch.setattr(sys.modules[MemoryStorage.__module__], "time", clock)
     store._MemoryStorage__expire_events()
 
