@@ -2,6 +2,7 @@
 
 import gc
 import html
+import signal
 import sys
 
 # gunicorn ≥ 25.1 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl (or ~/.gunicorn/): one path
@@ -78,5 +79,23 @@ def post_worker_init(worker):
     from gunicorn import util
 
     util.write_error = write_error_in_french
+    quit_once(worker)
     gc.collect()
     gc.freeze()
+
+
+def quit_once(worker):
+    """A worker told to quit stops listening for that order. Ctrl-C in a terminal sends SIGINT to the
+    whole process group, so each worker has it twice, from the terminal and from the master; the
+    second, arriving while gthread's quit handler shut its thread pool down, ran the handler again
+    inside itself, which waited for the pool's lock held by the first: the worker hung until the
+    master's graceful timeout killed it (30 s), one Ctrl-C of `make run` in about twenty."""
+    handle_quit = worker.handle_quit
+
+    def handle_quit_once(sig, frame):
+        for each in (signal.SIGINT, signal.SIGQUIT):
+            signal.signal(each, signal.SIG_IGN)
+        handle_quit(sig, frame)
+
+    for each in (signal.SIGINT, signal.SIGQUIT):
+        signal.signal(each, handle_quit_once)

@@ -4,10 +4,12 @@ and no control socket shared with other instances."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,28 +20,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.background_support import free_port
+from tests.background_support import free_port, wait_until, wait_until_answering
 from tests.conftest import _fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-def wait_until_answering(
-    port: int, process: subprocess.Popen, path: str = "/sante", timeout: float = 60
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"the server stopped (exit code {process.returncode})"
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answers on port {port}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -189,3 +175,42 @@ def test_gunicorn_opens_no_control_socket_another_instance_would_share(gunicorn)
     for every instance of a user: gunicorn.conf.py turns it off."""
     assert list((gunicorn.home / "run").iterdir()) == []
     assert not (gunicorn.home / ".gunicorn").exists()
+
+
+def gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_worker_told_to_quit_over_and_over_quits(migrated_template, tmp_path):
+    """Ctrl-C in a terminal reaches each worker twice, from the terminal and from the master; the
+    second order, arriving while gthread's quit handler was shutting its thread pool down, deadlocked the
+    worker until the master's graceful timeout (30 s; gunicorn.conf.py, `quit_once`). Here a worker that
+    has answered gets SIGINT over and over for 50 ms, the widest form of that moment, three times (the
+    master starts a new worker each time): each must end at once (before the fix, about one burst in two
+    left its worker hanging)."""
+    port = free_port()
+    database = _fresh_database(migrated_template, tmp_path)
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database}
+    server = ["--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", *server, "--threads", "4", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    try:
+        for _ in range(3):
+            wait_until_answering(port, process)  # one worker: the one that answered, booted
+            worker = int(children.read_text().split()[0])
+            until = time.monotonic() + 0.05
+            while time.monotonic() < until and not gone(worker):
+                with contextlib.suppress(ProcessLookupError):  # it ended between the two
+                    os.kill(worker, signal.SIGINT)
+            wait_until(lambda worker=worker: gone(worker), 10, f"the end of worker {worker}", process)
+    finally:
+        stop(process)
