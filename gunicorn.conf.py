@@ -94,7 +94,9 @@ def quit_once(worker):
 
     def handle_quit_once(sig, frame):
         for each in (signal.SIGINT, signal.SIGQUIT):
-            signal.signal(each, signal.SIG_IGN)
+            # A handler that does nothing rather than SIG_IGN: an order already received but not yet
+            # handled would otherwise raise « Signal 3 ignored due to race condition » in the worker.
+            signal.signal(each, lambda *_: None)
         handle_quit(sig, frame)
 
     for each in (signal.SIGINT, signal.SIGQUIT):
