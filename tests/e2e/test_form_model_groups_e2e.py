@@ -76,6 +76,10 @@ def test_a_data_defined_group_with_files_with_and_without_javascript_then_closed
     assert_accessible(page)
     page.get_by_role("button", name="Ajouter un témoin").click()
     expect(heading(page)).to_have_text("Ajouter un témoin")  # the item's page, swapped in and processed
+    # When the click came before htmx had taken the button, the item's page is a whole new page: htmx
+    # binds the autosave at DOMContentLoaded, and a fill before then sends no autosave (the step's own
+    # save still keeps it; a person's next keystroke would autosave). Seen once in CI.
+    page.wait_for_load_state()
     page.get_by_label("Nom et prénom du témoin").fill("Léa Martin")
     expect(page.locator("#autosave-status")).to_contain_text("Brouillon enregistré", timeout=10_000)
     expect(page.locator("#group-element")).to_have_value("0")
