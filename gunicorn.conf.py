@@ -89,14 +89,17 @@ def quit_once(worker):
     whole process group, so each worker has it twice, from the terminal and from the master; the
     second, arriving while gthread's quit handler shut its thread pool down, ran the handler again
     inside itself, which waited for the pool's lock held by the first: the worker hung until the
-    master's graceful timeout killed it (30 s), one Ctrl-C of `make run` in about twenty."""
+    master's graceful timeout killed it (30 s), one Ctrl-C of `make run` in about twenty. The flag is
+    read and set with no call or backward jump between the two, where CPython runs signal handlers, so
+    a second order cannot pass the test before the first has set it."""
     handle_quit = worker.handle_quit
+    quitting = False
 
     def handle_quit_once(sig, frame):
-        for each in (signal.SIGINT, signal.SIGQUIT):
-            # A handler that does nothing rather than SIG_IGN: an order already received but not yet
-            # handled would otherwise raise « Signal 3 ignored due to race condition » in the worker.
-            signal.signal(each, lambda *_: None)
+        nonlocal quitting
+        if quitting:
+            return
+        quitting = True
         handle_quit(sig, frame)
 
     for each in (signal.SIGINT, signal.SIGQUIT):
