@@ -5,6 +5,8 @@ import html
 import signal
 import sys
 
+from gunicorn.workers.base import Worker
+
 # gunicorn ≥ 25.1 opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl (or ~/.gunicorn/): one path
 # for every instance of the same user, so a second instance (another port, a test, a benchmark) takes
 # it over from the first. Nothing here uses gunicornc. Older gunicorns ignore the unknown setting.
@@ -85,14 +87,18 @@ def post_worker_init(worker):
 
 
 def quit_once(worker):
-    """A worker told to quit stops listening for that order. Ctrl-C in a terminal sends SIGINT to the
-    whole process group, so each worker has it twice, from the terminal and from the master; the
-    second, arriving while gthread's quit handler shut its thread pool down, ran the handler again
-    inside itself, which waited for the pool's lock held by the first: the worker hung until the
-    master's graceful timeout killed it (30 s), one Ctrl-C of `make run` in about twenty. The flag is
-    read and set with no call or backward jump between the two, where CPython runs signal handlers, so
-    a second order cannot pass the test before the first has set it."""
-    handle_quit = worker.handle_quit
+    """A worker told to quit (SIGINT, SIGQUIT) leaves its thread pool alone and takes the order once.
+
+    gthread's own quit handler shuts its thread pool down from inside the signal handler, which takes
+    the pool's lock; when the order lands while the worker's main thread is handing a connection to
+    that pool (holding that same lock), the handler waits for a lock its own thread holds, and the
+    worker hangs until the master's graceful timeout kills it (30 s). Ctrl-C in a terminal made it
+    likelier (each worker has SIGINT twice, from the terminal and from the master), but one order at
+    the wrong moment was enough. Here the worker quits as gunicorn's base worker does (stop, then
+    SystemExit, which releases every lock on its way out); the pool's idle threads end at the
+    interpreter's exit, which concurrent.futures already waits for. The flag is read and set with no
+    call or backward jump between the two, where CPython runs signal handlers, so a second order
+    returns at once instead of quitting again inside the first."""
     quitting = False
 
     def handle_quit_once(sig, frame):
@@ -100,7 +106,7 @@ def quit_once(worker):
         if quitting:
             return
         quitting = True
-        handle_quit(sig, frame)
+        Worker.handle_quit(worker, sig, frame)
 
     for each in (signal.SIGINT, signal.SIGQUIT):
         signal.signal(each, handle_quit_once)

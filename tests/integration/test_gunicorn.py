@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -184,19 +185,45 @@ def gone(pid: int) -> bool:
         return True
 
 
-def test_a_worker_told_to_quit_over_and_over_quits(migrated_template, tmp_path):
-    """Ctrl-C in a terminal reaches each worker twice, from the terminal and from the master; the
-    second order, arriving while gthread's quit handler was shutting its thread pool down, deadlocked the
-    worker until the master's graceful timeout (30 s; gunicorn.conf.py, `quit_once`). Here a worker that
-    has answered gets SIGINT over and over for 50 ms, the widest form of that moment, three times (the
-    master starts a new worker each time): each must end at once (before the fix, about one burst in two
-    left its worker hanging)."""
+KNOCKS = 16  # connections a client opens in a round: enough to keep the worker busy, few to drain after
+
+
+def knock(port: int, stop: threading.Event) -> None:
+    """Open connections and send a request on each, one after another, up to KNOCKS or until ``stop``."""
+    for _ in range(KNOCKS):
+        if stop.is_set():
+            return
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+            c.sendall(b"GET /sante HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+
+
+def test_a_worker_told_to_quit_while_taking_connections_quits(migrated_template, tmp_path):
+    """gthread's own quit handler shut its thread pool down from inside the signal handler; an order
+    landing while the worker's main thread handed a connection to that pool (holding the pool's lock)
+    waited for that lock forever, until the master's graceful timeout (30 s; gunicorn.conf.py,
+    `quit_once`). Ctrl-C in a terminal also reaches each worker twice, from the terminal and from the
+    master, and the second order re-entered the first. Here a fresh worker with 128 threads still to
+    start (each connection it takes then starts one, the widest form of that moment; `--preload` for
+    quick new workers) takes connections from eight clients while it gets SIGINT over and over for
+    50 ms, six times (the master starts a new worker each time): each must end at once. Before the
+    fix, 5 runs of this test in 6 failed."""
     port = free_port()
     database = _fresh_database(migrated_template, tmp_path)
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database}
     server = ["--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", *server, "--threads", "4", "wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *server,
+            "--threads",
+            "64",
+            "--backlog",
+            "64",
+            "--preload",
+            "wsgi:app",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -204,13 +231,19 @@ def test_a_worker_told_to_quit_over_and_over_quits(migrated_template, tmp_path):
     )
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     try:
-        for _ in range(3):
+        for _ in range(6):
             wait_until_answering(port, process)  # one worker: the one that answered, booted
             worker = int(children.read_text().split()[0])
-            until = time.monotonic() + 0.05
-            while time.monotonic() < until and not gone(worker):
-                with contextlib.suppress(ProcessLookupError):  # it ended between the two
-                    os.kill(worker, signal.SIGINT)
+            stop_knocking = threading.Event()
+            with ThreadPoolExecutor(8) as clients:
+                for _ in range(8):
+                    clients.submit(knock, port, stop_knocking)
+                time.sleep(0.05)
+                until = time.monotonic() + 0.05
+                while time.monotonic() < until and not gone(worker):
+                    with contextlib.suppress(ProcessLookupError):  # it ended between the two
+                        os.kill(worker, signal.SIGINT)
+                stop_knocking.set()
             wait_until(lambda worker=worker: gone(worker), 10, f"the end of worker {worker}", process)
     finally:
         stop(process)
