@@ -3,7 +3,7 @@
 //   error summaries never take the focus from someone already typing (the script comes late);
 // - focus after a step is swapped in: the error summary if any, else the new page's <h1>;
 // - autosave failures (expired session, CSRF, network) say so with a "Réessayer" button and
-//   never touch what was typed.
+//   never touch what was typed; what was typed before the scripts ran is autosaved once they run.
 // Loaded as an ES module from base.html; no inline script anywhere (CSP).
 
 // Normally set before first paint by js-enabled.js; repeated here so this file stands alone.
@@ -164,6 +164,33 @@ for (const name of ["htmx:responseError", "htmx:sendError", "htmx:timeout"]) {
     const elt = event.detail && event.detail.elt;
     if (!isWorkflowRequest(elt)) return;
     showFailure(elt, event.detail.xhr);
+  });
+}
+
+// --- what was typed before the scripts ran ------------------------------------------------------------
+// htmx binds the autosave once the page has loaded; on a slow line a person may already have typed, and
+// that typing sent no autosave (the step's own save keeps it, but nothing said « Brouillon enregistré »
+// until the next keystroke). Once htmx is ready, a form whose fields differ from what the server sent
+// autosaves at once. A browser that restored what was typed before a reload is caught the same way.
+
+function changedSinceLoad(form) {
+  return [...form.elements].some((field) => {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") {
+      return [...field.options].some((option) => option.selected !== option.defaultSelected);
+    }
+    if (field.type === "hidden" || field.type === "file" || !("defaultValue" in field)) return false;
+    return field.value !== field.defaultValue;
+  });
+}
+
+if (window.htmx) {
+  window.htmx.onLoad((root) => {
+    if (root !== document.body) return;
+    for (const autosave of document.querySelectorAll("[data-autosave]")) {
+      const form = autosave.closest("form");
+      if (form && changedSinceLoad(form)) window.htmx.trigger(autosave, "autosave-retry");
+    }
   });
 }
 

@@ -20,6 +20,7 @@ from tests.factories import PASSWORD
 WORKFLOW_TITLE = "Signalement d'un changement de coordonnées"
 STEP_URL = re.compile(r"/demarches/brouillons/(\d+)/etapes/(\w+)$")
 REFERENCE = re.compile(r"^COORD-\d{4}-000001$")
+HTMX_SCRIPT = re.compile(r"/static/vendor/htmx-[^/]*\.js$")
 pytestmark = pytest.mark.usefixtures("no_script_error")
 
 
@@ -424,6 +425,47 @@ def test_autosave_keeps_what_is_typed_across_a_reload(page, live_server, claire)
     page.get_by_role("button", name="Continuer").click()
     expect(heading(page)).to_have_text("Date du changement")
     assert draft(draft_id).answers["contact"]["nom"] == "Jean Müller"
+
+
+def test_what_is_typed_before_the_scripts_run_is_autosaved_once_they_do(page, live_server, claire):
+    """On a slow line the page shows before htmx has bound the autosave: what is typed then sent
+    nothing, and nothing said « Brouillon enregistré ». htmx is held back here until the person has
+    typed; once it runs, the form autosaves what differs from what the server sent."""
+    base = live_server.url
+    draft_id = on_the_contact_step(page, base, claire)
+    step_url = page.url
+    held: list = []
+    page.route(HTMX_SCRIPT, lambda route: held.append(route))
+    page.goto(step_url, wait_until="commit")
+    page.get_by_label("Nom et prénom du contact").fill("Jeanne Arrivée-Tôt")
+    for _ in range(100):  # the route's handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the page never asked for htmx"
+    assert "contact" not in draft(draft_id).answers
+    for route in held:
+        route.continue_()
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Brouillon enregistré à")
+    assert draft(draft_id).answers["contact"]["nom"] == "Jeanne Arrivée-Tôt"
+    expect(page.get_by_label("Nom et prénom du contact")).to_have_value("Jeanne Arrivée-Tôt")
+
+
+def test_an_untouched_page_sends_no_autosave_when_the_scripts_run(page, live_server, claire):
+    on_the_contact_step(page, live_server.url, claire)
+    autosaves: list = []
+
+    def note_autosave(request) -> None:
+        if request.url.endswith("/enregistrement-automatique"):
+            autosaves.append(request)
+
+    page.on("request", note_autosave)
+    page.reload()
+    expect(heading(page)).to_have_text("Nouveau contact")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(300)  # htmx's load event comes a tick after DOMContentLoaded
+    assert autosaves == []
 
 
 def test_a_failed_autosave_says_so_and_keeps_what_was_typed(page, live_server, claire):
