@@ -21,21 +21,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.background_support import free_port, wait_until, wait_until_answering
+from tests.background_support import ROOT, free_port, stop, wait_until, wait_until_answering
 from tests.conftest import _fresh_database
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 CSRF_RE = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope="module")

@@ -24,14 +24,10 @@ import pytest
 from app.extensions import db
 from app.services import outbox
 from app.services.api_tokens import create_token
-from tests.background_support import free_port, wait_until_answering
+from tests.background_support import ROOT, free_port, stop, wait_until_answering
 from tests.conftest import ON_POSTGRES
 from tests.factories import PASSWORD
-from tests.integration.test_gunicorn import (  # noqa: F401 (redis_url is a fixture)
-    ROOT,
-    redis_url,
-    stop,
-)
+from tests.integration.test_gunicorn import redis_url  # noqa: F401 (a fixture)
 from tests.lucie_support import make_mailbox, pdf
 
 pytestmark = pytest.mark.skipif(
