@@ -218,6 +218,7 @@ def test_a_worker_told_to_quit_while_taking_connections_quits(migrated_template,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a group of its own: a hung worker is killed with it at the end
     )
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     try:
@@ -237,3 +238,5 @@ def test_a_worker_told_to_quit_while_taking_connections_quits(migrated_template,
             wait_until(lambda worker=worker: gone(worker), 10, f"the end of worker {worker}", process)
     finally:
         stop(process)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
