@@ -141,6 +141,14 @@ def login_as(page, base_url: str, email: str, password: str) -> None:
     page.wait_for_url(lambda url: "/connexion" not in url)
 
 
+def wait_for(page, condition, seconds: float = 2.0) -> None:
+    """Until ``condition()`` holds (a route's or a request's handler runs while Playwright waits)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        page.wait_for_timeout(20)
+
+
 def shot(page, name: str) -> None:
     """A screenshot under $E2E_SCREENSHOTS (when set), to look at by hand."""
     folder = os.environ.get("E2E_SCREENSHOTS")

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import Draft, Submission
-from tests.e2e.conftest import assert_accessible, login_as, shot
+from tests.e2e.conftest import assert_accessible, login_as, shot, wait_for
 from tests.factories import PASSWORD
 
 WORKFLOW_TITLE = "Signalement d'un changement de coordonnées"
@@ -438,10 +438,7 @@ def test_what_is_typed_before_the_scripts_run_is_autosaved_once_they_do(page, li
     page.route(HTMX_SCRIPT, lambda route: held.append(route))
     page.goto(step_url, wait_until="commit")
     page.get_by_label("Nom et prénom du contact").fill("Jeanne Arrivée-Tôt")
-    for _ in range(100):  # the route's handler runs while Playwright waits
-        if held:
-            break
-        page.wait_for_timeout(20)
+    wait_for(page, lambda: held)
     assert held, "the page never asked for htmx"
     assert "contact" not in draft(draft_id).answers
     for route in held:

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login_as
+from tests.e2e.conftest import login_as, wait_for
 from tests.e2e.test_qrpro_parties_e2e import tab_to
 from tests.factories import PASSWORD
 
@@ -26,14 +26,6 @@ def hold_govuk_script(page) -> list:
     held: list = []
     page.route(GOVUK_SCRIPT, lambda route: held.append(route))
     return held
-
-
-def wait_for(page, condition, seconds: float = 2.0) -> None:
-    """Until ``condition()`` holds (a route's or a request's handler runs while Playwright waits)."""
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        page.wait_for_timeout(20)
 
 
 def release(page, held: list, initialised: str) -> None:

@@ -202,19 +202,9 @@ def test_a_worker_told_to_quit_while_taking_connections_quits(migrated_template,
     database = _fresh_database(migrated_template, tmp_path)
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database}
     server = ["--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+    options = ["--threads", "64", "--backlog", "64", "--preload"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            *server,
-            "--threads",
-            "64",
-            "--backlog",
-            "64",
-            "--preload",
-            "wsgi:app",
-        ],
+        [sys.executable, "-m", "gunicorn", *server, *options, "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
